@@ -1,0 +1,46 @@
+//! Global variables modules read and write directly, with PostgreSQL 15's names and types.
+//! Written only by the process that owns them (at start-up or from its own signal handlers).
+#![allow(non_upper_case_globals)]
+
+use super::types::{BackgroundWorker, Latch};
+use libc::{c_int, c_void, sigset_t};
+use std::ptr::null_mut;
+
+/// This worker's definition (a private copy), or NULL outside a worker.
+#[no_mangle]
+pub static mut MyBgworkerEntry: *mut BackgroundWorker = null_mut();
+/// The latch this process waits on; set at worker entry.
+#[no_mangle]
+pub static mut MyLatch: *mut Latch = null_mut();
+/// This process's pid.
+#[no_mangle]
+pub static mut MyProcPid: c_int = 0;
+/// True only while `shared_preload_libraries` are being loaded into the supervisor.
+#[no_mangle]
+pub static mut process_shared_preload_libraries_in_progress: bool = false;
+/// True in every process forked by the supervisor.
+#[no_mangle]
+pub static mut IsUnderPostmaster: bool = false;
+/// True in a background worker.
+#[no_mangle]
+pub static mut IsBackgroundWorker: bool = false;
+/// The `max_worker_processes` setting.
+#[no_mangle]
+pub static mut max_worker_processes: c_int = 8;
+/// The `max_parallel_workers` setting.
+#[no_mangle]
+pub static mut max_parallel_workers: c_int = 8;
+/// Signals blocked while a worker runs its start-up code: all but SIGQUIT and the synchronous ones.
+#[no_mangle]
+// SAFETY: an all-zero sigset_t is the empty set.
+pub static mut BlockSig: sigset_t = unsafe { std::mem::zeroed() };
+/// Signals blocked once a worker unblocks: only SIGURG (it is read from a signalfd by latch waits).
+#[no_mangle]
+// SAFETY: as above.
+pub static mut UnBlockSig: sigset_t = unsafe { std::mem::zeroed() };
+/// The innermost `PG_TRY` block's jump buffer (`sigjmp_buf *`), or NULL.
+#[no_mangle]
+pub static mut PG_exception_stack: *mut c_void = null_mut();
+/// The error context callback chain (`ErrorContextCallback *`).
+#[no_mangle]
+pub static mut error_context_stack: *mut c_void = null_mut();

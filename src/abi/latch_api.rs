@@ -1,0 +1,73 @@
+//! Exports: latches and supervisor-death checks.
+
+use super::types::*;
+use super::{boundary, MyProcPid};
+use libc::c_int;
+
+/// # Safety
+/// `latch` must point to a valid latch.
+#[no_mangle]
+pub unsafe extern "C" fn SetLatch(latch: *mut Latch) {
+    if latch.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL latch supplied by the caller. No boundary: this runs in signal handlers
+    // and cannot panic.
+    unsafe { crate::latch::set_latch(latch) }
+}
+
+/// # Safety
+/// `latch` must point to a valid latch owned by this process.
+#[no_mangle]
+pub unsafe extern "C" fn ResetLatch(latch: *mut Latch) {
+    if latch.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL latch supplied by the caller.
+    unsafe { crate::latch::reset_latch(latch) }
+}
+
+/// `WaitLatch`: waits for the latch, a timeout, or the supervisor's death (LATCH-2, PMD-2).
+///
+/// # Safety
+/// `latch` must be NULL or a valid latch owned by this process.
+#[no_mangle]
+pub unsafe extern "C" fn WaitLatch(latch: *mut Latch, wakeEvents: c_int, timeout: libc::c_long, wait_event_info: u32) -> c_int {
+    // SAFETY: forwarded with the same contract.
+    unsafe { WaitLatchOrSocket(latch, wakeEvents, -1, timeout, wait_event_info) }
+}
+
+/// `WaitLatchOrSocket`: as `WaitLatch`, also watching a socket.
+///
+/// # Safety
+/// `latch` must be NULL or a valid latch owned by this process; `sock` an open descriptor or -1.
+#[no_mangle]
+pub unsafe extern "C" fn WaitLatchOrSocket(
+    latch: *mut Latch,
+    wakeEvents: c_int,
+    sock: c_int,
+    timeout: libc::c_long,
+    wait_event_info: u32,
+) -> c_int {
+    let _ = wait_event_info;
+    let checked = boundary("WaitLatchOrSocket", Err("internal error in WaitLatchOrSocket"), || {
+        if wakeEvents & WL_LATCH_SET != 0 && !latch.is_null() {
+            // SAFETY: reading the owner of a valid latch; our own pid global.
+            if unsafe { (*latch).owner_pid != MyProcPid } {
+                return Err("cannot wait on a latch owned by another process");
+            }
+        }
+        // SAFETY: checked above.
+        Ok(unsafe { crate::latch::wait(latch, wakeEvents, sock, timeout) })
+    });
+    match checked {
+        Ok(rc) => rc,
+        Err(msg) => super::raise(ERROR, msg),
+    }
+}
+
+/// The slow path of `PostmasterIsAlive()`: false once the supervisor has died.
+#[no_mangle]
+pub extern "C" fn PostmasterIsAliveInternal() -> bool {
+    crate::latch::postmaster_is_alive()
+}

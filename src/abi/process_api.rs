@@ -1,0 +1,59 @@
+//! Exports: signals, exit and exit callbacks.
+
+use super::types::*;
+use crate::worker::{exit, signals};
+use libc::c_int;
+
+/// `pqsignal`: installs a handler with `SA_RESTART` and an empty mask; returns the previous one.
+#[no_mangle]
+pub extern "C" fn pqsignal(signo: c_int, func: pqsigfunc) -> pqsigfunc {
+    signals::pqsignal(signo, func)
+}
+
+/// Blocks every signal but SIGQUIT and the synchronous ones (SIG-3).
+#[no_mangle]
+pub extern "C" fn BackgroundWorkerBlockSignals() {
+    signals::block_signals();
+}
+
+/// Unblocks signals (SIGURG stays blocked for latch waits, SIG-3).
+#[no_mangle]
+pub extern "C" fn BackgroundWorkerUnblockSignals() {
+    signals::unblock_signals();
+}
+
+/// Runs the exit callbacks and exits with `code` (WEXIT-1).
+#[no_mangle]
+pub extern "C" fn proc_exit(code: c_int) -> ! {
+    exit::proc_exit(code)
+}
+
+fn register(which: exit::Which, function: pg_on_exit_callback, arg: Datum) {
+    if !exit::register(which, function, arg) {
+        super::raise(FATAL, "out of on_shmem_exit slots");
+    }
+}
+
+/// Registers a callback run at `proc_exit`, after the shared-memory ones.
+#[no_mangle]
+pub extern "C" fn on_proc_exit(function: pg_on_exit_callback, arg: Datum) {
+    register(exit::Which::OnProcExit, function, arg);
+}
+
+/// Registers a callback run first at `proc_exit`.
+#[no_mangle]
+pub extern "C" fn before_shmem_exit(function: pg_on_exit_callback, arg: Datum) {
+    register(exit::Which::BeforeShmemExit, function, arg);
+}
+
+/// Registers a callback run at `proc_exit` after the `before_shmem_exit` ones.
+#[no_mangle]
+pub extern "C" fn on_shmem_exit(function: pg_on_exit_callback, arg: Datum) {
+    register(exit::Which::OnShmemExit, function, arg);
+}
+
+/// Removes the most recent `before_shmem_exit` callback if it matches.
+#[no_mangle]
+pub extern "C" fn cancel_before_shmem_exit(function: pg_on_exit_callback, arg: Datum) {
+    exit::cancel_before_shmem_exit(function, arg);
+}

@@ -1,0 +1,53 @@
+//! Exports: static registration and the embeddable supervisor entry point.
+
+use super::types::*;
+use super::{boundary, IsUnderPostmaster};
+use crate::elog;
+use libc::{c_char, c_int};
+
+/// `RegisterBackgroundWorker`: registers a static worker. Effective from a preloaded library's
+/// `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); silent
+/// in a worker; logged and ignored elsewhere (REG-1..10).
+///
+/// # Safety
+/// `worker` must be NULL or point to a writable `BackgroundWorker` (an empty `bgw_type` is
+/// filled in, as PostgreSQL does).
+#[no_mangle]
+pub unsafe extern "C" fn RegisterBackgroundWorker(worker: *mut BackgroundWorker) {
+    boundary("RegisterBackgroundWorker", (), || {
+        // SAFETY: reading a bool global of this process.
+        if unsafe { IsUnderPostmaster } {
+            return;
+        }
+        // SAFETY: the caller passes NULL or a valid, writable definition.
+        let Some(def) = (unsafe { worker.as_mut() }) else {
+            elog::log(LOG, format_args!("RegisterBackgroundWorker called with a NULL worker"));
+            return;
+        };
+        let phase = crate::postmaster::registration_phase();
+        // SAFETY: reading an int global of this process.
+        let max = unsafe { super::max_worker_processes };
+        crate::registry::register_static(def, phase, max);
+    })
+}
+
+/// Runs the supervisor (what `bgworkerd` does) with `bgworkerd`'s command line, and returns its
+/// exit code when it shuts down. A host may register workers with `RegisterBackgroundWorker`
+/// before calling it.
+///
+/// # Safety
+/// `argv` must hold `argc` NUL-terminated strings. Pass `main`'s own `argv` so worker process
+/// titles can be shown (it is overwritten in the workers, as PostgreSQL does).
+#[no_mangle]
+pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(argc: c_int, argv: *mut *mut c_char) -> c_int {
+    let mut args = Vec::new();
+    for i in 0..usize::try_from(argc).unwrap_or(0) {
+        // SAFETY: the caller promises argc valid strings.
+        if let Some(a) = unsafe { super::cstr(*argv.add(i)) } {
+            args.push(String::from_utf8_lossy(a).into_owned());
+        }
+    }
+    // SAFETY: as promised by the caller; called once, before any fork.
+    unsafe { crate::worker::ps_title::save_args(argc, argv) };
+    boundary("BackgroundWorkerPostmasterMain", 1, || crate::postmaster::main(args))
+}

@@ -1,0 +1,290 @@
+//! The server log: one line per message on stderr, with PostgreSQL's level names and its rule for
+//! which levels `log_min_messages` lets through. Formatting uses a stack buffer and one `write`, so
+//! it is safe from the signal handlers that PostgreSQL also reports from (SIGTERM's FATAL).
+
+use crate::abi::types::*;
+use libc::c_int;
+use std::fmt::{self, Write};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+static LOG_MIN_MESSAGES: AtomicI32 = AtomicI32::new(WARNING);
+
+/// The word after the pid: "postmaster" or the worker's `bgw_type`.
+static mut LABEL: [u8; BGW_MAXLEN] = [0; BGW_MAXLEN];
+static LABEL_LEN: AtomicUsize = AtomicUsize::new(0);
+
+pub fn set_log_min_messages(level: c_int) {
+    LOG_MIN_MESSAGES.store(level, Ordering::Relaxed);
+}
+
+/// Sets the process label shown in every line. Called once at process start, single-threaded.
+pub fn set_process_label(label: &[u8]) {
+    let n = label.len().min(BGW_MAXLEN);
+    // SAFETY: only called while this process is single-threaded and outside signal handlers.
+    unsafe {
+        let dst = &raw mut LABEL;
+        std::ptr::copy_nonoverlapping(label.as_ptr(), dst.cast::<u8>(), n);
+    }
+    LABEL_LEN.store(n, Ordering::Release);
+}
+
+fn label() -> &'static [u8] {
+    let n = LABEL_LEN.load(Ordering::Acquire);
+    if n == 0 {
+        return b"postmaster";
+    }
+    // SAFETY: LABEL is written only before LABEL_LEN is published, and never concurrently.
+    unsafe { std::slice::from_raw_parts((&raw const LABEL).cast::<u8>(), n) }
+}
+
+/// PostgreSQL's rule for the server log: LOG ranks between ERROR and FATAL.
+pub fn is_log_level_output(elevel: c_int, min: c_int) -> bool {
+    if elevel == LOG || elevel == LOG_SERVER_ONLY {
+        min == LOG || min <= ERROR
+    } else if elevel == WARNING_CLIENT_ONLY {
+        false
+    } else if min == LOG {
+        elevel >= FATAL
+    } else {
+        elevel >= min
+    }
+}
+
+pub fn enabled(elevel: c_int) -> bool {
+    is_log_level_output(elevel, LOG_MIN_MESSAGES.load(Ordering::Relaxed))
+}
+
+pub fn level_name(elevel: c_int) -> &'static str {
+    match elevel {
+        DEBUG5..=DEBUG1 => "DEBUG",
+        LOG | LOG_SERVER_ONLY => "LOG",
+        INFO => "INFO",
+        NOTICE => "NOTICE",
+        WARNING | WARNING_CLIENT_ONLY => "WARNING",
+        ERROR => "ERROR",
+        FATAL => "FATAL",
+        PANIC => "PANIC",
+        _ => "???",
+    }
+}
+
+/// Parses a `log_min_messages` value.
+pub fn parse_level(name: &str) -> Option<c_int> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "debug5" => DEBUG5,
+        "debug4" => DEBUG4,
+        "debug3" => DEBUG3,
+        "debug2" => DEBUG2,
+        "debug1" | "debug" => DEBUG1,
+        "info" => INFO,
+        "notice" => NOTICE,
+        "warning" => WARNING,
+        "error" => ERROR,
+        "log" => LOG,
+        "fatal" => FATAL,
+        "panic" => PANIC,
+        _ => return None,
+    })
+}
+
+/// A fixed buffer that truncates instead of allocating.
+struct LineBuf {
+    buf: [u8; 8192],
+    len: usize,
+}
+
+impl LineBuf {
+    fn push(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+}
+
+impl Write for LineBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn write_prefix(out: &mut LineBuf, now: &libc::timespec, pid: c_int) {
+    let (y, mo, d, h, mi, s) = civil_from_unix(now.tv_sec);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} UTC [{pid}] ",
+        now.tv_nsec / 1_000_000
+    );
+    out.push(label());
+    out.push(b" ");
+}
+
+/// Converts seconds since the epoch to a UTC calendar date and time.
+fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+}
+
+/// A message with its optional DETAIL, HINT and CONTEXT parts, as raw bytes.
+#[derive(Default)]
+pub struct Report<'a> {
+    pub message: &'a [u8],
+    pub detail: Option<&'a [u8]>,
+    pub hint: Option<&'a [u8]>,
+    pub context: Option<&'a [u8]>,
+}
+
+/// Writes a report to stderr if `log_min_messages` lets its level through.
+pub fn emit(elevel: c_int, report: &Report<'_>) {
+    if !enabled(elevel) {
+        return;
+    }
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let mut out = LineBuf {
+        buf: [0; 8192],
+        len: 0,
+    };
+    let parts: [(&str, Option<&[u8]>); 4] = [
+        (level_name(elevel), Some(report.message)),
+        ("DETAIL", report.detail),
+        ("HINT", report.hint),
+        ("CONTEXT", report.context),
+    ];
+    for (tag, text) in parts {
+        let Some(text) = text else { continue };
+        write_prefix(&mut out, &now, pid);
+        out.push(tag.as_bytes());
+        out.push(b":  ");
+        // Continuation lines of a multi-line message are indented, as PostgreSQL does.
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.push(b"\n\t");
+            }
+            out.push(line);
+        }
+        out.push(b"\n");
+    }
+    if out.len == out.buf.len() {
+        out.buf[out.len - 1] = b'\n';
+    }
+    write_all_stderr(&out.buf[..out.len]);
+}
+
+fn write_all_stderr(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writing a valid buffer to fd 2.
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+/// Logs a formatted message (Rust callers).
+pub fn log(elevel: c_int, args: fmt::Arguments<'_>) {
+    if !enabled(elevel) {
+        return;
+    }
+    let mut msg = LineBuf {
+        buf: [0; 8192],
+        len: 0,
+    };
+    let _ = msg.write_fmt(args);
+    emit(
+        elevel,
+        &Report {
+            message: &msg.buf[..msg.len],
+            ..Default::default()
+        },
+    );
+}
+
+/// Logs a message with a DETAIL and/or HINT line.
+pub fn log_with(elevel: c_int, message: &str, detail: Option<&str>, hint: Option<&str>) {
+    emit(
+        elevel,
+        &Report {
+            message: message.as_bytes(),
+            detail: detail.map(str::as_bytes),
+            hint: hint.map(str::as_bytes),
+            context: None,
+        },
+    );
+}
+
+/// Called by the C shim to write a finished report.
+///
+/// # Safety
+/// Each pointer is NULL or a NUL-terminated string.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn bgw_log_emit(
+    elevel: c_int,
+    message: *const libc::c_char,
+    detail: *const libc::c_char,
+    hint: *const libc::c_char,
+    context: *const libc::c_char,
+) {
+    // SAFETY: the shim passes NULL or NUL-terminated strings that live for this call.
+    let report = unsafe {
+        Report {
+            message: crate::abi::cstr(message).unwrap_or(b""),
+            detail: crate::abi::cstr(detail),
+            hint: crate::abi::cstr(hint),
+            context: crate::abi::cstr(context),
+        }
+    };
+    emit(elevel, &report);
+}
+
+/// Called by the C shim to learn whether a level would be written.
+/// cbindgen:ignore
+#[no_mangle]
+pub extern "C" fn bgw_log_enabled(elevel: c_int) -> bool {
+    enabled(elevel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ranks_between_error_and_fatal() {
+        assert!(is_log_level_output(LOG, WARNING));
+        assert!(is_log_level_output(LOG, ERROR));
+        assert!(!is_log_level_output(LOG, FATAL));
+        assert!(!is_log_level_output(ERROR, LOG));
+        assert!(is_log_level_output(FATAL, LOG));
+        assert!(!is_log_level_output(DEBUG1, WARNING));
+        assert!(is_log_level_output(DEBUG1, DEBUG1));
+        assert!(is_log_level_output(WARNING, WARNING));
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_unix(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil_from_unix(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(civil_from_unix(1_795_574_431), (2026, 11, 25, 2, 40, 31));
+    }
+}

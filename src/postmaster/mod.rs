@@ -1,0 +1,723 @@
+//! The supervisor: PostgreSQL's postmaster, for background workers only. One thread; signals
+//! arrive through a signalfd and are handled in the main loop, never in handlers. It starts
+//! workers by phase, reaps them, applies the restart rules, runs crash-restart and shutdown.
+
+pub mod pidfile;
+
+use crate::abi::types::*;
+use crate::abi::{self, MyProcPid};
+use crate::elog;
+use crate::guc::{self, Settings};
+use crate::registry::{self, ExitKind, Phase, REGISTRY};
+use crate::worker;
+use libc::{c_int, pid_t};
+use pidfile::{PidFile, StartupError};
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where registrations currently stand (see `registry::Phase`).
+static STARTED: AtomicU8 = AtomicU8::new(0);
+
+/// How `RegisterBackgroundWorker` treats a call made now in this process.
+pub fn registration_phase() -> Phase {
+    if STARTED.load(Ordering::Relaxed) == 0 {
+        Phase::BeforeSupervisor
+    // SAFETY: reading a bool global of this process.
+    } else if unsafe { abi::process_shared_preload_libraries_in_progress } {
+        Phase::Preload
+    } else {
+        Phase::Late
+    }
+}
+
+/// Supervisor states in the order PostgreSQL passes through them (PM-1).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum State {
+    Starting,
+    Consistent,
+    Running,
+    Stopping,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Starting => "starting",
+            State::Consistent => "consistent",
+            State::Running => "running",
+            State::Stopping => "stopping",
+        }
+    }
+
+    /// Whether a worker with this start time may start in this state (PM-1).
+    fn allows(self, start_time: BgWorkerStartTime) -> bool {
+        match start_time {
+            BgWorkerStart_PostmasterStart => self <= State::Running,
+            BgWorkerStart_ConsistentState => matches!(self, State::Consistent | State::Running),
+            BgWorkerStart_RecoveryFinished => self == State::Running,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Shutdown {
+    None,
+    Smart,
+    Fast,
+    Immediate,
+}
+
+/// Children still alive this long after SIGQUIT get SIGKILL (CRASH-1, SHUT-3).
+const SIGKILL_AFTER: Duration = Duration::from_secs(5);
+/// The longest the main loop sleeps (PM-7).
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// Workers started per launch pass before the loop comes round again (PM-6).
+const MAX_STARTS_PER_PASS: usize = 100;
+
+struct Args {
+    datadir: Option<PathBuf>,
+    overrides: Vec<(String, String)>,
+}
+
+enum Parsed {
+    Run(Args),
+    Exit(c_int),
+}
+
+const USAGE: &str = "bgworkerd runs PostgreSQL 15 background workers.
+
+Usage:
+  bgworkerd -D DATADIR [OPTION]...
+
+Options:
+  -D DATADIR         data directory (created 0700 if missing)
+  -c NAME=VALUE      set a setting (overrides DATADIR/bgworker.conf)
+  --NAME=VALUE       the same
+  -V, --version      print the version and exit
+  -?, --help         show this help and exit
+
+Signals: SIGTERM smart shutdown, SIGINT fast shutdown, SIGQUIT immediate shutdown,
+SIGHUP reload settings.
+";
+
+fn parse_args(args: &[String]) -> Parsed {
+    let mut out = Args {
+        datadir: None,
+        overrides: Vec::new(),
+    };
+    let bad = |msg: String| {
+        eprintln!("bgworkerd: {msg}\nTry \"bgworkerd --help\" for more information.");
+        Parsed::Exit(1)
+    };
+    let mut i = 1;
+    while i < args.len() {
+        let a = &args[i];
+        let mut value_of = |flag: &str| -> Option<String> {
+            if a.len() > flag.len() {
+                Some(a[flag.len()..].to_owned())
+            } else {
+                i += 1;
+                args.get(i).cloned()
+            }
+        };
+        if a == "--help" || a == "-?" {
+            print!("{USAGE}");
+            return Parsed::Exit(0);
+        } else if a == "--version" || a == "-V" {
+            println!("bgworkerd (libbgworker) {} for PostgreSQL 15", env!("CARGO_PKG_VERSION"));
+            return Parsed::Exit(0);
+        } else if a.starts_with("-D") {
+            match value_of("-D") {
+                Some(d) => out.datadir = Some(PathBuf::from(d)),
+                None => return bad("option requires an argument -- 'D'".into()),
+            }
+        } else if a.starts_with("-c") || (a.starts_with("--") && a.len() > 2) {
+            let setting = if let Some(rest) = a.strip_prefix("--") {
+                Some(rest.to_owned())
+            } else {
+                value_of("-c")
+            };
+            let Some(setting) = setting else {
+                return bad("option requires an argument -- 'c'".into());
+            };
+            match setting.split_once('=') {
+                Some((n, v)) => out.overrides.push((n.replace('-', "_"), v.to_owned())),
+                None => {
+                    return bad(if a.starts_with("--") {
+                        format!("--{setting} requires a value")
+                    } else {
+                        format!("-c {setting} requires a value")
+                    })
+                }
+            }
+        } else {
+            return bad(format!("invalid argument: \"{a}\""));
+        }
+        i += 1;
+    }
+    Parsed::Run(out)
+}
+
+fn fatal(e: &StartupError) -> c_int {
+    elog::log_with(FATAL, &e.message, e.detail.as_deref(), e.hint.as_deref());
+    1
+}
+
+/// `BackgroundWorkerPostmasterMain`: runs the supervisor until it shuts down; returns the exit code.
+pub fn main(args: Vec<String>) -> c_int {
+    // SAFETY: start-up of a single-threaded process.
+    unsafe { MyProcPid = libc::getpid() };
+    let args = match parse_args(&args) {
+        Parsed::Run(a) => a,
+        Parsed::Exit(code) => return code,
+    };
+    let Some(datadir) = args.datadir.clone() else {
+        return fatal(&StartupError {
+            message: "bgworkerd does not know where to find the data directory".into(),
+            detail: None,
+            hint: Some("Specify the data directory with the -D option.".into()),
+        });
+    };
+    let datadir = match pidfile::prepare_datadir(&datadir) {
+        Ok(d) => d,
+        Err(e) => return fatal(&e),
+    };
+    let conf = datadir.join("bgworker.conf");
+    let settings = match Settings::load(&conf, &args.overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            return fatal(&StartupError {
+                message: e.message,
+                detail: e.detail,
+                hint: None,
+            })
+        }
+    };
+    guc::install(settings.clone());
+    let pidfile = match PidFile::create(&datadir) {
+        Ok(p) => p,
+        Err(e) => return fatal(&e),
+    };
+    let mut pm = match Postmaster::new(datadir, conf, args.overrides, pidfile) {
+        Ok(pm) => pm,
+        Err(e) => return fatal(&e),
+    };
+    let code = pm.run(&settings);
+    pm.pidfile.remove();
+    code
+}
+
+struct Postmaster {
+    conf: PathBuf,
+    overrides: Vec<(String, String)>,
+    pidfile: PidFile,
+    settings: Settings,
+    signal_fd: RawFd,
+    death_pipe_read: RawFd,
+    death_pipe_write: RawFd,
+    state: State,
+    shutdown: Shutdown,
+    /// Between a shared-memory worker's crash and the end of the restart (FatalError).
+    fatal_error: bool,
+    kill_deadline: Option<Instant>,
+    start_pending: bool,
+}
+
+/// The signals the supervisor takes through its signalfd.
+fn supervisor_signals() -> libc::sigset_t {
+    // SAFETY: building a local signal set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [
+            libc::SIGCHLD,
+            libc::SIGHUP,
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGQUIT,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+        ] {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+fn os_error(what: &str) -> StartupError {
+    StartupError::new(format!("{what}: {}", std::io::Error::last_os_error()))
+}
+
+impl Postmaster {
+    fn new(
+        datadir: PathBuf,
+        conf: PathBuf,
+        overrides: Vec<(String, String)>,
+        pidfile: PidFile,
+    ) -> Result<Self, StartupError> {
+        let _ = datadir;
+        worker::signals::init_signal_masks();
+        let set = supervisor_signals();
+        let mut pipe = [-1; 2];
+        // SAFETY: blocking signals and creating descriptors owned by this struct.
+        let signal_fd = unsafe {
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC)
+        };
+        if signal_fd < 0 {
+            return Err(os_error("could not create signalfd"));
+        }
+        // SAFETY: pipe2 fills the two-element array.
+        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+            return Err(os_error("could not create the supervisor death pipe"));
+        }
+        // SAFETY: setting O_NONBLOCK on the read end we own, so liveness checks never block.
+        unsafe { libc::fcntl(pipe[0], libc::F_SETFL, libc::O_NONBLOCK) };
+        Ok(Self {
+            conf,
+            overrides,
+            pidfile,
+            settings: guc::current(),
+            signal_fd,
+            death_pipe_read: pipe[0],
+            death_pipe_write: pipe[1],
+            state: State::Starting,
+            shutdown: Shutdown::None,
+            fatal_error: false,
+            kill_deadline: None,
+            start_pending: false,
+        })
+    }
+
+    fn run(&mut self, settings: &Settings) -> c_int {
+        elog::log(
+            LOG,
+            format_args!(
+                "starting bgworkerd {} (PostgreSQL 15 background workers)",
+                env!("CARGO_PKG_VERSION")
+            ),
+        );
+        STARTED.store(1, Ordering::Relaxed);
+        // Registrations a host program made before starting us come first, as if preloaded.
+        let pending = std::mem::take(&mut REGISTRY.lock().pending_host);
+        for mut def in pending {
+            registry::register_static(&mut def, Phase::Preload, settings.max_worker_processes);
+        }
+        if let Err(e) = self.preload_libraries(settings) {
+            return fatal(&e);
+        }
+        self.start_up();
+        if let Err(e) = self.pidfile.set_status("ready") {
+            return fatal(&e);
+        }
+        elog::log(LOG, format_args!("supervisor is ready"));
+        loop {
+            self.sleep();
+            let signals = self.read_signals();
+            if signals.contains(&libc::SIGCHLD) {
+                self.reap_children();
+            }
+            for sig in &signals {
+                match *sig {
+                    libc::SIGTERM => self.request_shutdown(Shutdown::Smart),
+                    libc::SIGINT => self.request_shutdown(Shutdown::Fast),
+                    libc::SIGQUIT => self.request_shutdown(Shutdown::Immediate),
+                    libc::SIGHUP => self.reload(),
+                    _ => {}
+                }
+            }
+            self.check_kill_deadline();
+            if let Some(code) = self.state_machine() {
+                return code;
+            }
+            self.launch_pass();
+        }
+    }
+
+    fn preload_libraries(&mut self, settings: &Settings) -> Result<(), StartupError> {
+        // SAFETY: single-threaded; modules read this flag in _PG_init (REG-1).
+        unsafe { abi::process_shared_preload_libraries_in_progress = true };
+        let result = settings.shared_preload_libraries.iter().try_for_each(|lib| {
+            crate::loader::load(lib, &settings.dynamic_library_path)
+                .map(|_| ())
+                .map_err(StartupError::new)
+        });
+        // SAFETY: as above.
+        unsafe { abi::process_shared_preload_libraries_in_progress = false };
+        result
+    }
+
+    /// Passes through the start phases, launching what each allows (PM-1, PM-2).
+    fn start_up(&mut self) {
+        for state in [State::Starting, State::Consistent, State::Running] {
+            self.state = state;
+            elog::log(LOG, format_args!("supervisor state: {}", state.name()));
+            self.launch_pass();
+        }
+    }
+
+    fn sleep(&mut self) {
+        let now = Instant::now();
+        let mut wake = now + MAX_SLEEP;
+        if self.start_pending {
+            wake = now;
+        }
+        if let Some(d) = self.kill_deadline {
+            wake = wake.min(d);
+        }
+        if self.shutdown == Shutdown::None && !self.fatal_error {
+            for w in REGISTRY.lock().workers.iter() {
+                if let (0, Some(t), false) = (w.pid, w.crashed_at, w.never_restart()) {
+                    wake = wake.min(t + restart_interval(&w.def));
+                }
+            }
+        }
+        let ms = wake
+            .saturating_duration_since(now)
+            .as_micros()
+            .div_ceil(1000)
+            .min(c_int::MAX as u128) as c_int;
+        let mut pfd = libc::pollfd {
+            fd: self.signal_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: polling one descriptor we own.
+        unsafe { libc::poll(&mut pfd, 1, ms) };
+    }
+
+    fn read_signals(&mut self) -> Vec<c_int> {
+        let mut out = Vec::new();
+        loop {
+            // SAFETY: signalfd_siginfo is plain data; the read fills it or fails.
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: reading one record into a local of exactly that size.
+            let n = unsafe { libc::read(self.signal_fd, (&raw mut info).cast(), size) };
+            if n != size as isize {
+                break;
+            }
+            let sig = info.ssi_signo as c_int;
+            if !out.contains(&sig) {
+                out.push(sig);
+            }
+        }
+        out
+    }
+
+    /// Sends a signal to a worker, and to its process group for the signals PostgreSQL sends
+    /// that way (SHUT-5).
+    fn signal_child(pid: pid_t, sig: c_int) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe {
+            libc::kill(pid, sig);
+            if matches!(sig, libc::SIGINT | libc::SIGTERM | libc::SIGQUIT | libc::SIGKILL | libc::SIGSTOP) {
+                libc::kill(-pid, sig);
+            }
+        }
+    }
+
+    fn signal_all(sig: c_int) {
+        let pids: Vec<pid_t> = REGISTRY.lock().workers.iter().map(|w| w.pid).filter(|&p| p > 0).collect();
+        for pid in pids {
+            Self::signal_child(pid, sig);
+        }
+    }
+
+    fn any_running() -> bool {
+        REGISTRY.lock().workers.iter().any(|w| w.pid > 0)
+    }
+
+    fn request_shutdown(&mut self, mode: Shutdown) {
+        if mode <= self.shutdown {
+            return;
+        }
+        self.shutdown = mode;
+        let word = match mode {
+            Shutdown::Smart => "smart",
+            Shutdown::Fast => "fast",
+            _ => "immediate",
+        };
+        elog::log(LOG, format_args!("received {word} shutdown request"));
+        self.state = State::Stopping;
+        if let Err(e) = self.pidfile.set_status("stopping") {
+            elog::log(LOG, format_args!("{}", e.message));
+        }
+        if mode == Shutdown::Immediate {
+            Self::signal_all(libc::SIGQUIT);
+            self.kill_deadline = Some(Instant::now() + SIGKILL_AFTER);
+        } else {
+            // No clients to wait for: smart and fast both stop the workers now (SHUT-1, SHUT-4).
+            Self::signal_all(libc::SIGTERM);
+        }
+    }
+
+    fn reload(&mut self) {
+        if self.shutdown > Shutdown::Smart {
+            return;
+        }
+        elog::log(LOG, format_args!("received SIGHUP, reloading configuration files"));
+        self.settings = guc::reload(&self.conf, &self.overrides);
+        let pids: Vec<pid_t> = REGISTRY.lock().workers.iter().map(|w| w.pid).filter(|&p| p > 0).collect();
+        for pid in pids {
+            Self::signal_child(pid, libc::SIGHUP);
+        }
+    }
+
+    fn check_kill_deadline(&mut self) {
+        let Some(deadline) = self.kill_deadline else { return };
+        if Instant::now() < deadline {
+            return;
+        }
+        self.kill_deadline = None;
+        if Self::any_running() {
+            elog::log(LOG, format_args!("issuing SIGKILL to recalcitrant children"));
+            Self::signal_all(libc::SIGKILL);
+        }
+    }
+
+    fn reap_children(&mut self) {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes the status into our local.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                return;
+            }
+            let exit = if libc::WIFEXITED(status) {
+                ExitKind::Code(libc::WEXITSTATUS(status))
+            } else {
+                ExitKind::Signal(libc::WTERMSIG(status))
+            };
+            self.cleanup_worker(pid, exit);
+        }
+    }
+
+    /// What happens when a worker exits (EXIT-1..3, CRASH-1).
+    fn cleanup_worker(&mut self, pid: pid_t, exit: ExitKind) {
+        let mut reg = REGISTRY.lock();
+        let Some(i) = reg.workers.iter().position(|w| w.pid == pid) else {
+            elog::log(DEBUG1, format_args!("reaped unknown child process {pid}"));
+            return;
+        };
+        let w = &mut reg.workers[i];
+        w.pid = 0;
+        w.last_exit = Some(exit);
+        let described = describe_exit(&w.type_name(), pid, exit);
+        let crash = !matches!(exit, ExitKind::Code(0) | ExitKind::Code(1));
+
+        if crash && w.has_shmem_access() {
+            w.crashed_at = Some(Instant::now());
+            let first = !self.fatal_error && self.shutdown != Shutdown::Immediate;
+            drop(reg);
+            if first {
+                elog::log(LOG, format_args!("{described}"));
+                elog::log(LOG, format_args!("terminating any other active server processes"));
+                self.fatal_error = true;
+                Self::signal_all(libc::SIGQUIT);
+                self.kill_deadline = Some(Instant::now() + SIGKILL_AFTER);
+            } else {
+                elog::log(DEBUG1, format_args!("{described}"));
+            }
+            return;
+        }
+
+        let quiet = exit == ExitKind::Code(0) || self.shutdown == Shutdown::Immediate;
+        elog::log(if quiet { DEBUG1 } else { LOG }, format_args!("{described}"));
+        // Exit 1, and any death of a worker without shared memory access: restart per its
+        // restart time, unless it may never restart or was terminated.
+        let unregister = exit == ExitKind::Code(0) || w.never_restart() || w.terminate;
+        if unregister {
+            let name = w.name();
+            reg.workers.remove(i);
+            elog::log(DEBUG1, format_args!("unregistering background worker \"{name}\""));
+        } else {
+            w.crashed_at = Some(Instant::now());
+        }
+    }
+
+    /// Decides whether the supervisor is done, or a crash-restart can begin (CRASH-3, CRASH-4).
+    fn state_machine(&mut self) -> Option<c_int> {
+        if Self::any_running() {
+            return None;
+        }
+        if self.shutdown != Shutdown::None {
+            let code = if self.fatal_error && self.shutdown != Shutdown::Immediate {
+                elog::log(LOG, format_args!("abnormal supervisor shutdown"));
+                1
+            } else {
+                0
+            };
+            self.pidfile.remove();
+            elog::log(LOG, format_args!("supervisor is shut down"));
+            return Some(code);
+        }
+        if self.fatal_error {
+            self.kill_deadline = None;
+            if !self.settings.restart_after_crash {
+                elog::log(LOG, format_args!("shutting down because restart_after_crash is off"));
+                self.pidfile.remove();
+                return Some(1);
+            }
+            elog::log(LOG, format_args!("all server processes terminated; reinitializing"));
+            {
+                let mut reg = REGISTRY.lock();
+                reg.workers.retain(|w| {
+                    if w.never_restart() {
+                        elog::log(
+                            DEBUG1,
+                            format_args!("unregistering background worker \"{}\"", w.name()),
+                        );
+                    }
+                    !w.never_restart()
+                });
+                for w in reg.workers.iter_mut() {
+                    w.crashed_at = None;
+                    w.def.bgw_notify_pid = 0;
+                }
+            }
+            self.fatal_error = false;
+            self.start_up();
+        }
+        None
+    }
+
+    /// Starts every worker that is due (PM-5, PM-6).
+    fn launch_pass(&mut self) {
+        self.start_pending = false;
+        if self.fatal_error || self.shutdown != Shutdown::None {
+            return;
+        }
+        let now = Instant::now();
+        let mut started = 0;
+        let mut i = 0;
+        loop {
+            let def = {
+                let mut reg = REGISTRY.lock();
+                let Some(w) = reg.workers.get_mut(i) else { break };
+                if w.pid != 0 {
+                    i += 1;
+                    continue;
+                }
+                if w.terminate || (w.crashed_at.is_some() && w.never_restart()) {
+                    let name = w.name();
+                    reg.workers.remove(i);
+                    elog::log(DEBUG1, format_args!("unregistering background worker \"{name}\""));
+                    continue;
+                }
+                if let Some(t) = w.crashed_at {
+                    if now < t + restart_interval(&w.def) {
+                        i += 1;
+                        continue;
+                    }
+                }
+                if !self.state.allows(w.def.bgw_start_time) {
+                    i += 1;
+                    continue;
+                }
+                w.crashed_at = None;
+                w.def
+            };
+            self.start_worker(i, &def);
+            i += 1;
+            started += 1;
+            if started >= MAX_STARTS_PER_PASS {
+                self.start_pending = true;
+                return;
+            }
+        }
+    }
+
+    /// Forks one worker (PM-9); a failed fork counts as a crash of that worker (PM-8).
+    fn start_worker(&mut self, i: usize, def: &BackgroundWorker) {
+        elog::log(
+            DEBUG1,
+            format_args!(
+                "starting background worker process \"{}\"",
+                registry::field_string(&def.bgw_name)
+            ),
+        );
+        // SAFETY: the supervisor is single-threaded and holds no lock here, so the child starts
+        // from a consistent copy of this process.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let settings = &self.settings;
+            worker::run_child(
+                def,
+                &worker::ChildContext {
+                    close_fds: &[self.signal_fd, self.death_pipe_write],
+                    death_pipe_read: self.death_pipe_read,
+                    cluster_name: &settings.cluster_name,
+                    dynamic_library_path: &settings.dynamic_library_path,
+                },
+            );
+        }
+        let mut reg = REGISTRY.lock();
+        let w = &mut reg.workers[i];
+        if pid < 0 {
+            elog::log(
+                LOG,
+                format_args!("could not fork worker process: {}", std::io::Error::last_os_error()),
+            );
+            w.crashed_at = Some(Instant::now());
+            return;
+        }
+        if w.last_exit.is_some() {
+            w.restarts += 1;
+        }
+        w.pid = pid;
+        w.started_at = Some(std::time::SystemTime::now());
+    }
+}
+
+fn restart_interval(def: &BackgroundWorker) -> Duration {
+    Duration::from_secs(def.bgw_restart_time.max(0) as u64)
+}
+
+/// PostgreSQL's wording for a child's exit (EXIT-2, EXIT-3, EXIT-5).
+fn describe_exit(type_name: &str, pid: pid_t, exit: ExitKind) -> String {
+    match exit {
+        ExitKind::Code(code) => {
+            format!("background worker \"{type_name}\" (PID {pid}) exited with exit code {code}")
+        }
+        ExitKind::Signal(sig) => {
+            // SAFETY: strsignal returns a pointer to a static or thread-local string.
+            let name = unsafe { std::ffi::CStr::from_ptr(libc::strsignal(sig)) }
+                .to_string_lossy()
+                .into_owned();
+            format!("background worker \"{type_name}\" (PID {pid}) was terminated by signal {sig}: {name}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_phases() {
+        assert!(State::Starting.allows(BgWorkerStart_PostmasterStart));
+        assert!(!State::Starting.allows(BgWorkerStart_ConsistentState));
+        assert!(State::Consistent.allows(BgWorkerStart_ConsistentState));
+        assert!(!State::Consistent.allows(BgWorkerStart_RecoveryFinished));
+        assert!(State::Running.allows(BgWorkerStart_RecoveryFinished));
+        assert!(!State::Stopping.allows(BgWorkerStart_PostmasterStart));
+        assert!(!State::Running.allows(7), "an out-of-range start time never starts");
+    }
+
+    #[test]
+    fn exit_wording() {
+        assert_eq!(
+            describe_exit("t", 5, ExitKind::Code(1)),
+            "background worker \"t\" (PID 5) exited with exit code 1"
+        );
+        assert_eq!(
+            describe_exit("t", 5, ExitKind::Signal(11)),
+            "background worker \"t\" (PID 5) was terminated by signal 11: Segmentation fault"
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! The registration list: every worker the supervisor knows, with its run state, and the sanity
+//! checks a definition must pass to get in (REG-*, SAN-*).
+
+use crate::abi::types::*;
+use crate::elog;
+use libc::{c_char, c_int, pid_t};
+use parking_lot::Mutex;
+use std::time::Instant;
+
+/// How a worker's last run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    Code(c_int),
+    Signal(c_int),
+}
+
+/// One registered worker as the supervisor tracks it.
+pub struct RegisteredWorker {
+    /// The supervisor's own copy of the definition.
+    pub def: BackgroundWorker,
+    /// Running pid, or 0.
+    pub pid: pid_t,
+    /// When it last exited or failed to start, if it is waiting to be restarted.
+    pub crashed_at: Option<Instant>,
+    /// Set by terminate requests: never restart.
+    pub terminate: bool,
+    pub started_at: Option<std::time::SystemTime>,
+    pub restarts: u32,
+    pub last_exit: Option<ExitKind>,
+}
+
+impl RegisteredWorker {
+    pub fn new(def: BackgroundWorker) -> Self {
+        Self {
+            def,
+            pid: 0,
+            crashed_at: None,
+            terminate: false,
+            started_at: None,
+            restarts: 0,
+            last_exit: None,
+        }
+    }
+    pub fn name(&self) -> String {
+        field_string(&self.def.bgw_name)
+    }
+    pub fn type_name(&self) -> String {
+        field_string(&self.def.bgw_type)
+    }
+    pub fn has_shmem_access(&self) -> bool {
+        self.def.bgw_flags & BGWORKER_SHMEM_ACCESS != 0
+    }
+    pub fn never_restart(&self) -> bool {
+        self.def.bgw_restart_time == BGW_NEVER_RESTART
+    }
+}
+
+/// The bytes of a fixed-size C string field, up to its first NUL (or the whole field when a
+/// module left it unterminated).
+pub fn field_bytes(field: &[c_char]) -> &[u8] {
+    // SAFETY: c_char and u8 have the same size and alignment.
+    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(field.as_ptr().cast(), field.len()) };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..end]
+}
+
+pub fn field_string(field: &[c_char]) -> String {
+    String::from_utf8_lossy(field_bytes(field)).into_owned()
+}
+
+/// Writes `value` into a fixed-size C string field, truncated and NUL-terminated.
+pub fn set_field(field: &mut [c_char], value: &[u8]) {
+    let n = value.len().min(field.len() - 1);
+    for (dst, &src) in field.iter_mut().zip(&value[..n]) {
+        *dst = src as c_char;
+    }
+    for dst in &mut field[n..] {
+        *dst = 0;
+    }
+}
+
+/// The library names that mean the built-in entry table.
+pub fn is_core_library(def: &BackgroundWorker) -> bool {
+    matches!(field_bytes(&def.bgw_library_name), b"postgres" | b"lightdb")
+}
+
+/// The checks both registration paths apply, in PostgreSQL's order. Fills an empty `bgw_type`
+/// with `bgw_name` in the caller's struct (SAN-5). On failure, the reason.
+pub fn sanity_check(def: &mut BackgroundWorker) -> Result<(), &'static str> {
+    let flags = def.bgw_flags;
+    if flags & BGWORKER_BACKEND_DATABASE_CONNECTION != 0 {
+        if flags & BGWORKER_SHMEM_ACCESS == 0 {
+            return Err("cannot request database access without shared memory access");
+        }
+        if def.bgw_start_time == BgWorkerStart_PostmasterStart {
+            return Err("cannot request database access if starting at postmaster start");
+        }
+    }
+    let restart = def.bgw_restart_time;
+    if restart != BGW_NEVER_RESTART && !(0..=86_400_000).contains(&restart) {
+        return Err("invalid restart interval");
+    }
+    if flags & BGWORKER_CLASS_PARALLEL != 0 && restart != BGW_NEVER_RESTART {
+        return Err("parallel workers may not be configured for restart");
+    }
+    if field_bytes(&def.bgw_type).is_empty() {
+        def.bgw_type = def.bgw_name;
+    }
+    Ok(())
+}
+
+/// Where a static registration comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// A host program, before it starts the supervisor: kept and checked once settings are read.
+    BeforeSupervisor,
+    /// `_PG_init` of a preloaded library (or a core registration).
+    Preload,
+    /// Anywhere else in the supervisor: refused.
+    Late,
+}
+
+/// The supervisor's private list, newest registration first (REG-8: later registrations are
+/// examined and started first).
+pub struct Registry {
+    pub workers: Vec<RegisteredWorker>,
+    /// Accepted static registrations, for the `max_worker_processes` limit (REG-6).
+    pub static_count: usize,
+    /// Definitions a host registered before starting the supervisor.
+    pub pending_host: Vec<BackgroundWorker>,
+}
+
+pub static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    workers: Vec::new(),
+    static_count: 0,
+    pending_host: Vec::new(),
+});
+
+/// `RegisterBackgroundWorker`'s body in the supervisor (or a host before it starts).
+pub fn register_static(def: &mut BackgroundWorker, phase: Phase, max_workers: c_int) {
+    let name = field_string(&def.bgw_name);
+    if phase == Phase::BeforeSupervisor {
+        REGISTRY.lock().pending_host.push(*def);
+        return;
+    }
+    elog::log(DEBUG1, format_args!("registering background worker \"{name}\""));
+    if phase == Phase::Late && !is_core_library(def) {
+        elog::log(
+            LOG,
+            format_args!("background worker \"{name}\": must be registered in shared_preload_libraries"),
+        );
+        return;
+    }
+    if let Err(reason) = sanity_check(def) {
+        elog::log(LOG, format_args!("background worker \"{name}\": {reason}"));
+        return;
+    }
+    if def.bgw_notify_pid != 0 {
+        elog::log(
+            LOG,
+            format_args!(
+                "background worker \"{name}\": only dynamic background workers can request notification"
+            ),
+        );
+        return;
+    }
+    let mut reg = REGISTRY.lock();
+    reg.static_count += 1;
+    if reg.static_count > usize::try_from(max_workers).unwrap_or(0) {
+        let detail = format!(
+            "Up to {max_workers} background worker{} can be registered with the current settings.",
+            if max_workers == 1 { "" } else { "s" }
+        );
+        elog::log_with(
+            LOG,
+            "too many background workers",
+            Some(&detail),
+            Some("Consider increasing the configuration parameter \"max_worker_processes\"."),
+        );
+        return;
+    }
+    reg.workers.insert(0, RegisteredWorker::new(*def));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(flags: c_int, start: c_int, restart: c_int) -> BackgroundWorker {
+        let mut d = BackgroundWorker::zeroed();
+        set_field(&mut d.bgw_name, b"w");
+        d.bgw_flags = flags;
+        d.bgw_start_time = start;
+        d.bgw_restart_time = restart;
+        d
+    }
+
+    #[test]
+    fn restart_interval_bounds() {
+        assert!(sanity_check(&mut def(1, 0, 86_400_000)).is_ok());
+        assert!(sanity_check(&mut def(1, 0, 0)).is_ok());
+        assert!(sanity_check(&mut def(1, 0, -1)).is_ok());
+        assert_eq!(sanity_check(&mut def(1, 0, 86_400_001)), Err("invalid restart interval"));
+        assert_eq!(sanity_check(&mut def(1, 0, -5)), Err("invalid restart interval"));
+    }
+
+    #[test]
+    fn database_rules() {
+        assert_eq!(
+            sanity_check(&mut def(3, 0, 1)),
+            Err("cannot request database access if starting at postmaster start")
+        );
+        assert_eq!(
+            sanity_check(&mut def(2, 1, 1)),
+            Err("cannot request database access without shared memory access")
+        );
+        assert!(sanity_check(&mut def(3, 1, 1)).is_ok());
+        assert!(sanity_check(&mut def(0, 0, 1)).is_ok(), "no shmem access is allowed");
+    }
+
+    #[test]
+    fn parallel_must_not_restart_and_type_defaults_to_name() {
+        assert_eq!(
+            sanity_check(&mut def(0x11, 0, 5)),
+            Err("parallel workers may not be configured for restart")
+        );
+        let mut d = def(1, 0, 1);
+        sanity_check(&mut d).unwrap();
+        assert_eq!(field_bytes(&d.bgw_type), b"w");
+    }
+
+    #[test]
+    fn unterminated_fields_are_read_to_their_end() {
+        let mut d = BackgroundWorker::zeroed();
+        d.bgw_name = [b'x' as c_char; BGW_MAXLEN];
+        assert_eq!(field_bytes(&d.bgw_name).len(), BGW_MAXLEN);
+    }
+}

@@ -1,0 +1,111 @@
+//! Process exit: `proc_exit` and the three callback stacks modules register on
+//! (`before_shmem_exit`, `on_shmem_exit`, `on_proc_exit`), run newest first, each once.
+
+use crate::abi::types::{pg_on_exit_callback, Datum};
+use libc::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const MAX_CALLBACKS: usize = 20;
+
+#[derive(Clone, Copy)]
+struct Callback {
+    function: pg_on_exit_callback,
+    arg: Datum,
+}
+
+/// A fixed-size stack (no allocation: exit may run from a signal handler).
+struct Stack {
+    items: [Callback; MAX_CALLBACKS],
+    len: usize,
+}
+
+const EMPTY: Callback = Callback {
+    function: None,
+    arg: 0,
+};
+
+static mut BEFORE_SHMEM_EXIT: Stack = Stack {
+    items: [EMPTY; MAX_CALLBACKS],
+    len: 0,
+};
+static mut ON_SHMEM_EXIT: Stack = Stack {
+    items: [EMPTY; MAX_CALLBACKS],
+    len: 0,
+};
+static mut ON_PROC_EXIT: Stack = Stack {
+    items: [EMPTY; MAX_CALLBACKS],
+    len: 0,
+};
+
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+pub enum Which {
+    BeforeShmemExit,
+    OnShmemExit,
+    OnProcExit,
+}
+
+fn stack(which: Which) -> *mut Stack {
+    match which {
+        Which::BeforeShmemExit => &raw mut BEFORE_SHMEM_EXIT,
+        Which::OnShmemExit => &raw mut ON_SHMEM_EXIT,
+        Which::OnProcExit => &raw mut ON_PROC_EXIT,
+    }
+}
+
+/// Registers a callback; false when the stack is full.
+pub fn register(which: Which, function: pg_on_exit_callback, arg: Datum) -> bool {
+    // SAFETY: the stacks belong to this (single-threaded) process.
+    let s = unsafe { &mut *stack(which) };
+    if s.len == MAX_CALLBACKS {
+        return false;
+    }
+    s.items[s.len] = Callback { function, arg };
+    s.len += 1;
+    true
+}
+
+/// Removes the newest `before_shmem_exit` entry if it is exactly (function, arg).
+pub fn cancel_before_shmem_exit(function: pg_on_exit_callback, arg: Datum) -> bool {
+    // SAFETY: as in register.
+    let s = unsafe { &mut *stack(Which::BeforeShmemExit) };
+    if s.len > 0 {
+        let top = s.items[s.len - 1];
+        if top.function.map(|f| f as usize) == function.map(|f| f as usize) && top.arg == arg {
+            s.len -= 1;
+            return true;
+        }
+    }
+    false
+}
+
+fn run(which: Which, code: c_int) {
+    let s = stack(which);
+    // Pop before calling, so a callback that errors out is not run again.
+    loop {
+        // SAFETY: the stacks belong to this (single-threaded) process; no reference is held
+        // across the callback, which may register or cancel entries itself.
+        let cb = unsafe {
+            if (*s).len == 0 {
+                return;
+            }
+            (*s).len -= 1;
+            (*s).items[(*s).len]
+        };
+        if let Some(f) = cb.function {
+            // SAFETY: a module registered this callback with this argument.
+            unsafe { f(code, cb.arg) };
+        }
+    }
+}
+
+/// `proc_exit`: runs the exit callbacks and ends the process with `code`.
+pub fn proc_exit(code: c_int) -> ! {
+    if !EXITING.swap(true, Ordering::SeqCst) {
+        run(Which::BeforeShmemExit, code);
+        run(Which::OnShmemExit, code);
+        run(Which::OnProcExit, code);
+    }
+    // SAFETY: ending the process; stdio buffers are flushed by exit.
+    unsafe { libc::exit(code) }
+}

@@ -18,7 +18,10 @@ fn main() {
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out: the profile directory is three up.
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let profile_dir = out.ancestors().nth(3).expect("profile dir").to_path_buf();
-    println!("cargo:rustc-link-arg-bins=-L{}", profile_dir.join("deps").display());
+    println!(
+        "cargo:rustc-link-arg-bins=-L{}",
+        profile_dir.join("deps").display()
+    );
     println!("cargo:rustc-link-arg-bins=-lbgworker");
     println!("cargo:rustc-link-arg-bins=-Wl,-rpath,$ORIGIN");
     // The soname link the loader looks for next to the binaries (dangling until the library

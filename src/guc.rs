@@ -105,15 +105,18 @@ impl Settings {
             }
             "dynamic_library_path" => self.dynamic_library_path = value.to_owned(),
             "max_worker_processes" => {
-                self.max_worker_processes = parse_int(value, 0, 262_143).map_err(|d| bad(Some(d)))?
+                self.max_worker_processes =
+                    parse_int(value, 0, 262_143).map_err(|d| bad(Some(d)))?
             }
             "max_parallel_workers" => {
-                self.max_parallel_workers = parse_int(value, 0, MAX_PARALLEL_WORKER_LIMIT)
-                    .map_err(|d| bad(Some(d)))?
+                self.max_parallel_workers =
+                    parse_int(value, 0, MAX_PARALLEL_WORKER_LIMIT).map_err(|d| bad(Some(d)))?
             }
             "restart_after_crash" => {
                 self.restart_after_crash = parse_bool(value).ok_or_else(|| {
-                    bad(Some("Valid values are on, off, true, false, yes, no, 1, 0.".into()))
+                    bad(Some(
+                        "Valid values are on, off, true, false, yes, no, 1, 0.".into(),
+                    ))
                 })?
             }
             "log_min_messages" => {
@@ -127,7 +130,9 @@ impl Settings {
             }
             "cluster_name" => {
                 if !value.bytes().all(|b| (32..127).contains(&b)) {
-                    return Err(bad(Some("cluster_name can only contain printable ASCII characters.".into())));
+                    return Err(bad(Some(
+                        "cluster_name can only contain printable ASCII characters.".into(),
+                    )));
                 }
                 self.cluster_name = value.to_owned()
             }
@@ -152,7 +157,10 @@ impl Settings {
         let mut s = Settings::default();
         if conf.exists() {
             let text = std::fs::read_to_string(conf).map_err(|e| ConfigError {
-                message: format!("could not read configuration file \"{}\": {e}", conf.display()),
+                message: format!(
+                    "could not read configuration file \"{}\": {e}",
+                    conf.display()
+                ),
                 detail: None,
             })?;
             let path = conf.display().to_string();
@@ -181,7 +189,12 @@ impl Settings {
             "dynamic_library_path" => self.dynamic_library_path.clone(),
             "max_worker_processes" => self.max_worker_processes.to_string(),
             "max_parallel_workers" => self.max_parallel_workers.to_string(),
-            "restart_after_crash" => (if self.restart_after_crash { "on" } else { "off" }).into(),
+            "restart_after_crash" => (if self.restart_after_crash {
+                "on"
+            } else {
+                "off"
+            })
+            .into(),
             "log_min_messages" => crate::elog::level_name(self.log_min_messages).to_lowercase(),
             "cluster_name" => self.cluster_name.clone(),
             _ => return self.placeholders.get(&name).cloned(),
@@ -248,7 +261,8 @@ fn is_valid_placeholder(name: &str) -> bool {
     };
     let ident = |s: &str| {
         !s.is_empty()
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
             && !s.as_bytes()[0].is_ascii_digit()
     };
     ident(prefix) && rest.split('.').all(ident)
@@ -261,7 +275,10 @@ pub fn parse_int(value: &str, min: c_int, max: c_int) -> Result<c_int, String> {
         Some(rest) => (true, rest),
         None => (false, v.strip_prefix('+').unwrap_or(v)),
     };
-    let parsed = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let parsed = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         i64::from_str_radix(hex, 16)
     } else if digits.len() > 1 && digits.starts_with('0') {
         i64::from_str_radix(&digits[1..], 8)
@@ -271,7 +288,9 @@ pub fn parse_int(value: &str, min: c_int, max: c_int) -> Result<c_int, String> {
     .map_err(|_| "The value must be an integer.".to_owned())?;
     let n = if neg { -parsed } else { parsed };
     if n < i64::from(min) || n > i64::from(max) {
-        return Err(format!("{n} is outside the valid range for this parameter ({min} .. {max})."));
+        return Err(format!(
+            "{n} is outside the valid range for this parameter ({min} .. {max})."
+        ));
     }
     Ok(n as c_int)
 }
@@ -288,8 +307,8 @@ pub fn parse_bool(value: &str) -> Option<bool> {
         "0" => Some(false),
         "on" => Some(true),
         "of" | "off" => Some(false),
-        _ if v.len() >= 1 && (prefix_of("true") || prefix_of("yes")) => Some(true),
-        _ if v.len() >= 1 && (prefix_of("false") || prefix_of("no")) => Some(false),
+        _ if (prefix_of("true") || prefix_of("yes")) => Some(true),
+        _ if (prefix_of("false") || prefix_of("no")) => Some(false),
         _ => None,
     }
 }
@@ -412,7 +431,14 @@ mod tests {
         let text = "# comment\n\nmax_worker_processes = 12 # trailing\ncluster_name='it''s'\nrestart_after_crash off\nmymod.naptime = '5s'\n";
         let e = parse_file(text, "f").unwrap();
         assert_eq!(e.len(), 4);
-        assert_eq!(e[0], Entry { name: "max_worker_processes".into(), value: "12".into(), line: 3 });
+        assert_eq!(
+            e[0],
+            Entry {
+                name: "max_worker_processes".into(),
+                value: "12".into(),
+                line: 3
+            }
+        );
         assert_eq!(e[1].value, "it's");
         assert_eq!(e[2].value, "off");
         assert_eq!(e[3].name, "mymod.naptime");
@@ -421,19 +447,35 @@ mod tests {
     #[test]
     fn syntax_errors_name_file_and_line() {
         let err = parse_file("a = 1\nb = 'open\n", "/d/bgworker.conf").unwrap_err();
-        assert!(err.message.contains("\"/d/bgworker.conf\" line 2"), "{}", err.message);
+        assert!(
+            err.message.contains("\"/d/bgworker.conf\" line 2"),
+            "{}",
+            err.message
+        );
         let err = parse_file("a = 1 2\n", "f").unwrap_err();
-        assert!(err.message.contains("line 1, near token \"2\""), "{}", err.message);
+        assert!(
+            err.message.contains("line 1, near token \"2\""),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn unknown_and_bad_values() {
         let mut s = Settings::default();
-        let src = Source::File { path: "/d/bgworker.conf".into(), line: 3 };
+        let src = Source::File {
+            path: "/d/bgworker.conf".into(),
+            line: 3,
+        };
         let e = s.set("foo", "1", &src).unwrap_err();
-        assert_eq!(e.message, "unrecognized configuration parameter \"foo\" in file \"/d/bgworker.conf\" line 3");
+        assert_eq!(
+            e.message,
+            "unrecognized configuration parameter \"foo\" in file \"/d/bgworker.conf\" line 3"
+        );
         let e = s.set("max_worker_processes", "abc", &src).unwrap_err();
-        assert!(e.message.starts_with("invalid value for parameter \"max_worker_processes\": \"abc\""));
+        assert!(e
+            .message
+            .starts_with("invalid value for parameter \"max_worker_processes\": \"abc\""));
         assert!(s.set("max_worker_processes", "-1", &src).is_err());
         assert!(s.set("restart_after_crash", "maybe", &src).is_err());
         assert!(s.set("log_min_messages", "loud", &src).is_err());

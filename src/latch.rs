@@ -55,7 +55,10 @@ pub fn init_process_latch() {
     if fd < 0 {
         crate::elog::log(
             FATAL,
-            format_args!("could not create signalfd for latch: {}", std::io::Error::last_os_error()),
+            format_args!(
+                "could not create signalfd for latch: {}",
+                std::io::Error::last_os_error()
+            ),
         );
         crate::worker::exit::proc_exit(1);
     }

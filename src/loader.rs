@@ -44,7 +44,9 @@ pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, String
         } else if p.with_extension("so").is_file() && p.extension().is_none() {
             Ok(p.with_extension("so"))
         } else {
-            Err(format!("could not access file \"{name}\": No such file or directory"))
+            Err(format!(
+                "could not access file \"{name}\": No such file or directory"
+            ))
         };
     }
     let libdir = libdir();
@@ -59,7 +61,9 @@ pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, String
             }
         }
     }
-    Err(format!("could not access file \"{name}\": No such file or directory"))
+    Err(format!(
+        "could not access file \"{name}\": No such file or directory"
+    ))
 }
 
 /// Loads a library by name (once per process) and returns its handle and resolved path.
@@ -116,7 +120,9 @@ fn check_magic(handle: usize, path: &Path) -> Result<(), String> {
     // SAFETY: the block's first field is its length; read it before trusting the rest.
     let len = unsafe { magic.as_ref() }.map_or(0, |m| m.len);
     if len != std::mem::size_of::<Pg_magic_struct>() as i32 {
-        return Err(format!("incompatible library \"{name}\": magic block mismatch"));
+        return Err(format!(
+            "incompatible library \"{name}\": magic block mismatch"
+        ));
     }
     // SAFETY: the block is 56 bytes, as checked.
     let m = unsafe { *magic };
@@ -137,16 +143,28 @@ fn check_magic(handle: usize, path: &Path) -> Result<(), String> {
     }
     let mut mismatched = Vec::new();
     if m.funcmaxargs != FUNC_MAX_ARGS {
-        mismatched.push(format!("FUNC_MAX_ARGS is {}, expected {FUNC_MAX_ARGS}", m.funcmaxargs));
+        mismatched.push(format!(
+            "FUNC_MAX_ARGS is {}, expected {FUNC_MAX_ARGS}",
+            m.funcmaxargs
+        ));
     }
     if m.indexmaxkeys != INDEX_MAX_KEYS {
-        mismatched.push(format!("INDEX_MAX_KEYS is {}, expected {INDEX_MAX_KEYS}", m.indexmaxkeys));
+        mismatched.push(format!(
+            "INDEX_MAX_KEYS is {}, expected {INDEX_MAX_KEYS}",
+            m.indexmaxkeys
+        ));
     }
     if m.namedatalen != NAMEDATALEN {
-        mismatched.push(format!("NAMEDATALEN is {}, expected {NAMEDATALEN}", m.namedatalen));
+        mismatched.push(format!(
+            "NAMEDATALEN is {}, expected {NAMEDATALEN}",
+            m.namedatalen
+        ));
     }
     if m.float8byval != FLOAT8PASSBYVAL {
-        mismatched.push(format!("FLOAT8PASSBYVAL is {}, expected {FLOAT8PASSBYVAL}", m.float8byval));
+        mismatched.push(format!(
+            "FLOAT8PASSBYVAL is {}, expected {FLOAT8PASSBYVAL}",
+            m.float8byval
+        ));
     }
     if !mismatched.is_empty() {
         return Err(format!(

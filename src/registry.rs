@@ -143,11 +143,16 @@ pub fn register_static(def: &mut BackgroundWorker, phase: Phase, max_workers: c_
         REGISTRY.lock().pending_host.push(*def);
         return;
     }
-    elog::log(DEBUG1, format_args!("registering background worker \"{name}\""));
+    elog::log(
+        DEBUG1,
+        format_args!("registering background worker \"{name}\""),
+    );
     if phase == Phase::Late && !is_core_library(def) {
         elog::log(
             LOG,
-            format_args!("background worker \"{name}\": must be registered in shared_preload_libraries"),
+            format_args!(
+                "background worker \"{name}\": must be registered in shared_preload_libraries"
+            ),
         );
         return;
     }
@@ -200,8 +205,14 @@ mod tests {
         assert!(sanity_check(&mut def(1, 0, 86_400_000)).is_ok());
         assert!(sanity_check(&mut def(1, 0, 0)).is_ok());
         assert!(sanity_check(&mut def(1, 0, -1)).is_ok());
-        assert_eq!(sanity_check(&mut def(1, 0, 86_400_001)), Err("invalid restart interval"));
-        assert_eq!(sanity_check(&mut def(1, 0, -5)), Err("invalid restart interval"));
+        assert_eq!(
+            sanity_check(&mut def(1, 0, 86_400_001)),
+            Err("invalid restart interval")
+        );
+        assert_eq!(
+            sanity_check(&mut def(1, 0, -5)),
+            Err("invalid restart interval")
+        );
     }
 
     #[test]
@@ -215,7 +226,10 @@ mod tests {
             Err("cannot request database access without shared memory access")
         );
         assert!(sanity_check(&mut def(3, 1, 1)).is_ok());
-        assert!(sanity_check(&mut def(0, 0, 1)).is_ok(), "no shmem access is allowed");
+        assert!(
+            sanity_check(&mut def(0, 0, 1)).is_ok(),
+            "no shmem access is allowed"
+        );
     }
 
     #[test]

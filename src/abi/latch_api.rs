@@ -32,7 +32,12 @@ pub unsafe extern "C" fn ResetLatch(latch: *mut Latch) {
 /// # Safety
 /// `latch` must be NULL or a valid latch owned by this process.
 #[no_mangle]
-pub unsafe extern "C" fn WaitLatch(latch: *mut Latch, wakeEvents: c_int, timeout: libc::c_long, wait_event_info: u32) -> c_int {
+pub unsafe extern "C" fn WaitLatch(
+    latch: *mut Latch,
+    wakeEvents: c_int,
+    timeout: libc::c_long,
+    wait_event_info: u32,
+) -> c_int {
     // SAFETY: forwarded with the same contract.
     unsafe { WaitLatchOrSocket(latch, wakeEvents, -1, timeout, wait_event_info) }
 }
@@ -50,16 +55,20 @@ pub unsafe extern "C" fn WaitLatchOrSocket(
     wait_event_info: u32,
 ) -> c_int {
     let _ = wait_event_info;
-    let checked = boundary("WaitLatchOrSocket", Err("internal error in WaitLatchOrSocket"), || {
-        if wakeEvents & WL_LATCH_SET != 0 && !latch.is_null() {
-            // SAFETY: reading the owner of a valid latch; our own pid global.
-            if unsafe { (*latch).owner_pid != MyProcPid } {
-                return Err("cannot wait on a latch owned by another process");
+    let checked = boundary(
+        "WaitLatchOrSocket",
+        Err("internal error in WaitLatchOrSocket"),
+        || {
+            if wakeEvents & WL_LATCH_SET != 0 && !latch.is_null() {
+                // SAFETY: reading the owner of a valid latch; our own pid global.
+                if unsafe { (*latch).owner_pid != MyProcPid } {
+                    return Err("cannot wait on a latch owned by another process");
+                }
             }
-        }
-        // SAFETY: checked above.
-        Ok(unsafe { crate::latch::wait(latch, wakeEvents, sock, timeout) })
-    });
+            // SAFETY: checked above.
+            Ok(unsafe { crate::latch::wait(latch, wakeEvents, sock, timeout) })
+        },
+    );
     match checked {
         Ok(rc) => rc,
         Err(msg) => super::raise(ERROR, msg),

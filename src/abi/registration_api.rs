@@ -21,7 +21,10 @@ pub unsafe extern "C" fn RegisterBackgroundWorker(worker: *mut BackgroundWorker)
         }
         // SAFETY: the caller passes NULL or a valid, writable definition.
         let Some(def) = (unsafe { worker.as_mut() }) else {
-            elog::log(LOG, format_args!("RegisterBackgroundWorker called with a NULL worker"));
+            elog::log(
+                LOG,
+                format_args!("RegisterBackgroundWorker called with a NULL worker"),
+            );
             return;
         };
         let phase = crate::postmaster::registration_phase();
@@ -39,7 +42,10 @@ pub unsafe extern "C" fn RegisterBackgroundWorker(worker: *mut BackgroundWorker)
 /// `argv` must hold `argc` NUL-terminated strings. Pass `main`'s own `argv` so worker process
 /// titles can be shown (it is overwritten in the workers, as PostgreSQL does).
 #[no_mangle]
-pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(argc: c_int, argv: *mut *mut c_char) -> c_int {
+pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(
+    argc: c_int,
+    argv: *mut *mut c_char,
+) -> c_int {
     let mut args = Vec::new();
     for i in 0..usize::try_from(argc).unwrap_or(0) {
         // SAFETY: the caller promises argc valid strings.
@@ -49,5 +55,7 @@ pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(argc: c_int, argv: *mut 
     }
     // SAFETY: as promised by the caller; called once, before any fork.
     unsafe { crate::worker::ps_title::save_args(argc, argv) };
-    boundary("BackgroundWorkerPostmasterMain", 1, || crate::postmaster::main(args))
+    boundary("BackgroundWorkerPostmasterMain", 1, || {
+        crate::postmaster::main(args)
+    })
 }

@@ -8,8 +8,10 @@ extern "C" {
     fn BackgroundWorkerPostmasterMain(argc: c_int, argv: *mut *mut c_char) -> c_int;
 }
 
+/// # Safety
+/// Called by the C runtime with the process's own `argc`/`argv`.
 #[no_mangle]
-pub extern "C" fn main(argc: c_int, argv: *mut *mut c_char) -> c_int {
+pub unsafe extern "C" fn main(argc: c_int, argv: *mut *mut c_char) -> c_int {
     // SAFETY: these are the process's own argc/argv, as the function requires.
     unsafe { BackgroundWorkerPostmasterMain(argc, argv) }
 }

@@ -127,7 +127,10 @@ fn parse_args(args: &[String]) -> Parsed {
             print!("{USAGE}");
             return Parsed::Exit(0);
         } else if a == "--version" || a == "-V" {
-            println!("bgworkerd (libbgworker) {} for PostgreSQL 15", env!("CARGO_PKG_VERSION"));
+            println!(
+                "bgworkerd (libbgworker) {} for PostgreSQL 15",
+                env!("CARGO_PKG_VERSION")
+            );
             return Parsed::Exit(0);
         } else if a.starts_with("-D") {
             match value_of("-D") {
@@ -341,11 +344,14 @@ impl Postmaster {
     fn preload_libraries(&mut self, settings: &Settings) -> Result<(), StartupError> {
         // SAFETY: single-threaded; modules read this flag in _PG_init (REG-1).
         unsafe { abi::process_shared_preload_libraries_in_progress = true };
-        let result = settings.shared_preload_libraries.iter().try_for_each(|lib| {
-            crate::loader::load(lib, &settings.dynamic_library_path)
-                .map(|_| ())
-                .map_err(StartupError::new)
-        });
+        let result = settings
+            .shared_preload_libraries
+            .iter()
+            .try_for_each(|lib| {
+                crate::loader::load(lib, &settings.dynamic_library_path)
+                    .map(|_| ())
+                    .map_err(StartupError::new)
+            });
         // SAFETY: as above.
         unsafe { abi::process_shared_preload_libraries_in_progress = false };
         result
@@ -415,14 +421,23 @@ impl Postmaster {
         // SAFETY: kill has no memory-safety preconditions.
         unsafe {
             libc::kill(pid, sig);
-            if matches!(sig, libc::SIGINT | libc::SIGTERM | libc::SIGQUIT | libc::SIGKILL | libc::SIGSTOP) {
+            if matches!(
+                sig,
+                libc::SIGINT | libc::SIGTERM | libc::SIGQUIT | libc::SIGKILL | libc::SIGSTOP
+            ) {
                 libc::kill(-pid, sig);
             }
         }
     }
 
     fn signal_all(sig: c_int) {
-        let pids: Vec<pid_t> = REGISTRY.lock().workers.iter().map(|w| w.pid).filter(|&p| p > 0).collect();
+        let pids: Vec<pid_t> = REGISTRY
+            .lock()
+            .workers
+            .iter()
+            .map(|w| w.pid)
+            .filter(|&p| p > 0)
+            .collect();
         for pid in pids {
             Self::signal_child(pid, sig);
         }
@@ -460,22 +475,36 @@ impl Postmaster {
         if self.shutdown > Shutdown::Smart {
             return;
         }
-        elog::log(LOG, format_args!("received SIGHUP, reloading configuration files"));
+        elog::log(
+            LOG,
+            format_args!("received SIGHUP, reloading configuration files"),
+        );
         self.settings = guc::reload(&self.conf, &self.overrides);
-        let pids: Vec<pid_t> = REGISTRY.lock().workers.iter().map(|w| w.pid).filter(|&p| p > 0).collect();
+        let pids: Vec<pid_t> = REGISTRY
+            .lock()
+            .workers
+            .iter()
+            .map(|w| w.pid)
+            .filter(|&p| p > 0)
+            .collect();
         for pid in pids {
             Self::signal_child(pid, libc::SIGHUP);
         }
     }
 
     fn check_kill_deadline(&mut self) {
-        let Some(deadline) = self.kill_deadline else { return };
+        let Some(deadline) = self.kill_deadline else {
+            return;
+        };
         if Instant::now() < deadline {
             return;
         }
         self.kill_deadline = None;
         if Self::any_running() {
-            elog::log(LOG, format_args!("issuing SIGKILL to recalcitrant children"));
+            elog::log(
+                LOG,
+                format_args!("issuing SIGKILL to recalcitrant children"),
+            );
             Self::signal_all(libc::SIGKILL);
         }
     }
@@ -516,7 +545,10 @@ impl Postmaster {
             drop(reg);
             if first {
                 elog::log(LOG, format_args!("{described}"));
-                elog::log(LOG, format_args!("terminating any other active server processes"));
+                elog::log(
+                    LOG,
+                    format_args!("terminating any other active server processes"),
+                );
                 self.fatal_error = true;
                 Self::signal_all(libc::SIGQUIT);
                 self.kill_deadline = Some(Instant::now() + SIGKILL_AFTER);
@@ -527,14 +559,20 @@ impl Postmaster {
         }
 
         let quiet = exit == ExitKind::Code(0) || self.shutdown == Shutdown::Immediate;
-        elog::log(if quiet { DEBUG1 } else { LOG }, format_args!("{described}"));
+        elog::log(
+            if quiet { DEBUG1 } else { LOG },
+            format_args!("{described}"),
+        );
         // Exit 1, and any death of a worker without shared memory access: restart per its
         // restart time, unless it may never restart or was terminated.
         let unregister = exit == ExitKind::Code(0) || w.never_restart() || w.terminate;
         if unregister {
             let name = w.name();
             reg.workers.remove(i);
-            elog::log(DEBUG1, format_args!("unregistering background worker \"{name}\""));
+            elog::log(
+                DEBUG1,
+                format_args!("unregistering background worker \"{name}\""),
+            );
         } else {
             w.crashed_at = Some(Instant::now());
         }
@@ -559,11 +597,17 @@ impl Postmaster {
         if self.fatal_error {
             self.kill_deadline = None;
             if !self.settings.restart_after_crash {
-                elog::log(LOG, format_args!("shutting down because restart_after_crash is off"));
+                elog::log(
+                    LOG,
+                    format_args!("shutting down because restart_after_crash is off"),
+                );
                 self.pidfile.remove();
                 return Some(1);
             }
-            elog::log(LOG, format_args!("all server processes terminated; reinitializing"));
+            elog::log(
+                LOG,
+                format_args!("all server processes terminated; reinitializing"),
+            );
             {
                 let mut reg = REGISTRY.lock();
                 reg.workers.retain(|w| {
@@ -598,7 +642,9 @@ impl Postmaster {
         loop {
             let def = {
                 let mut reg = REGISTRY.lock();
-                let Some(w) = reg.workers.get_mut(i) else { break };
+                let Some(w) = reg.workers.get_mut(i) else {
+                    break;
+                };
                 if w.pid != 0 {
                     i += 1;
                     continue;
@@ -606,7 +652,10 @@ impl Postmaster {
                 if w.terminate || (w.crashed_at.is_some() && w.never_restart()) {
                     let name = w.name();
                     reg.workers.remove(i);
-                    elog::log(DEBUG1, format_args!("unregistering background worker \"{name}\""));
+                    elog::log(
+                        DEBUG1,
+                        format_args!("unregistering background worker \"{name}\""),
+                    );
                     continue;
                 }
                 if let Some(t) = w.crashed_at {
@@ -661,7 +710,10 @@ impl Postmaster {
         if pid < 0 {
             elog::log(
                 LOG,
-                format_args!("could not fork worker process: {}", std::io::Error::last_os_error()),
+                format_args!(
+                    "could not fork worker process: {}",
+                    std::io::Error::last_os_error()
+                ),
             );
             w.crashed_at = Some(Instant::now());
             return;
@@ -706,7 +758,10 @@ mod tests {
         assert!(!State::Consistent.allows(BgWorkerStart_RecoveryFinished));
         assert!(State::Running.allows(BgWorkerStart_RecoveryFinished));
         assert!(!State::Stopping.allows(BgWorkerStart_PostmasterStart));
-        assert!(!State::Running.allows(7), "an out-of-range start time never starts");
+        assert!(
+            !State::Running.allows(7),
+            "an out-of-range start time never starts"
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ pub fn prepare_datadir(dir: &Path) -> Result<PathBuf, StartupError> {
         ))
     })?;
     let meta = fs::metadata(&abs).map_err(|e| {
-        StartupError::new(format!("could not read data directory \"{}\": {e}", abs.display()))
+        StartupError::new(format!(
+            "could not read data directory \"{}\": {e}",
+            abs.display()
+        ))
     })?;
     if !meta.is_dir() {
         return Err(StartupError::new(format!(
@@ -63,7 +66,8 @@ pub fn prepare_datadir(dir: &Path) -> Result<PathBuf, StartupError> {
             "data directory \"{}\" has wrong ownership",
             abs.display()
         ));
-        e.hint = Some("The supervisor must be started by the user that owns the data directory.".into());
+        e.hint =
+            Some("The supervisor must be started by the user that owns the data directory.".into());
         return Err(e);
     }
     if meta.permissions().mode() & 0o027 != 0 {
@@ -86,7 +90,9 @@ pub struct PidFile {
 
 fn process_exists(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks for existence/permission.
-    pid > 0 && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
 impl PidFile {
@@ -116,11 +122,14 @@ impl PidFile {
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     let text = fs::read_to_string(&path).unwrap_or_default();
-                    let other: i32 = text.lines().next().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+                    let other: i32 = text
+                        .lines()
+                        .next()
+                        .and_then(|l| l.trim().parse().ok())
+                        .unwrap_or(0);
                     if other != me && process_exists(other) {
-                        let mut err = StartupError::new(format!(
-                            "lock file \"{FILE_NAME}\" already exists"
-                        ));
+                        let mut err =
+                            StartupError::new(format!("lock file \"{FILE_NAME}\" already exists"));
                         err.hint = Some(format!(
                             "Is another bgworkerd (PID {other}) running in data directory \"{}\"?",
                             datadir.display()
@@ -165,7 +174,10 @@ impl PidFile {
             fs::rename(&tmp, &self.path)
         };
         write().map_err(|e| {
-            StartupError::new(format!("could not write lock file \"{}\": {e}", self.path.display()))
+            StartupError::new(format!(
+                "could not write lock file \"{}\": {e}",
+                self.path.display()
+            ))
         })
     }
 

@@ -6,8 +6,8 @@ pub mod exit;
 pub mod ps_title;
 pub mod signals;
 
-use crate::abi::types::*;
 use crate::abi;
+use crate::abi::types::*;
 use crate::registry::{field_bytes, field_string, is_core_library};
 use std::os::fd::RawFd;
 
@@ -54,7 +54,10 @@ pub fn run_child(def: &BackgroundWorker, ctx: &ChildContext<'_>) -> ! {
     let function = match std::panic::catch_unwind(|| lookup_entry(def, ctx.dynamic_library_path)) {
         Ok(Ok(f)) => f,
         Ok(Err(message)) => abi::raise(ERROR, &message),
-        Err(_) => abi::raise(FATAL, "internal error while loading the worker's entry function"),
+        Err(_) => abi::raise(
+            FATAL,
+            "internal error while loading the worker's entry function",
+        ),
     };
     // SAFETY: calling the module's entry point with its registered argument (WP-6).
     unsafe { function(def.bgw_main_arg) };

@@ -40,7 +40,13 @@ pub fn block_signals() {
 /// Sets the signal mask to `UnBlockSig`.
 pub fn unblock_signals() {
     // SAFETY: as above.
-    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &raw const UnBlockSig, std::ptr::null_mut()) };
+    unsafe {
+        libc::sigprocmask(
+            libc::SIG_SETMASK,
+            &raw const UnBlockSig,
+            std::ptr::null_mut(),
+        )
+    };
 }
 
 /// `pqsignal`: `SA_RESTART`, an empty handler mask (plus `SA_NOCLDSTOP` for SIGCHLD); returns

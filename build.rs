@@ -23,7 +23,8 @@ fn main() {
         profile_dir.join("deps").display()
     );
     println!("cargo:rustc-link-arg-bins=-lbgworker");
-    println!("cargo:rustc-link-arg-bins=-Wl,-rpath,$ORIGIN");
+    // Found beside the binary in target/, and in ../lib once installed.
+    println!("cargo:rustc-link-arg-bins=-Wl,-rpath,$ORIGIN:$ORIGIN/../lib");
     // The soname link the loader looks for next to the binaries (dangling until the library
     // is written, a moment later in the same build).
     for dir in [profile_dir.clone(), profile_dir.join("deps")] {

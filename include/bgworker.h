@@ -56,13 +56,13 @@
 
 #define WL_SOCKET_MASK (((WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE) | WL_SOCKET_CONNECTED) | WL_SOCKET_CLOSED)
 
-#define PG_WAIT_EXTENSION 117440512
+#define PG_WAIT_EXTENSION 117440512u
 
-#define PG_WAIT_IPC 134217728
+#define PG_WAIT_IPC 134217728u
 
-#define WAIT_EVENT_BGWORKER_SHUTDOWN (PG_WAIT_IPC + 5)
+#define WAIT_EVENT_BGWORKER_SHUTDOWN 134217733
 
-#define WAIT_EVENT_BGWORKER_STARTUP (PG_WAIT_IPC + 6)
+#define WAIT_EVENT_BGWORKER_STARTUP 134217734
 
 #define DEBUG5 10
 
@@ -187,7 +187,7 @@ typedef struct Pg_finfo_record {
 
 #define BgWorkerStart_RecoveryFinished 2
 
-#define InvalidOid 0
+#define InvalidOid (Oid)0
 
 #ifdef __cplusplus
 extern "C" {

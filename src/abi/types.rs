@@ -38,7 +38,7 @@ pub const BGWORKER_BYPASS_ALLOWCONN: c_int = 0x0001;
 pub const MAX_PARALLEL_WORKER_LIMIT: c_int = 1024;
 
 pub const InvalidPid: c_int = -1;
-pub const InvalidOid: Oid = 0;
+pub const InvalidOid: Oid = 0 as Oid;
 pub const MAXPGPATH: c_int = 1024;
 pub const NAMEDATALEN: c_int = 64;
 
@@ -53,10 +53,11 @@ pub const WL_SOCKET_CLOSED: c_int = 1 << 7;
 pub const WL_SOCKET_MASK: c_int =
     WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE | WL_SOCKET_CONNECTED | WL_SOCKET_CLOSED;
 
-pub const PG_WAIT_EXTENSION: u32 = 0x0700_0000;
-pub const PG_WAIT_IPC: u32 = 0x0800_0000;
-pub const WAIT_EVENT_BGWORKER_SHUTDOWN: u32 = PG_WAIT_IPC + 5;
-pub const WAIT_EVENT_BGWORKER_STARTUP: u32 = PG_WAIT_IPC + 6;
+pub const PG_WAIT_EXTENSION: u32 = 0x0700_0000u32;
+pub const PG_WAIT_IPC: u32 = 0x0800_0000u32;
+// Enumerators in PostgreSQL (so `int`), in the IPC class.
+pub const WAIT_EVENT_BGWORKER_SHUTDOWN: c_int = 0x0800_0005;
+pub const WAIT_EVENT_BGWORKER_STARTUP: c_int = 0x0800_0006;
 
 // Message levels (utils/elog.h).
 pub const DEBUG5: c_int = 10;

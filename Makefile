@@ -1,0 +1,77 @@
+# libbgworker: build, run the examples, test, lint, install.
+#   make run      bgworkerd with the example modules, log on the terminal (Ctrl-C stops it)
+#   make check    every test (cargo test, header checks, ABI comparison with PostgreSQL 15)
+
+CARGO ?= cargo
+CC ?= cc
+PROFILE ?= debug
+PREFIX ?= /usr/local
+DESTDIR ?=
+bindir ?= $(PREFIX)/bin
+libdir ?= $(PREFIX)/lib
+includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+CARGO_PROFILE_FLAG := $(if $(filter release,$(PROFILE)),--release,)
+BUILD_DIR := target/$(PROFILE)
+
+.PHONY: all release deps run check lint header install clean
+
+all:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# Installs missing system packages and the Rust toolchain (only what is missing).
+deps:
+	@.ci/install-deps.sh
+
+run: deps
+	$(CARGO) build $(CARGO_PROFILE_FLAG)
+	examples/run.sh $(BUILD_DIR)
+
+# Every check runs even when an earlier one fails; the last line sums them up.
+check: deps
+	$(CARGO) build
+	@failed=""; \
+	echo "--- cargo test"; \
+	$(CARGO) test --no-fail-fast || failed="$$failed cargo-test"; \
+	echo "--- c_tests/headers/check.sh"; \
+	c_tests/headers/check.sh --libdir target/debug || failed="$$failed headers"; \
+	echo "--- c_tests/abi/check.sh"; \
+	c_tests/abi/check.sh || failed="$$failed abi"; \
+	if [ -z "$$failed" ]; then \
+		echo "make check: all passed (cargo test, headers, abi)"; \
+	else \
+		echo "make check: FAILED:$$failed"; exit 1; \
+	fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Regenerates include/bgworker.h from src/abi (the drift test compares it otherwise).
+header:
+	BGW_BLESS=1 $(CARGO) test --test header_drift
+
+install: release
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+		$(DESTDIR)$(includedir)/bgworker
+	install -m 755 target/release/libbgworker.so $(DESTDIR)$(libdir)/libbgworker.so.1
+	ln -sf libbgworker.so.1 $(DESTDIR)$(libdir)/libbgworker.so
+	install -m 755 target/release/bgworkerd $(DESTDIR)$(bindir)/bgworkerd
+	cd include && find . -name '*.h' -exec install -D -m 644 {} \
+		$(DESTDIR)$(includedir)/bgworker/{} \;
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(libdir)|' \
+		-e 's|@INCLUDEDIR@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' \
+		libbgworker.pc.in > $(DESTDIR)$(pkgconfigdir)/libbgworker.pc
+	@$(DESTDIR)$(bindir)/bgworkerd --version >/dev/null || { \
+		echo "install: the installed bgworkerd does not start (it must find" \
+			"libbgworker.so.1 in $(libdir) through its RUNPATH \$$ORIGIN/../lib)" >&2; exit 1; }
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,361 @@
+/*
+ * abi_dump.c -- prints the layout, types and constant values a module is compiled against.
+ *
+ * Built twice by check.sh: against our include/ and, with -DABI_DUMP_POSTGRESQL, against
+ * PostgreSQL 15's own server headers; the two outputs must be identical.  The prototype table at
+ * the end fails the build when a function or global is declared with a different type.
+ * Nothing here calls into either library, so the program links with libc alone.
+ */
+#ifdef ABI_DUMP_POSTGRESQL
+#include "postgres.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "libpq/pqsignal.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/bgworker_internals.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/pmsignal.h"
+#include "utils/elog.h"
+#include "utils/wait_event.h"
+#else
+#include "postgres.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/pmsignal.h"
+#include "utils/elog.h"
+#include "utils/wait_event.h"
+#endif
+
+/* PostgreSQL's port.h routes printf to pg_printf (in libpgport); use libc's here. */
+#undef printf
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(abi_dump_sql_function);
+
+Datum
+abi_dump_sql_function(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	return (Datum) 0;
+}
+
+/* The C type an expression has after the usual conversions (arrays decay to pointers). */
+#define TYPE_NAME(x) \
+	_Generic((x), \
+		_Bool: "bool", \
+		char: "char", \
+		signed char: "signed char", \
+		unsigned char: "unsigned char", \
+		short: "short", \
+		unsigned short: "unsigned short", \
+		int: "int", \
+		unsigned int: "unsigned int", \
+		long: "long", \
+		unsigned long: "unsigned long", \
+		long long: "long long", \
+		unsigned long long: "unsigned long long", \
+		float: "float", \
+		double: "double", \
+		char *: "char *", \
+		const char *: "const char *", \
+		void *: "void *", \
+		default: "other")
+
+#define TYPE(t) printf("type %-28s size=%zu align=%zu\n", #t, sizeof(t), _Alignof(t))
+#define TYPEDEF(t) \
+	printf("typedef %-25s size=%zu align=%zu is=%s\n", #t, sizeof(t), _Alignof(t), \
+		   TYPE_NAME((t) 0))
+#define FIELD(s, f) \
+	printf("field %s.%-22s offset=%zu size=%zu type=%s\n", #s, #f, offsetof(s, f), \
+		   sizeof(((s *) 0)->f), TYPE_NAME(((s *) 0)->f))
+/* Layout only: for enum-typed fields, whose integer type is the compiler's choice. */
+#define FIELD_LAYOUT(s, f) \
+	printf("field %s.%-22s offset=%zu size=%zu\n", #s, #f, offsetof(s, f), sizeof(((s *) 0)->f))
+#define CONST(c) printf("const %-38s = %lld (%s)\n", #c, (long long) (c), TYPE_NAME(c))
+#define VALUE(label, v) printf("value %-38s = %llu\n", label, (unsigned long long) (v))
+
+static void
+dump_types(void)
+{
+	TYPE(BackgroundWorker);
+	FIELD(BackgroundWorker, bgw_name);
+	FIELD(BackgroundWorker, bgw_type);
+	FIELD(BackgroundWorker, bgw_flags);
+	FIELD_LAYOUT(BackgroundWorker, bgw_start_time);
+	FIELD(BackgroundWorker, bgw_restart_time);
+	FIELD(BackgroundWorker, bgw_library_name);
+	FIELD(BackgroundWorker, bgw_function_name);
+	FIELD(BackgroundWorker, bgw_main_arg);
+	FIELD(BackgroundWorker, bgw_extra);
+	FIELD(BackgroundWorker, bgw_notify_pid);
+
+	TYPE(Latch);
+	FIELD(Latch, is_set);
+	FIELD(Latch, maybe_sleeping);
+	FIELD(Latch, is_shared);
+	FIELD(Latch, owner_pid);
+
+	TYPE(Pg_magic_struct);
+	FIELD(Pg_magic_struct, len);
+	FIELD(Pg_magic_struct, version);
+	FIELD(Pg_magic_struct, funcmaxargs);
+	FIELD(Pg_magic_struct, indexmaxkeys);
+	FIELD(Pg_magic_struct, namedatalen);
+	FIELD(Pg_magic_struct, float8byval);
+	FIELD(Pg_magic_struct, abi_extra);
+
+	TYPE(Pg_finfo_record);
+	FIELD(Pg_finfo_record, api_version);
+
+	TYPE(ErrorContextCallback);
+	FIELD(ErrorContextCallback, previous);
+	FIELD(ErrorContextCallback, callback);
+	FIELD(ErrorContextCallback, arg);
+
+	/* Enums: PostgreSQL's BgWorkerStartTime is an enum, ours an int; only the size matters. */
+	TYPE(BgWorkerStartTime);
+	TYPE(BgwHandleStatus);
+	TYPE(bgworker_main_type);
+	TYPE(pqsigfunc);
+	TYPE(pg_on_exit_callback);
+	TYPE(PGModuleMagicFunction);
+	TYPE(sigjmp_buf);
+	TYPE(sigset_t);
+	TYPE(sig_atomic_t);
+	TYPE(pid_t);
+
+	TYPEDEF(Datum);
+	TYPEDEF(Oid);
+	TYPEDEF(int8);
+	TYPEDEF(int16);
+	TYPEDEF(int32);
+	TYPEDEF(int64);
+	TYPEDEF(uint8);
+	TYPEDEF(uint16);
+	TYPEDEF(uint32);
+	TYPEDEF(uint64);
+	TYPEDEF(bits8);
+	TYPEDEF(bits16);
+	TYPEDEF(bits32);
+	TYPEDEF(float4);
+	TYPEDEF(float8);
+	TYPEDEF(Size);
+	TYPEDEF(Index);
+	TYPEDEF(Offset);
+	TYPEDEF(Pointer);
+	TYPEDEF(TransactionId);
+	TYPEDEF(SubTransactionId);
+	TYPEDEF(CommandId);
+	TYPEDEF(MultiXactId);
+	TYPEDEF(pgsocket);
+	TYPEDEF(bool);
+}
+
+static void
+dump_constants(void)
+{
+	CONST(BGWORKER_SHMEM_ACCESS);
+	CONST(BGWORKER_BACKEND_DATABASE_CONNECTION);
+	CONST(BGWORKER_CLASS_PARALLEL);
+	CONST(BGWORKER_BYPASS_ALLOWCONN);
+	CONST(BGW_DEFAULT_RESTART_INTERVAL);
+	CONST(BGW_NEVER_RESTART);
+	CONST(BGW_MAXLEN);
+	CONST(BGW_EXTRALEN);
+	CONST(MAX_PARALLEL_WORKER_LIMIT);
+	CONST(BgWorkerStart_PostmasterStart);
+	CONST(BgWorkerStart_ConsistentState);
+	CONST(BgWorkerStart_RecoveryFinished);
+	CONST(BGWH_STARTED);
+	CONST(BGWH_NOT_YET_STARTED);
+	CONST(BGWH_STOPPED);
+	CONST(BGWH_POSTMASTER_DIED);
+
+	CONST(WL_LATCH_SET);
+	CONST(WL_SOCKET_READABLE);
+	CONST(WL_SOCKET_WRITEABLE);
+	CONST(WL_TIMEOUT);
+	CONST(WL_POSTMASTER_DEATH);
+	CONST(WL_EXIT_ON_PM_DEATH);
+	CONST(WL_SOCKET_CONNECTED);
+	CONST(WL_SOCKET_CLOSED);
+	CONST(WL_SOCKET_MASK);
+
+	CONST(PG_WAIT_EXTENSION);
+	CONST(PG_WAIT_IPC);
+	CONST(WAIT_EVENT_BGWORKER_STARTUP);
+	CONST(WAIT_EVENT_BGWORKER_SHUTDOWN);
+
+	CONST(InvalidPid);
+	CONST(InvalidOid);
+	CONST(MAXPGPATH);
+	CONST(NAMEDATALEN);
+	CONST(FUNC_MAX_ARGS);
+	CONST(INDEX_MAX_KEYS);
+	CONST(FLOAT8PASSBYVAL);
+	CONST(PG_MAJORVERSION_NUM);
+	/* The minor release differs between installations; the magic block carries only the major. */
+	CONST(PG_VERSION_NUM / 100);
+	CONST(PGINVALID_SOCKET);
+
+	CONST(DEBUG5);
+	CONST(DEBUG4);
+	CONST(DEBUG3);
+	CONST(DEBUG2);
+	CONST(DEBUG1);
+	CONST(LOG);
+	CONST(LOG_SERVER_ONLY);
+	CONST(COMMERROR);
+	CONST(INFO);
+	CONST(NOTICE);
+	CONST(WARNING);
+	CONST(PGWARNING);
+	CONST(WARNING_CLIENT_ONLY);
+	CONST(ERROR);
+	CONST(PGERROR);
+	CONST(FATAL);
+	CONST(PANIC);
+
+	CONST(MAKE_SQLSTATE('5', '7', 'P', '0', '1'));
+	CONST(ERRCODE_SUCCESSFUL_COMPLETION);
+	CONST(ERRCODE_WARNING);
+	CONST(ERRCODE_FEATURE_NOT_SUPPORTED);
+	CONST(ERRCODE_INVALID_PARAMETER_VALUE);
+	CONST(ERRCODE_INVALID_TEXT_REPRESENTATION);
+	CONST(ERRCODE_SYNTAX_ERROR);
+	CONST(ERRCODE_UNDEFINED_FUNCTION);
+	CONST(ERRCODE_UNDEFINED_OBJECT);
+	CONST(ERRCODE_INSUFFICIENT_RESOURCES);
+	CONST(ERRCODE_OUT_OF_MEMORY);
+	CONST(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED);
+	CONST(ERRCODE_PROGRAM_LIMIT_EXCEEDED);
+	CONST(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+	CONST(ERRCODE_QUERY_CANCELED);
+	CONST(ERRCODE_ADMIN_SHUTDOWN);
+	CONST(ERRCODE_CRASH_SHUTDOWN);
+	CONST(ERRCODE_UNDEFINED_FILE);
+	CONST(ERRCODE_INTERNAL_ERROR);
+	CONST(ERRCODE_DATA_CORRUPTED);
+
+	CONST(PG_INT16_MIN);
+	CONST(PG_INT32_MAX);
+	CONST(PG_UINT32_MAX);
+	CONST(PG_INT64_MIN);
+}
+
+/* What the header macros compute: the magic block, the finfo record and Datum conversions. */
+static void
+dump_values(void)
+{
+	const Pg_magic_struct *magic = Pg_magic_func();
+	char name[NAMEDATALEN];
+	float8 f8 = -2.5;
+	int64 i64 = -3;
+
+	VALUE("Pg_magic_func()->len", magic->len);
+	VALUE("Pg_magic_func()->version", magic->version);
+	VALUE("Pg_magic_func()->funcmaxargs", magic->funcmaxargs);
+	VALUE("Pg_magic_func()->indexmaxkeys", magic->indexmaxkeys);
+	VALUE("Pg_magic_func()->namedatalen", magic->namedatalen);
+	VALUE("Pg_magic_func()->float8byval", magic->float8byval);
+	/* abi_extra is "PostgreSQL" there and "libbgworker" here by design: check.sh checks it. */
+	VALUE("pg_finfo_abi_dump_sql_function()->api_version",
+		  pg_finfo_abi_dump_sql_function()->api_version);
+
+	VALUE("Int32GetDatum(-1)", Int32GetDatum(-1));
+	VALUE("DatumGetInt32(0xffffffff80000000)", DatumGetInt32((Datum) 0xffffffff80000000UL));
+	VALUE("UInt32GetDatum(0xffffffff)", UInt32GetDatum(0xffffffffU));
+	VALUE("Int16GetDatum(-2)", Int16GetDatum((int16) -2));
+	VALUE("DatumGetInt16(0x18000)", DatumGetInt16((Datum) 0x18000));
+	VALUE("CharGetDatum(-1)", CharGetDatum((char) -1));
+	VALUE("BoolGetDatum(7)", BoolGetDatum(7));
+	VALUE("DatumGetBool(0x100)", DatumGetBool((Datum) 0x100));
+	VALUE("ObjectIdGetDatum(4294967295)", ObjectIdGetDatum((Oid) 4294967295U));
+	VALUE("Int64GetDatum(-3)", Int64GetDatum(i64));
+	VALUE("DatumGetInt64(Int64GetDatum(-3)) + 3", DatumGetInt64(Int64GetDatum(i64)) + 3);
+	VALUE("UInt64GetDatum(2^63)", UInt64GetDatum(UINT64CONST(9223372036854775808)));
+	VALUE("Float8GetDatum(-2.5)", Float8GetDatum(f8));
+	VALUE("DatumGetFloat8(Float8GetDatum(-2.5)) == -2.5", DatumGetFloat8(Float8GetDatum(f8)) == f8);
+	VALUE("Float4GetDatum(-1.5f)", Float4GetDatum(-1.5f));
+	VALUE("DatumGetFloat4(Float4GetDatum(-1.5f)) == -1.5f",
+		  DatumGetFloat4(Float4GetDatum(-1.5f)) == -1.5f);
+	VALUE("PointerGetDatum(name) == (Datum) name", PointerGetDatum(name) == (Datum) name);
+	VALUE("DatumGetCString(CStringGetDatum(name)) == name",
+		  DatumGetCString(CStringGetDatum(name)) == name);
+	VALUE("lengthof(name)", lengthof(name));
+	VALUE("Max(-1, 2)", Max(-1, 2));
+	VALUE("Min(-1, 2) + 1", Min(-1, 2) + 1);
+
+	memset(name, 'x', sizeof(name));
+	MemSet(name, 0, sizeof(name));
+	VALUE("MemSet(name, 0, ...) zeroes the last byte", name[NAMEDATALEN - 1] == 0);
+}
+
+int
+main(void)
+{
+	dump_types();
+	dump_constants();
+	dump_values();
+	return 0;
+}
+
+/*
+ * Prototype table: each function and global a module uses must have the same type under both
+ * header sets.  __typeof__ is unevaluated, so nothing here needs the symbols at link time.
+ */
+#define SAME_TYPE(name, type) \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(name), type), \
+				   #name " is not declared as " #type)
+
+SAME_TYPE(RegisterBackgroundWorker, void(BackgroundWorker *));
+SAME_TYPE(BackgroundWorkerBlockSignals, void(void));
+SAME_TYPE(BackgroundWorkerUnblockSignals, void(void));
+SAME_TYPE(WaitLatch, int(Latch *, int, long, uint32));
+SAME_TYPE(WaitLatchOrSocket, int(Latch *, int, pgsocket, long, uint32));
+SAME_TYPE(SetLatch, void(Latch *));
+SAME_TYPE(ResetLatch, void(Latch *));
+SAME_TYPE(pqsignal, pqsigfunc(int, pqsigfunc));
+SAME_TYPE(proc_exit, void(int));
+SAME_TYPE(on_proc_exit, void(pg_on_exit_callback, Datum));
+SAME_TYPE(before_shmem_exit, void(pg_on_exit_callback, Datum));
+SAME_TYPE(on_shmem_exit, void(pg_on_exit_callback, Datum));
+SAME_TYPE(cancel_before_shmem_exit, void(pg_on_exit_callback, Datum));
+SAME_TYPE(PostmasterIsAliveInternal, bool(void));
+SAME_TYPE(errstart, bool(int, const char *));
+SAME_TYPE(errstart_cold, bool(int, const char *));
+SAME_TYPE(errfinish, void(const char *, int, const char *));
+SAME_TYPE(errcode, int(int));
+SAME_TYPE(errcode_for_file_access, int(void));
+SAME_TYPE(errmsg, int(const char *, ...));
+SAME_TYPE(errmsg_internal, int(const char *, ...));
+SAME_TYPE(errdetail, int(const char *, ...));
+SAME_TYPE(errdetail_internal, int(const char *, ...));
+SAME_TYPE(errdetail_log, int(const char *, ...));
+SAME_TYPE(errhint, int(const char *, ...));
+SAME_TYPE(errcontext_msg, int(const char *, ...));
+SAME_TYPE(set_errcontext_domain, int(const char *));
+SAME_TYPE(pg_re_throw, void(void));
+SAME_TYPE(pg_snprintf, int(char *, size_t, const char *, ...));
+SAME_TYPE(pg_vsnprintf, int(char *, size_t, const char *, va_list));
+SAME_TYPE(pg_sprintf, int(char *, const char *, ...));
+SAME_TYPE(pg_fprintf, int(FILE *, const char *, ...));
+SAME_TYPE(pg_printf, int(const char *, ...));
+SAME_TYPE(Pg_magic_func, const Pg_magic_struct *(void));
+
+SAME_TYPE(MyBgworkerEntry, BackgroundWorker *);
+SAME_TYPE(MyLatch, Latch *);
+SAME_TYPE(MyProcPid, int);
+SAME_TYPE(process_shared_preload_libraries_in_progress, bool);
+SAME_TYPE(IsUnderPostmaster, bool);
+SAME_TYPE(IsBackgroundWorker, bool);
+SAME_TYPE(max_worker_processes, int);
+SAME_TYPE(BlockSig, sigset_t);
+SAME_TYPE(UnBlockSig, sigset_t);
+SAME_TYPE(PG_exception_stack, sigjmp_buf *);
+SAME_TYPE(error_context_stack, ErrorContextCallback *);

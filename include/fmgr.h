@@ -1,0 +1,61 @@
+/*
+ * fmgr.h -- the module magic block (PG_MODULE_MAGIC) and PG_FUNCTION_INFO_V1.
+ *
+ * The loader calls a module's Pg_magic_func and compares the block with its own before running
+ * _PG_init.  Pg_magic_struct and Pg_finfo_record are defined in bgworker.h.
+ */
+#include "postgres.h"
+
+#ifndef BGW_COMPAT_FMGR_H
+#define BGW_COMPAT_FMGR_H
+
+/* The abi_extra tag of modules compiled against these headers. */
+#define BGW_MAGIC_ABI_EXTRA "libbgworker"
+
+#define PG_MAGIC_FUNCTION_NAME Pg_magic_func
+#define PG_MAGIC_FUNCTION_NAME_STRING "Pg_magic_func"
+
+typedef const Pg_magic_struct *(*PGModuleMagicFunction)(void);
+
+/* The block a module built with these headers carries (field order of Pg_magic_struct). */
+#define PG_MODULE_MAGIC_DATA \
+	{ \
+		(int) sizeof(Pg_magic_struct), PG_VERSION_NUM / 100, FUNC_MAX_ARGS, INDEX_MAX_KEYS, \
+			NAMEDATALEN, FLOAT8PASSBYVAL, BGW_MAGIC_ABI_EXTRA \
+	}
+
+/*
+ * PG_MODULE_MAGIC; -- once per module.  Defines Pg_magic_func, returning a pointer to a static
+ * block.  The trailing declaration takes the semicolon the user writes after the macro.
+ */
+#define PG_MODULE_MAGIC \
+	BGW_EXTERN_C PGDLLEXPORT const Pg_magic_struct *Pg_magic_func(void); \
+	BGW_EXTERN_C const Pg_magic_struct *Pg_magic_func(void) \
+	{ \
+		static const Pg_magic_struct bgw_magic_data = PG_MODULE_MAGIC_DATA; \
+		return &bgw_magic_data; \
+	} \
+	extern int no_such_variable
+
+/* SQL-callable functions (version-1 calling convention).  The call frame is opaque here. */
+typedef struct FunctionCallInfoBaseData *FunctionCallInfo;
+typedef Datum (*PGFunction)(FunctionCallInfo fcinfo);
+typedef const Pg_finfo_record *(*PGFInfoFunction)(void);
+
+#define PG_FUNCTION_ARGS FunctionCallInfo fcinfo
+
+/*
+ * PG_FUNCTION_INFO_V1(funcname); -- declares funcname and defines pg_finfo_funcname, which tells
+ * the loader that funcname uses the version-1 convention.
+ */
+#define PG_FUNCTION_INFO_V1(funcname) \
+	BGW_EXTERN_C PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS); \
+	BGW_EXTERN_C PGDLLEXPORT const Pg_finfo_record *CppConcat(pg_finfo_, funcname)(void); \
+	BGW_EXTERN_C const Pg_finfo_record *CppConcat(pg_finfo_, funcname)(void) \
+	{ \
+		static const Pg_finfo_record bgw_finfo = {1}; \
+		return &bgw_finfo; \
+	} \
+	extern int no_such_variable
+
+#endif /* BGW_COMPAT_FMGR_H */

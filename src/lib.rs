@@ -10,4 +10,5 @@ pub mod latch;
 pub mod loader;
 pub mod postmaster;
 pub mod registry;
+pub mod shmem;
 pub mod worker;

@@ -27,6 +27,11 @@ pub struct RegisteredWorker {
     pub started_at: Option<std::time::SystemTime>,
     pub restarts: u32,
     pub last_exit: Option<ExitKind>,
+    /// Shared slot (assigned when the segment is built, or taken by the registrant).
+    pub slot: Option<usize>,
+    /// The slot generation this registration owns (dynamic workers).
+    pub generation: u64,
+    pub dynamic: bool,
 }
 
 impl RegisteredWorker {
@@ -39,6 +44,9 @@ impl RegisteredWorker {
             started_at: None,
             restarts: 0,
             last_exit: None,
+            slot: None,
+            generation: 0,
+            dynamic: false,
         }
     }
     pub fn name(&self) -> String {
@@ -53,6 +61,27 @@ impl RegisteredWorker {
     pub fn never_restart(&self) -> bool {
         self.def.bgw_restart_time == BGW_NEVER_RESTART
     }
+    pub fn is_parallel(&self) -> bool {
+        self.def.bgw_flags & BGWORKER_CLASS_PARALLEL != 0
+    }
+}
+
+/// PostgreSQL's sanitiser for strings a dynamic registrant wrote (DYN-9): at most 95 bytes, and
+/// every byte that is not printable ASCII, newline, carriage return or tab becomes `?`.
+pub fn sanitise_field(field: &mut [c_char; BGW_MAXLEN]) {
+    let bytes = field_bytes(field).to_vec();
+    let clean: Vec<u8> = bytes
+        .iter()
+        .take(BGW_MAXLEN - 1)
+        .map(|&b| {
+            if (32..127).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t') {
+                b
+            } else {
+                b'?'
+            }
+        })
+        .collect();
+    set_field(field, &clean);
 }
 
 /// The bytes of a fixed-size C string field, up to its first NUL (or the whole field when a
@@ -241,6 +270,17 @@ mod tests {
         let mut d = def(1, 0, 1);
         sanity_check(&mut d).unwrap();
         assert_eq!(field_bytes(&d.bgw_type), b"w");
+    }
+
+    #[test]
+    fn sanitiser_replaces_non_ascii_and_terminates() {
+        let mut d = BackgroundWorker::zeroed();
+        set_field(&mut d.bgw_name, "dyn é naïve".as_bytes());
+        sanitise_field(&mut d.bgw_name);
+        assert_eq!(field_bytes(&d.bgw_name), b"dyn ?? na??ve");
+        d.bgw_type = [b'x' as c_char; BGW_MAXLEN];
+        sanitise_field(&mut d.bgw_type);
+        assert_eq!(field_bytes(&d.bgw_type).len(), BGW_MAXLEN - 1);
     }
 
     #[test]

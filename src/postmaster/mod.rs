@@ -2,13 +2,16 @@
 //! arrive through a signalfd and are handled in the main loop, never in handlers. It starts
 //! workers by phase, reaps them, applies the restart rules, runs crash-restart and shutdown.
 
+mod notify;
 pub mod pidfile;
 
 use crate::abi::types::*;
 use crate::abi::{self, MyProcPid};
 use crate::elog;
 use crate::guc::{self, Settings};
-use crate::registry::{self, ExitKind, Phase, REGISTRY};
+use crate::registry::{self, ExitKind, Phase, RegisteredWorker, Registry, REGISTRY};
+use crate::shmem::{copy_definition, slots, Segment};
+use notify::Notifiers;
 use crate::worker;
 use libc::{c_int, pid_t};
 use pidfile::{PidFile, StartupError};
@@ -209,11 +212,12 @@ pub fn main(args: Vec<String>) -> c_int {
         Err(e) => return fatal(&e),
     };
     let code = pm.run(&settings);
-    pm.pidfile.remove();
+    pm.finish();
     code
 }
 
 struct Postmaster {
+    datadir: PathBuf,
     conf: PathBuf,
     overrides: Vec<(String, String)>,
     pidfile: PidFile,
@@ -221,6 +225,9 @@ struct Postmaster {
     signal_fd: RawFd,
     death_pipe_read: RawFd,
     death_pipe_write: RawFd,
+    /// The shared segment (slots), built after the preload libraries registered their workers.
+    seg: Option<&'static Segment>,
+    notifiers: Notifiers,
     state: State,
     shutdown: Shutdown,
     /// Between a shared-memory worker's crash and the end of the restart (FatalError).
@@ -254,6 +261,12 @@ fn os_error(what: &str) -> StartupError {
     StartupError::new(format!("{what}: {}", std::io::Error::last_os_error()))
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 impl Postmaster {
     fn new(
         datadir: PathBuf,
@@ -261,7 +274,6 @@ impl Postmaster {
         overrides: Vec<(String, String)>,
         pidfile: PidFile,
     ) -> Result<Self, StartupError> {
-        let _ = datadir;
         worker::signals::init_signal_masks();
         let set = supervisor_signals();
         let mut pipe = [-1; 2];
@@ -281,6 +293,7 @@ impl Postmaster {
         // SAFETY: setting O_NONBLOCK on the read end we own, so liveness checks never block.
         unsafe { libc::fcntl(pipe[0], libc::F_SETFL, libc::O_NONBLOCK) };
         Ok(Self {
+            datadir,
             conf,
             overrides,
             pidfile,
@@ -288,6 +301,8 @@ impl Postmaster {
             signal_fd,
             death_pipe_read: pipe[0],
             death_pipe_write: pipe[1],
+            seg: None,
+            notifiers: Notifiers::default(),
             state: State::Starting,
             shutdown: Shutdown::None,
             fatal_error: false,
@@ -313,6 +328,16 @@ impl Postmaster {
         if let Err(e) = self.preload_libraries(settings) {
             return fatal(&e);
         }
+        let slots = settings.max_worker_processes as u32;
+        match Segment::create(&self.datadir, slots) {
+            Ok(seg) => self.seg = Some(seg),
+            Err(e) => {
+                return fatal(&StartupError::new(format!(
+                    "could not create shared memory segment: {e}"
+                )))
+            }
+        }
+        self.assign_slots();
         self.start_up();
         if let Err(e) = self.pidfile.set_status("ready") {
             return fatal(&e);
@@ -333,6 +358,9 @@ impl Postmaster {
                     _ => {}
                 }
             }
+            if signals.contains(&libc::SIGUSR1) {
+                self.worker_state_change();
+            }
             self.check_kill_deadline();
             if let Some(code) = self.state_machine() {
                 return code;
@@ -341,17 +369,35 @@ impl Postmaster {
         }
     }
 
+    fn seg(&self) -> &'static Segment {
+        self.seg.expect("the segment exists once workers can run")
+    }
+
+    /// Gives every registration the next slot, in list order (REG-9); notify pids are cleared.
+    fn assign_slots(&mut self) {
+        let seg = self.seg();
+        slots::reset_all(seg);
+        let mut reg = REGISTRY.lock();
+        for w in reg.workers.iter_mut() {
+            w.def.bgw_notify_pid = 0;
+            match slots::assign(seg, &w.def, w.dynamic) {
+                Some((slot, generation)) => {
+                    w.slot = Some(slot);
+                    w.generation = generation;
+                }
+                None => w.slot = None,
+            }
+        }
+    }
+
     fn preload_libraries(&mut self, settings: &Settings) -> Result<(), StartupError> {
         // SAFETY: single-threaded; modules read this flag in _PG_init (REG-1).
         unsafe { abi::process_shared_preload_libraries_in_progress = true };
-        let result = settings
-            .shared_preload_libraries
-            .iter()
-            .try_for_each(|lib| {
-                crate::loader::load(lib, &settings.dynamic_library_path)
-                    .map(|_| ())
-                    .map_err(StartupError::new)
-            });
+        let result = settings.shared_preload_libraries.iter().try_for_each(|lib| {
+            crate::loader::load(lib, &settings.dynamic_library_path)
+                .map(|_| ())
+                .map_err(StartupError::new)
+        });
         // SAFETY: as above.
         unsafe { abi::process_shared_preload_libraries_in_progress = false };
         result
@@ -447,11 +493,29 @@ impl Postmaster {
         REGISTRY.lock().workers.iter().any(|w| w.pid > 0)
     }
 
+    /// Unregisters worker `i`: frees its slot, then tells its notify pid (EXIT-1, NTF-3).
+    fn forget(&mut self, reg: &mut Registry, i: usize, notify: bool) {
+        let w = reg.workers.remove(i);
+        elog::log(
+            DEBUG1,
+            format_args!("unregistering background worker \"{}\"", w.name()),
+        );
+        if let Some(slot) = w.slot {
+            slots::release(self.seg(), slot, w.dynamic && w.is_parallel());
+        }
+        let pid = w.def.bgw_notify_pid;
+        if notify {
+            self.notifiers.notify(reg, pid);
+        }
+        self.notifiers.release_if_unused(reg, pid);
+    }
+
     fn request_shutdown(&mut self, mode: Shutdown) {
         if mode <= self.shutdown {
             return;
         }
         self.shutdown = mode;
+        self.seg().header().shutting_down.store(1, Ordering::Release);
         let word = match mode {
             Shutdown::Smart => "smart",
             Shutdown::Fast => "fast",
@@ -466,6 +530,19 @@ impl Postmaster {
             Self::signal_all(libc::SIGQUIT);
             self.kill_deadline = Some(Instant::now() + SIGKILL_AFTER);
         } else {
+            // SHUT-4 (1): not-yet-started workers with a notify pid are dropped and their
+            // registrants told, so nobody waits for a start that will not come.
+            let mut reg = REGISTRY.lock();
+            let mut i = 0;
+            while i < reg.workers.len() {
+                let w = &reg.workers[i];
+                if w.pid == 0 && w.last_exit.is_none() && w.def.bgw_notify_pid != 0 {
+                    self.forget(&mut reg, i, true);
+                } else {
+                    i += 1;
+                }
+            }
+            drop(reg);
             // No clients to wait for: smart and fast both stop the workers now (SHUT-1, SHUT-4).
             Self::signal_all(libc::SIGTERM);
         }
@@ -501,12 +578,93 @@ impl Postmaster {
         }
         self.kill_deadline = None;
         if Self::any_running() {
-            elog::log(
-                LOG,
-                format_args!("issuing SIGKILL to recalcitrant children"),
-            );
+            elog::log(LOG, format_args!("issuing SIGKILL to recalcitrant children"));
             Self::signal_all(libc::SIGKILL);
         }
+    }
+
+    /// Takes the slots registrants flagged (DYN-6, DYN-9): adopts new registrations, acts on
+    /// terminate requests. Everything read from the slot is copied and checked first.
+    fn worker_state_change(&mut self) {
+        let seg = self.seg();
+        for word in 0..seg.bitmap_words() {
+            let mut bits = seg.changed_word(word).swap(0, Ordering::AcqRel);
+            while bits != 0 {
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.slot_changed(word * 64 + bit);
+            }
+        }
+    }
+
+    fn slot_changed(&mut self, s: usize) {
+        let seg = self.seg();
+        if s >= seg.total_slots() {
+            return;
+        }
+        let slot = seg.slot(s);
+        if slot.state.load(Ordering::Acquire) != slots::IN_USE {
+            return;
+        }
+        let generation = slot.generation.load(Ordering::Acquire);
+        let terminate = slot.terminate.load(Ordering::Acquire) != 0;
+        let mut reg = REGISTRY.lock();
+        if let Some(i) = reg.workers.iter().position(|w| w.slot == Some(s)) {
+            // A known worker: a terminate request is the only change a registrant can make.
+            if terminate && !reg.workers[i].terminate && reg.workers[i].generation == generation {
+                reg.workers[i].terminate = true;
+                let pid = reg.workers[i].pid;
+                if pid > 0 {
+                    Self::signal_child(pid, libc::SIGTERM);
+                } else {
+                    // Not running (not yet started, or waiting to restart): reported dead.
+                    self.forget(&mut reg, i, true);
+                }
+            }
+            return;
+        }
+        let mut def = copy_definition(slot);
+        let notify_pid = def.bgw_notify_pid;
+        if self.shutdown != Shutdown::None || self.fatal_error || terminate {
+            // Refused before adoption (DYN-10, DYN-11): released unstarted, registrant told.
+            slot.terminate.store(1, Ordering::Release);
+            slots::release(seg, s, def.bgw_flags & BGWORKER_CLASS_PARALLEL != 0);
+            Notifiers::notify_once(notify_pid);
+            return;
+        }
+        for field in [
+            &mut def.bgw_name,
+            &mut def.bgw_type,
+            &mut def.bgw_library_name,
+            &mut def.bgw_function_name,
+        ] {
+            registry::sanitise_field(field);
+        }
+        let name = registry::field_string(&def.bgw_name);
+        if let Err(reason) = registry::sanity_check(&mut def) {
+            // The registrant checked this too; a definition changed behind its back is refused.
+            elog::log(LOG, format_args!("background worker \"{name}\": {reason}"));
+            slots::release(seg, s, def.bgw_flags & BGWORKER_CLASS_PARALLEL != 0);
+            Notifiers::notify_once(notify_pid);
+            return;
+        }
+        if notify_pid != 0 && !self.notifiers.adopt(notify_pid) {
+            elog::log(
+                DEBUG1,
+                format_args!("worker notification PID {notify_pid} is not valid"),
+            );
+            def.bgw_notify_pid = 0;
+        }
+        elog::log(
+            DEBUG1,
+            format_args!("registering background worker \"{name}\""),
+        );
+        let mut w = RegisteredWorker::new(def);
+        w.slot = Some(s);
+        w.generation = generation;
+        w.dynamic = true;
+        reg.workers.insert(0, w);
+        self.start_pending = true;
     }
 
     fn reap_children(&mut self) {
@@ -522,12 +680,16 @@ impl Postmaster {
             } else {
                 ExitKind::Signal(libc::WTERMSIG(status))
             };
+            if let Some(seg) = self.seg {
+                slots::reclaim_abandoned(seg, pid);
+            }
             self.cleanup_worker(pid, exit);
         }
     }
 
     /// What happens when a worker exits (EXIT-1..3, CRASH-1).
     fn cleanup_worker(&mut self, pid: pid_t, exit: ExitKind) {
+        let seg = self.seg();
         let mut reg = REGISTRY.lock();
         let Some(i) = reg.workers.iter().position(|w| w.pid == pid) else {
             elog::log(DEBUG1, format_args!("reaped unknown child process {pid}"));
@@ -536,10 +698,22 @@ impl Postmaster {
         let w = &mut reg.workers[i];
         w.pid = 0;
         w.last_exit = Some(exit);
+        if let Some(s) = w.slot {
+            let slot = seg.slot(s);
+            slot.pid.store(0, Ordering::Release);
+            slot.last_exit.store(
+                match exit {
+                    ExitKind::Code(c) => 1 + c,
+                    ExitKind::Signal(sig) => -sig,
+                },
+                Ordering::Relaxed,
+            );
+        }
         let described = describe_exit(&w.type_name(), pid, exit);
         let crash = !matches!(exit, ExitKind::Code(0) | ExitKind::Code(1));
 
         if crash && w.has_shmem_access() {
+            // No notification: everything is about to be restarted (CRASH-2, NTF-4).
             w.crashed_at = Some(Instant::now());
             let first = !self.fatal_error && self.shutdown != Shutdown::Immediate;
             drop(reg);
@@ -567,14 +741,11 @@ impl Postmaster {
         // restart time, unless it may never restart or was terminated.
         let unregister = exit == ExitKind::Code(0) || w.never_restart() || w.terminate;
         if unregister {
-            let name = w.name();
-            reg.workers.remove(i);
-            elog::log(
-                DEBUG1,
-                format_args!("unregistering background worker \"{name}\""),
-            );
+            self.forget(&mut reg, i, true);
         } else {
             w.crashed_at = Some(Instant::now());
+            let notify_pid = w.def.bgw_notify_pid;
+            self.notifiers.notify(&mut reg, notify_pid);
         }
     }
 
@@ -590,7 +761,7 @@ impl Postmaster {
             } else {
                 0
             };
-            self.pidfile.remove();
+            self.finish();
             elog::log(LOG, format_args!("supervisor is shut down"));
             return Some(code);
         }
@@ -601,7 +772,7 @@ impl Postmaster {
                     LOG,
                     format_args!("shutting down because restart_after_crash is off"),
                 );
-                self.pidfile.remove();
+                self.finish();
                 return Some(1);
             }
             elog::log(
@@ -621,13 +792,22 @@ impl Postmaster {
                 });
                 for w in reg.workers.iter_mut() {
                     w.crashed_at = None;
-                    w.def.bgw_notify_pid = 0;
                 }
             }
+            self.notifiers.clear();
+            self.assign_slots();
             self.fatal_error = false;
             self.start_up();
         }
         None
+    }
+
+    /// Clean end: the lock file and the segment go.
+    fn finish(&mut self) {
+        if let Some(seg) = self.seg {
+            seg.remove_file();
+        }
+        self.pidfile.remove();
     }
 
     /// Starts every worker that is due (PM-5, PM-6).
@@ -650,12 +830,8 @@ impl Postmaster {
                     continue;
                 }
                 if w.terminate || (w.crashed_at.is_some() && w.never_restart()) {
-                    let name = w.name();
-                    reg.workers.remove(i);
-                    elog::log(
-                        DEBUG1,
-                        format_args!("unregistering background worker \"{name}\""),
-                    );
+                    // Dropped, and its registrant told (NTF-3c, NTF-3e).
+                    self.forget(&mut reg, i, true);
                     continue;
                 }
                 if let Some(t) = w.crashed_at {
@@ -690,6 +866,8 @@ impl Postmaster {
                 registry::field_string(&def.bgw_name)
             ),
         );
+        let mut close_fds: Vec<RawFd> = vec![self.signal_fd, self.death_pipe_write];
+        close_fds.extend(self.notifiers.fds());
         // SAFETY: the supervisor is single-threaded and holds no lock here, so the child starts
         // from a consistent copy of this process.
         let pid = unsafe { libc::fork() };
@@ -698,7 +876,7 @@ impl Postmaster {
             worker::run_child(
                 def,
                 &worker::ChildContext {
-                    close_fds: &[self.signal_fd, self.death_pipe_write],
+                    close_fds: &close_fds,
                     death_pipe_read: self.death_pipe_read,
                     cluster_name: &settings.cluster_name,
                     dynamic_library_path: &settings.dynamic_library_path,
@@ -723,6 +901,14 @@ impl Postmaster {
         }
         w.pid = pid;
         w.started_at = Some(std::time::SystemTime::now());
+        let (restarts, notify_pid) = (w.restarts, w.def.bgw_notify_pid);
+        if let Some(s) = w.slot {
+            let slot = self.seg().slot(s);
+            slot.started_at_ms.store(now_ms(), Ordering::Relaxed);
+            slot.restarts.store(restarts, Ordering::Relaxed);
+            slot.pid.store(pid, Ordering::Release);
+        }
+        self.notifiers.notify(&mut reg, notify_pid);
     }
 }
 

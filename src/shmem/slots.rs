@@ -1,0 +1,207 @@
+//! Worker slots: PostgreSQL's hand-off of a definition from a registrant to the supervisor,
+//! without a lock either side can be stuck on. A registrant pops a free slot (one CAS), fills
+//! it, bumps the generation, then publishes it (`state = IN_USE`, release). The supervisor reads
+//! `state` (acquire), copies the definition out, and later frees the slot (pid 0, then a full
+//! barrier, then `state = FREE` and a push on the free stack).
+
+use super::Segment;
+use crate::abi::types::{BackgroundWorker, BgwHandleStatus, InvalidPid};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{fence, AtomicI32, AtomicU32, AtomicU64, Ordering};
+
+pub const FREE: u32 = 0;
+/// Popped by a registrant that is still filling it in.
+pub const CLAIMED: u32 = 1;
+pub const IN_USE: u32 = 2;
+
+/// One slot, 64-byte aligned so neighbours never share a cache line.
+#[repr(C, align(64))]
+pub struct Slot {
+    pub state: AtomicU32,
+    pub terminate: AtomicU32,
+    /// `InvalidPid` = not started yet, 0 = not running, else the worker's pid.
+    pub pid: AtomicI32,
+    /// Pid of the process that claimed the slot (to reclaim it if that process dies mid-way).
+    pub claimant: AtomicI32,
+    pub generation: AtomicU64,
+    pub next_free: AtomicU32,
+    /// Non-zero for a dynamic registration.
+    pub dynamic: AtomicU32,
+    /// Supervisor-written status, for `bgworkerctl status`.
+    pub started_at_ms: AtomicU64,
+    pub restarts: AtomicU32,
+    /// Last exit: 0 none, 1 + code for an exit code, -signal for a signal.
+    pub last_exit: AtomicI32,
+    pub worker: UnsafeCell<BackgroundWorker>,
+}
+
+// SAFETY: the definition cell is written only by the slot's claimant before publication and
+// read with volatile copies afterwards; everything else is atomic.
+unsafe impl Sync for Slot {}
+
+/// Pushes slot `i` on the free stack (supervisor only).
+pub fn push_free(seg: &Segment, i: usize) {
+    let head = &seg.header().free_head;
+    let slot = seg.slot(i);
+    let mut old = head.load(Ordering::Acquire);
+    loop {
+        slot.next_free.store(old as u32, Ordering::Relaxed);
+        let new = ((old >> 32).wrapping_add(1) << 32) | (i as u64 + 1);
+        match head.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(cur) => old = cur,
+        }
+    }
+}
+
+/// Pops a free slot, or `None` when all are taken.
+fn pop_free(seg: &Segment) -> Option<usize> {
+    let head = &seg.header().free_head;
+    let mut old = head.load(Ordering::Acquire);
+    loop {
+        let idx = (old & 0xffff_ffff) as usize;
+        if idx == 0 || idx > seg.total_slots() {
+            return None;
+        }
+        let next = seg.slot(idx - 1).next_free.load(Ordering::Relaxed) as u64;
+        let new = ((old >> 32).wrapping_add(1) << 32) | (next & 0xffff_ffff);
+        match head.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Some(idx - 1),
+            Err(cur) => old = cur,
+        }
+    }
+}
+
+/// Claims a free slot, writes the definition and publishes it. Returns (slot, generation).
+pub fn claim_and_publish(seg: &Segment, def: &BackgroundWorker, claimant: i32) -> Option<(usize, u64)> {
+    let i = pop_free(seg)?;
+    let slot = seg.slot(i);
+    slot.state.store(CLAIMED, Ordering::Relaxed);
+    slot.claimant.store(claimant, Ordering::Relaxed);
+    // SAFETY: the slot is ours between pop and publication: nobody else writes the definition.
+    unsafe { std::ptr::write_volatile(slot.worker.get(), *def) };
+    slot.pid.store(InvalidPid, Ordering::Relaxed);
+    slot.terminate.store(0, Ordering::Relaxed);
+    slot.dynamic.store(1, Ordering::Relaxed);
+    slot.started_at_ms.store(0, Ordering::Relaxed);
+    slot.restarts.store(0, Ordering::Relaxed);
+    slot.last_exit.store(0, Ordering::Relaxed);
+    let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
+    // Publication point: everything above is visible to whoever sees IN_USE (DYN-13).
+    slot.state.store(IN_USE, Ordering::Release);
+    seg.mark_changed(i);
+    Some((i, generation))
+}
+
+/// Occupies slot `i` for a static worker (supervisor, at initialisation: REG-9).
+pub fn assign_static(seg: &Segment, i: usize, def: &BackgroundWorker) {
+    let slot = seg.slot(i);
+    // SAFETY: initialisation: no other process uses this slot yet.
+    unsafe { std::ptr::write_volatile(slot.worker.get(), *def) };
+    slot.pid.store(InvalidPid, Ordering::Relaxed);
+    slot.terminate.store(0, Ordering::Relaxed);
+    slot.dynamic.store(0, Ordering::Relaxed);
+    slot.generation.store(0, Ordering::Relaxed);
+    slot.state.store(IN_USE, Ordering::Release);
+}
+
+/// Frees slot `i` (supervisor): pid 0, then a full barrier, then free (DYN-13).
+pub fn release(seg: &Segment, i: usize, parallel: bool) {
+    let slot = seg.slot(i);
+    slot.pid.store(0, Ordering::Relaxed);
+    if parallel {
+        seg.header()
+            .parallel_terminate_count
+            .fetch_add(1, Ordering::AcqRel);
+    }
+    fence(Ordering::SeqCst);
+    slot.state.store(FREE, Ordering::Release);
+    push_free(seg, i);
+}
+
+/// The status a handle {slot, generation} reads (HND-1..3): a stale handle reads STOPPED.
+pub fn handle_status(seg: &Segment, i: usize, generation: u64) -> (BgwHandleStatus, i32) {
+    if i >= seg.total_slots() {
+        return (BgwHandleStatus::BGWH_STOPPED, 0);
+    }
+    let slot = seg.slot(i);
+    loop {
+        let g1 = slot.generation.load(Ordering::Acquire);
+        let state = slot.state.load(Ordering::Acquire);
+        let pid = slot.pid.load(Ordering::Acquire);
+        let g2 = slot.generation.load(Ordering::Acquire);
+        if g1 != g2 {
+            continue;
+        }
+        if g1 != generation || state != IN_USE {
+            return (BgwHandleStatus::BGWH_STOPPED, 0);
+        }
+        return match pid {
+            InvalidPid => (BgwHandleStatus::BGWH_NOT_YET_STARTED, 0),
+            0 => (BgwHandleStatus::BGWH_STOPPED, 0),
+            p => (BgwHandleStatus::BGWH_STARTED, p),
+        };
+    }
+}
+
+/// Asks for termination through a handle (HND-8): only while the generation still matches.
+pub fn request_terminate(seg: &Segment, i: usize, generation: u64) -> bool {
+    if i >= seg.total_slots() {
+        return false;
+    }
+    let slot = seg.slot(i);
+    if slot.generation.load(Ordering::Acquire) != generation {
+        return false;
+    }
+    slot.terminate.store(1, Ordering::Release);
+    seg.mark_changed(i);
+    true
+}
+
+/// Takes the next free slot for a registration the supervisor already holds (static workers at
+/// start-up, survivors after a crash): a fresh generation, `pid = InvalidPid`, published.
+pub fn assign(seg: &Segment, def: &BackgroundWorker, dynamic: bool) -> Option<(usize, u64)> {
+    let i = pop_free(seg)?;
+    let slot = seg.slot(i);
+    // SAFETY: supervisor-only, while no registrant can hold this (just popped) slot.
+    unsafe { std::ptr::write_volatile(slot.worker.get(), *def) };
+    slot.pid.store(InvalidPid, Ordering::Relaxed);
+    slot.terminate.store(0, Ordering::Relaxed);
+    slot.dynamic.store(u32::from(dynamic), Ordering::Relaxed);
+    slot.claimant.store(0, Ordering::Relaxed);
+    let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
+    slot.state.store(IN_USE, Ordering::Release);
+    Some((i, generation))
+}
+
+/// Frees every slot and rebuilds the free stack in slot order, keeping the generation
+/// counters, so handles from before a crash-restart can never match a new occupant.
+pub fn reset_all(seg: &Segment) {
+    seg.header().free_head.store(0, Ordering::Release);
+    for i in (0..seg.total_slots()).rev() {
+        let slot = seg.slot(i);
+        slot.state.store(FREE, Ordering::Release);
+        slot.pid.store(0, Ordering::Relaxed);
+        slot.terminate.store(0, Ordering::Relaxed);
+        push_free(seg, i);
+    }
+    for w in 0..seg.bitmap_words() {
+        seg.changed_word(w).store(0, Ordering::Release);
+    }
+}
+
+/// Frees slots claimed by `pid` but never published (it died mid-registration).
+pub fn reclaim_abandoned(seg: &Segment, pid: i32) {
+    for i in 0..seg.total_slots() {
+        let slot = seg.slot(i);
+        if slot.state.load(Ordering::Acquire) == CLAIMED
+            && slot.claimant.load(Ordering::Relaxed) == pid
+            && slot
+                .state
+                .compare_exchange(CLAIMED, FREE, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            push_free(seg, i);
+        }
+    }
+}

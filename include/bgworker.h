@@ -108,6 +108,16 @@
 
 #define FLOAT8PASSBYVAL 1
 
+// Bumped whenever the layout changes: attaching across versions is refused.
+#define LAYOUT_VERSION 1
+
+#define FREE 0
+
+// Popped by a registrant that is still filling it in.
+#define CLAIMED 1
+
+#define IN_USE 2
+
 // What a handle reports about its worker.
 typedef enum BgwHandleStatus {
   BGWH_STARTED = 0,
@@ -120,28 +130,13 @@ typedef enum BgwHandleStatus {
 // freeable with `pfree`.
 typedef struct BackgroundWorkerHandle BackgroundWorkerHandle;
 
-// A latch (`storage/latch.h`): 16 bytes. `is_set` and `maybe_sleeping` are only ever touched
-// atomically from Rust.
-typedef struct Latch {
-  int is_set;
-  int maybe_sleeping;
-  bool is_shared;
-  int owner_pid;
-} Latch;
-
-// A signal handler as `pqsignal` takes it.
-typedef void (*pqsigfunc)(int postgres_signal_arg);
-
-// A datum: PostgreSQL's pointer-sized generic value.
-typedef uintptr_t Datum;
-
-// An exit callback (`storage/ipc.h`).
-typedef void (*pg_on_exit_callback)(int code, Datum arg);
-
 // When a worker may start. PostgreSQL declares this as an enum; it is an `int` here because
 // modules may store any value in it (an out-of-range value is accepted and never starts), and a
 // Rust enum must never hold a value outside its variants.
 typedef int BgWorkerStartTime;
+
+// A datum: PostgreSQL's pointer-sized generic value.
+typedef uintptr_t Datum;
 
 // One background worker's definition (`postmaster/bgworker.h`): 544 bytes, 8-aligned.
 typedef struct BackgroundWorker {
@@ -157,6 +152,21 @@ typedef struct BackgroundWorker {
   char bgw_extra[BGW_EXTRALEN];
   pid_t bgw_notify_pid;
 } BackgroundWorker;
+
+// A latch (`storage/latch.h`): 16 bytes. `is_set` and `maybe_sleeping` are only ever touched
+// atomically from Rust.
+typedef struct Latch {
+  int is_set;
+  int maybe_sleeping;
+  bool is_shared;
+  int owner_pid;
+} Latch;
+
+// A signal handler as `pqsignal` takes it.
+typedef void (*pqsigfunc)(int postgres_signal_arg);
+
+// An exit callback (`storage/ipc.h`).
+typedef void (*pg_on_exit_callback)(int code, Datum arg);
 
 // An object identifier.
 typedef uint32_t Oid;
@@ -223,6 +233,56 @@ extern sigset_t BlockSig;
 // Signals blocked once a worker unblocks: only SIGURG (it is read from a signalfd by latch waits).
 extern sigset_t UnBlockSig;
 
+// `RegisterDynamicBackgroundWorker`: registers a worker from a worker or an attached process.
+// An invalid definition is an ERROR (SQLSTATE 22023); false when no slot is free, the parallel
+// limit is reached, or the caller is not under a supervisor. On success `*handle` (if not
+// NULL) receives a `palloc`'d handle.
+//
+// # Safety
+// `worker` must point to a writable definition; `handle` must be NULL or writable.
+bool RegisterDynamicBackgroundWorker(struct BackgroundWorker *worker,
+                                     struct BackgroundWorkerHandle **handle);
+
+// `GetBackgroundWorkerPid`: STARTED (with `*pidp`), NOT_YET_STARTED or STOPPED (HND-1).
+//
+// # Safety
+// `handle` must come from `RegisterDynamicBackgroundWorker`; `pidp` must be writable.
+enum BgwHandleStatus GetBackgroundWorkerPid(struct BackgroundWorkerHandle *handle, pid_t *pidp);
+
+// `WaitForBackgroundWorkerStartup`: STARTED (with `*pidp`), STOPPED or POSTMASTER_DIED (HND-4).
+//
+// # Safety
+// As for `GetBackgroundWorkerPid`.
+enum BgwHandleStatus WaitForBackgroundWorkerStartup(struct BackgroundWorkerHandle *handle,
+                                                    pid_t *pidp);
+
+// `WaitForBackgroundWorkerShutdown`: STOPPED or POSTMASTER_DIED (HND-7).
+//
+// # Safety
+// `handle` must come from `RegisterDynamicBackgroundWorker`.
+enum BgwHandleStatus WaitForBackgroundWorkerShutdown(struct BackgroundWorkerHandle *handle);
+
+// `TerminateBackgroundWorker`: asks the supervisor to stop the worker and not restart it; no
+// effect on a stale handle (HND-8..10).
+//
+// # Safety
+// `handle` must come from `RegisterDynamicBackgroundWorker`.
+void TerminateBackgroundWorker(struct BackgroundWorkerHandle *handle);
+
+// `GetBackgroundWorkerTypeByPid`: the `bgw_type` of the worker with this pid, in a static
+// buffer, or NULL (HND-11).
+const char *GetBackgroundWorkerTypeByPid(pid_t pid);
+
+// Extension: attaches this process to the `bgworkerd` running on `datadir`, so it can register
+// dynamic workers and wait on their handles. Same user only. Installs a latch (`MyLatch`), a
+// SIGUSR1 handler that sets it, and blocks SIGURG in the calling thread (see the README).
+// Returns false, with a WARNING saying why, when the supervisor is missing, dead, another
+// user's, or of an incompatible version.
+//
+// # Safety
+// `datadir` must be a NUL-terminated path.
+bool BackgroundWorkerAttach(const char *datadir);
+
 // # Safety
 // `latch` must point to a valid latch.
 void SetLatch(struct Latch *latch);
@@ -250,6 +310,24 @@ int WaitLatchOrSocket(struct Latch *latch,
 // The slow path of `PostmasterIsAlive()`: false once the supervisor has died.
 bool PostmasterIsAliveInternal(void);
 
+// `palloc`: ERROR on out of memory.
+void *palloc(uintptr_t size);
+
+// `palloc0`: zeroed.
+void *palloc0(uintptr_t size);
+
+// `pfree`: frees what `palloc` (or the library, e.g. a worker handle) returned.
+//
+// # Safety
+// `pointer` must be NULL or an allocation from this library, not yet freed.
+void pfree(void *pointer);
+
+// `pstrdup`.
+//
+// # Safety
+// `string` must be NUL-terminated.
+char *pstrdup(const char *string);
+
 // `pqsignal`: installs a handler with `SA_RESTART` and an empty mask; returns the previous one.
 pqsigfunc pqsignal(int signo, pqsigfunc func);
 
@@ -273,6 +351,10 @@ void on_shmem_exit(pg_on_exit_callback function, Datum arg);
 
 // Removes the most recent `before_shmem_exit` callback if it matches.
 void cancel_before_shmem_exit(pg_on_exit_callback function, Datum arg);
+
+// `procsignal_sigusr1_handler`: install it for SIGUSR1 to be woken (latch set) by notify
+// signals about the workers this process launched (NTF-7).
+void procsignal_sigusr1_handler(int postgres_signal_arg);
 
 // `RegisterBackgroundWorker`: registers a static worker. Effective from a preloaded library's
 // `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); silent

@@ -28,10 +28,16 @@ pub fn set_process_label(label: &[u8]) {
     LABEL_LEN.store(n, Ordering::Release);
 }
 
+extern "C" {
+    static program_invocation_short_name: *const libc::c_char;
+}
+
 fn label() -> &'static [u8] {
     let n = LABEL_LEN.load(Ordering::Acquire);
     if n == 0 {
-        return b"postmaster";
+        // Not the supervisor nor a worker (an attached program): its own name.
+        // SAFETY: glibc sets this to a NUL-terminated static string before main.
+        return unsafe { std::ffi::CStr::from_ptr(program_invocation_short_name) }.to_bytes();
     }
     // SAFETY: LABEL is written only before LABEL_LEN is published, and never concurrently.
     unsafe { std::slice::from_raw_parts((&raw const LABEL).cast::<u8>(), n) }

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 /// signalfd reading this process's SIGURG, or -1 before `init_process_latch`.
 static SIGNAL_FD: AtomicI32 = AtomicI32::new(-1);
-/// Read end of the supervisor's death pipe (EOF once the supervisor is gone), or -1.
-static DEATH_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// A descriptor that polls readable (or hung up) once the supervisor is gone: the read end of
+/// its death pipe in a worker, a pidfd of the supervisor in an attached process; -1 otherwise.
+static DEATH_FD: AtomicI32 = AtomicI32::new(-1);
 /// True while this process sleeps in `poll`: only then does setting its own latch need a signal.
 static WAITING: AtomicBool = AtomicBool::new(false);
 
@@ -37,9 +38,9 @@ fn maybe_sleeping(latch: *mut Latch) -> &'static AtomicI32 {
     unsafe { AtomicI32::from_ptr(addr_of_mut!((*latch).maybe_sleeping)) }
 }
 
-/// Records the death pipe's read end (in a child of the supervisor).
-pub fn set_death_pipe(fd: c_int) {
-    DEATH_PIPE.store(fd, Ordering::Relaxed);
+/// Records the descriptor that reports the supervisor's death.
+pub fn set_death_fd(fd: c_int) {
+    DEATH_FD.store(fd, Ordering::Relaxed);
 }
 
 /// Creates this process's signalfd for SIGURG and points `MyLatch` at a fresh local latch, set.
@@ -121,14 +122,18 @@ pub unsafe fn reset_latch(latch: *mut Latch) {
 
 /// True while the supervisor lives (always true in the supervisor itself).
 pub fn postmaster_is_alive() -> bool {
-    let fd = DEATH_PIPE.load(Ordering::Relaxed);
+    let fd = DEATH_FD.load(Ordering::Relaxed);
     if fd < 0 {
         return true;
     }
-    let mut byte = 0u8;
-    // SAFETY: non-blocking read of one byte into a local; nothing is ever written to the pipe.
-    let n = unsafe { libc::read(fd, (&raw mut byte).cast(), 1) };
-    n != 0
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polling one descriptor without waiting. Nothing is ever written to the death
+    // pipe, so any event on it (or on a pidfd) means the supervisor has gone.
+    unsafe { libc::poll(&mut pfd, 1, 0) == 0 }
 }
 
 /// `WaitLatchOrSocket`. Returns the events that fired (never 0).
@@ -145,7 +150,7 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
         .then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
     let watch_death = events & (WL_POSTMASTER_DEATH | WL_EXIT_ON_PM_DEATH) != 0;
     let sigfd = SIGNAL_FD.load(Ordering::Relaxed);
-    let death = DEATH_PIPE.load(Ordering::Relaxed);
+    let death = DEATH_FD.load(Ordering::Relaxed);
 
     loop {
         if !latch.is_null() {

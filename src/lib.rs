@@ -8,6 +8,7 @@ pub mod elog;
 pub mod guc;
 pub mod latch;
 pub mod loader;
+pub mod mcxt;
 pub mod postmaster;
 pub mod registry;
 pub mod shmem;

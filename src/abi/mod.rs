@@ -4,12 +4,14 @@
 pub mod types;
 
 mod c_shim;
+mod dynamic_api;
 mod globals;
 mod latch_api;
+mod memory_api;
 mod process_api;
 mod registration_api;
 
-pub use c_shim::raise;
+pub use c_shim::{make_sqlstate, raise, raise_with_code};
 pub use globals::*;
 
 /// Runs `f` behind a panic boundary: a panic is logged and turned into `default`, so no unwind

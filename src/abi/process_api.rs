@@ -57,3 +57,10 @@ pub extern "C" fn on_shmem_exit(function: pg_on_exit_callback, arg: Datum) {
 pub extern "C" fn cancel_before_shmem_exit(function: pg_on_exit_callback, arg: Datum) {
     exit::cancel_before_shmem_exit(function, arg);
 }
+
+/// `procsignal_sigusr1_handler`: install it for SIGUSR1 to be woken (latch set) by notify
+/// signals about the workers this process launched (NTF-7).
+#[no_mangle]
+pub extern "C" fn procsignal_sigusr1_handler(postgres_signal_arg: c_int) {
+    signals::procsignal_sigusr1_handler(postgres_signal_arg);
+}

@@ -111,7 +111,7 @@ pub struct Latch {
 /// A dynamic worker's handle: opaque to modules (so not `repr(C)`), allocated with `palloc`,
 /// freeable with `pfree`.
 pub struct BackgroundWorkerHandle {
-    pub slot: c_int,
+    pub slot: usize,
     pub generation: u64,
 }
 

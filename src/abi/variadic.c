@@ -270,10 +270,12 @@ bgw_c_set_errcontext_domain(const char *domain)
 
 /* Rust raises ERROR/FATAL through here so the longjmp starts in a C frame. */
 void
-bgw_c_report(int elevel, const char *message)
+bgw_c_report(int elevel, int sqlerrcode, const char *message)
 {
 	if (bgw_c_errstart(elevel, NULL))
 	{
+		if (sqlerrcode != 0)
+			bgw_c_errcode(sqlerrcode);
 		bgw_c_errmsg_internal("%s", message);
 		bgw_c_errfinish(NULL, 0, NULL);
 	}

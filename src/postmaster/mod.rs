@@ -11,9 +11,9 @@ use crate::elog;
 use crate::guc::{self, Settings};
 use crate::registry::{self, ExitKind, Phase, RegisteredWorker, Registry, REGISTRY};
 use crate::shmem::{copy_definition, slots, Segment};
-use notify::Notifiers;
 use crate::worker;
 use libc::{c_int, pid_t};
+use notify::Notifiers;
 use pidfile::{PidFile, StartupError};
 use std::os::fd::RawFd;
 use std::path::PathBuf;
@@ -22,6 +22,12 @@ use std::time::{Duration, Instant};
 
 /// Where registrations currently stand (see `registry::Phase`).
 static STARTED: AtomicU8 = AtomicU8::new(0);
+
+/// True in the supervisor process itself (not in its workers, not in other processes).
+pub fn is_supervisor() -> bool {
+    // SAFETY: reading a bool global of this process.
+    STARTED.load(Ordering::Relaxed) != 0 && !unsafe { abi::IsUnderPostmaster }
+}
 
 /// How `RegisterBackgroundWorker` treats a call made now in this process.
 pub fn registration_phase() -> Phase {
@@ -176,6 +182,7 @@ fn fatal(e: &StartupError) -> c_int {
 pub fn main(args: Vec<String>) -> c_int {
     // SAFETY: start-up of a single-threaded process.
     unsafe { MyProcPid = libc::getpid() };
+    elog::set_process_label(b"postmaster");
     let args = match parse_args(&args) {
         Parsed::Run(a) => a,
         Parsed::Exit(code) => return code,
@@ -330,7 +337,12 @@ impl Postmaster {
         }
         let slots = settings.max_worker_processes as u32;
         match Segment::create(&self.datadir, slots) {
-            Ok(seg) => self.seg = Some(seg),
+            Ok(seg) => {
+                seg.header()
+                    .max_parallel_workers
+                    .store(settings.max_parallel_workers as u32, Ordering::Relaxed);
+                self.seg = Some(seg)
+            }
             Err(e) => {
                 return fatal(&StartupError::new(format!(
                     "could not create shared memory segment: {e}"
@@ -393,11 +405,14 @@ impl Postmaster {
     fn preload_libraries(&mut self, settings: &Settings) -> Result<(), StartupError> {
         // SAFETY: single-threaded; modules read this flag in _PG_init (REG-1).
         unsafe { abi::process_shared_preload_libraries_in_progress = true };
-        let result = settings.shared_preload_libraries.iter().try_for_each(|lib| {
-            crate::loader::load(lib, &settings.dynamic_library_path)
-                .map(|_| ())
-                .map_err(StartupError::new)
-        });
+        let result = settings
+            .shared_preload_libraries
+            .iter()
+            .try_for_each(|lib| {
+                crate::loader::load(lib, &settings.dynamic_library_path)
+                    .map(|_| ())
+                    .map_err(StartupError::new)
+            });
         // SAFETY: as above.
         unsafe { abi::process_shared_preload_libraries_in_progress = false };
         result
@@ -515,7 +530,10 @@ impl Postmaster {
             return;
         }
         self.shutdown = mode;
-        self.seg().header().shutting_down.store(1, Ordering::Release);
+        self.seg()
+            .header()
+            .shutting_down
+            .store(1, Ordering::Release);
         let word = match mode {
             Shutdown::Smart => "smart",
             Shutdown::Fast => "fast",
@@ -557,6 +575,10 @@ impl Postmaster {
             format_args!("received SIGHUP, reloading configuration files"),
         );
         self.settings = guc::reload(&self.conf, &self.overrides);
+        self.seg()
+            .header()
+            .max_parallel_workers
+            .store(self.settings.max_parallel_workers as u32, Ordering::Relaxed);
         let pids: Vec<pid_t> = REGISTRY
             .lock()
             .workers
@@ -578,7 +600,10 @@ impl Postmaster {
         }
         self.kill_deadline = None;
         if Self::any_running() {
-            elog::log(LOG, format_args!("issuing SIGKILL to recalcitrant children"));
+            elog::log(
+                LOG,
+                format_args!("issuing SIGKILL to recalcitrant children"),
+            );
             Self::signal_all(libc::SIGKILL);
         }
     }

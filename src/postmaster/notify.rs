@@ -42,7 +42,9 @@ impl Notifiers {
         if pid <= 0 {
             return;
         }
-        let Some(&fd) = self.fds.get(&pid) else { return };
+        let Some(&fd) = self.fds.get(&pid) else {
+            return;
+        };
         // SAFETY: sending a signal through a pidfd we own.
         let rc = unsafe {
             libc::syscall(
@@ -54,7 +56,10 @@ impl Notifiers {
             )
         };
         if rc < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
-            elog::log(DEBUG1, format_args!("notification process {pid} has exited; forgetting it"));
+            elog::log(
+                DEBUG1,
+                format_args!("notification process {pid} has exited; forgetting it"),
+            );
             self.forget(reg, pid);
         }
     }

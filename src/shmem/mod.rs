@@ -38,7 +38,8 @@ pub struct Header {
     pub parallel_terminate_count: AtomicU32,
     /// Non-zero once shutdown has begun: new registrations are refused (DYN-10).
     pub shutting_down: AtomicU32,
-    pub _pad: u32,
+    /// The supervisor's `max_parallel_workers`, for registrants outside it (DYN-3).
+    pub max_parallel_workers: AtomicU32,
 }
 
 /// A mapped segment, as seen by this process.
@@ -104,7 +105,12 @@ impl Segment {
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(|e| format!("could not open shared memory segment \"{}\": {e}", path.display()))?;
+            .map_err(|e| {
+                format!(
+                    "could not open shared memory segment \"{}\": {e}",
+                    path.display()
+                )
+            })?;
         let meta = file.metadata().map_err(|e| e.to_string())?;
         // SAFETY: geteuid has no preconditions.
         if meta.uid() != unsafe { libc::geteuid() } {
@@ -114,7 +120,10 @@ impl Segment {
             ));
         }
         if (meta.len() as usize) < std::mem::size_of::<Header>() {
-            return Err(format!("shared memory segment \"{}\" is too small", path.display()));
+            return Err(format!(
+                "shared memory segment \"{}\" is too small",
+                path.display()
+            ));
         }
         // SAFETY: mapping a same-user segment; all access goes through atomics and checks.
         let map = unsafe { MmapOptions::new().map_mut(&file) }.map_err(|e| e.to_string())?;

@@ -73,7 +73,11 @@ fn pop_free(seg: &Segment) -> Option<usize> {
 }
 
 /// Claims a free slot, writes the definition and publishes it. Returns (slot, generation).
-pub fn claim_and_publish(seg: &Segment, def: &BackgroundWorker, claimant: i32) -> Option<(usize, u64)> {
+pub fn claim_and_publish(
+    seg: &Segment,
+    def: &BackgroundWorker,
+    claimant: i32,
+) -> Option<(usize, u64)> {
     let i = pop_free(seg)?;
     let slot = seg.slot(i);
     slot.state.store(CLAIMED, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! The child side of a worker: everything between `fork` and the module's entry function, and
 //! the process exit that follows. Never returns into supervisor code.
 
+pub mod attach;
 pub mod builtin;
 pub mod exit;
 pub mod ps_title;
@@ -35,7 +36,7 @@ pub fn run_child(def: &BackgroundWorker, ctx: &ChildContext<'_>) -> ! {
         libc::setsid();
     }
     signals::install_worker_defaults();
-    crate::latch::set_death_pipe(ctx.death_pipe_read);
+    crate::latch::set_death_fd(ctx.death_pipe_read);
     crate::elog::set_process_label(field_bytes(&def.bgw_type));
 
     let entry: &'static mut BackgroundWorker = Box::leak(Box::new(*def));

@@ -133,3 +133,17 @@ pub fn install_worker_defaults() {
     install(libc::SIGCHLD, libc::SIG_DFL);
     block_signals();
 }
+
+/// `procsignal_sigusr1_handler`: a worker installs it to be woken by notify signals (NTF-7);
+/// here it sets the process latch, saving errno as a handler must.
+pub extern "C" fn procsignal_sigusr1_handler(_signo: c_int) {
+    let saved = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    // SAFETY: MyLatch is NULL or this process's latch; SetLatch is async-signal-safe.
+    unsafe {
+        let latch = crate::abi::MyLatch;
+        if !latch.is_null() {
+            crate::latch::set_latch(latch);
+        }
+        *libc::__errno_location() = saved;
+    }
+}

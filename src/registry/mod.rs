@@ -1,5 +1,8 @@
 //! The registration list: every worker the supervisor knows, with its run state, and the sanity
-//! checks a definition must pass to get in (REG-*, SAN-*).
+//! checks a definition must pass to get in (REG-*, SAN-*). `dynamic` is the registrant's side:
+//! dynamic registration and handles (DYN-*, HND-*).
+
+pub mod dynamic;
 
 use crate::abi::types::*;
 use crate::elog;

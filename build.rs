@@ -1,6 +1,7 @@
 //! Compiles the C shim (the variadic and longjmp-using entry points) and arranges the link:
 //! soname `libbgworker.so.1`, and `bgworkerd` linked dynamically against the library so that
-//! modules loaded into it share one copy of every global.
+//! modules loaded into it share one copy of every global. (`bgworkerctl` loads no modules and
+//! links the library statically.)
 use std::path::PathBuf;
 
 fn main() {
@@ -19,12 +20,12 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let profile_dir = out.ancestors().nth(3).expect("profile dir").to_path_buf();
     println!(
-        "cargo:rustc-link-arg-bins=-L{}",
+        "cargo:rustc-link-arg-bin=bgworkerd=-L{}",
         profile_dir.join("deps").display()
     );
-    println!("cargo:rustc-link-arg-bins=-lbgworker");
+    println!("cargo:rustc-link-arg-bin=bgworkerd=-lbgworker");
     // Found beside the binary in target/, and in ../lib once installed.
-    println!("cargo:rustc-link-arg-bins=-Wl,-rpath,$ORIGIN:$ORIGIN/../lib");
+    println!("cargo:rustc-link-arg-bin=bgworkerd=-Wl,-rpath,$ORIGIN:$ORIGIN/../lib");
     // The soname link the loader looks for next to the binaries (dangling until the library
     // is written, a moment later in the same build).
     for dir in [profile_dir.clone(), profile_dir.join("deps")] {

@@ -108,6 +108,15 @@
 
 #define FLOAT8PASSBYVAL 1
 
+// Exit codes of `bgworkerctl` (documented in the README).
+#define EXIT_OK 0
+
+#define EXIT_FAILED 1
+
+#define EXIT_USAGE 2
+
+#define EXIT_NOT_RUNNING 3
+
 // Bumped whenever the layout changes: attaching across versions is refused.
 #define LAYOUT_VERSION 1
 
@@ -117,6 +126,9 @@
 #define CLAIMED 1
 
 #define IN_USE 2
+
+// Bytes of activity text kept per worker (longer text is truncated).
+#define ACTIVITY_LEN 256
 
 // What a handle reports about its worker.
 typedef enum BgwHandleStatus {
@@ -168,6 +180,10 @@ typedef void (*pqsigfunc)(int postgres_signal_arg);
 // An exit callback (`storage/ipc.h`).
 typedef void (*pg_on_exit_callback)(int code, Datum arg);
 
+// What a backend is doing, for `pgstat_report_activity` (`utils/backend_status.h`). An `int`
+// for the same reason as `BgWorkerStartTime`.
+typedef int BackendState;
+
 // An object identifier.
 typedef uint32_t Oid;
 
@@ -198,6 +214,20 @@ typedef struct Pg_finfo_record {
 #define BgWorkerStart_RecoveryFinished 2
 
 #define InvalidOid (Oid)0
+
+#define STATE_UNDEFINED 0
+
+#define STATE_IDLE 1
+
+#define STATE_RUNNING 2
+
+#define STATE_IDLEINTRANSACTION 3
+
+#define STATE_FASTPATH 4
+
+#define STATE_IDLEINTRANSACTION_ABORTED 5
+
+#define STATE_DISABLED 6
 
 #ifdef __cplusplus
 extern "C" {
@@ -355,6 +385,12 @@ void cancel_before_shmem_exit(pg_on_exit_callback function, Datum arg);
 // `procsignal_sigusr1_handler`: install it for SIGUSR1 to be woken (latch set) by notify
 // signals about the workers this process launched (NTF-7).
 void procsignal_sigusr1_handler(int postgres_signal_arg);
+
+// `pgstat_report_activity`: records what this worker is doing; `bgworkerctl status` shows it.
+//
+// # Safety
+// `cmd_str` must be NULL or a NUL-terminated string.
+void pgstat_report_activity(BackendState state, const char *cmd_str);
 
 // `RegisterBackgroundWorker`: registers a static worker. Effective from a preloaded library's
 // `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); silent

@@ -126,7 +126,7 @@ fn write_prefix(out: &mut LineBuf, now: &libc::timespec, pid: c_int) {
 }
 
 /// Converts seconds since the epoch to a UTC calendar date and time.
-fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+pub(crate) fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let z = days + 719_468;

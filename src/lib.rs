@@ -4,6 +4,7 @@
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
 pub mod abi;
+pub mod ctl;
 pub mod elog;
 pub mod guc;
 pub mod latch;

@@ -64,3 +64,18 @@ pub extern "C" fn cancel_before_shmem_exit(function: pg_on_exit_callback, arg: D
 pub extern "C" fn procsignal_sigusr1_handler(postgres_signal_arg: c_int) {
     signals::procsignal_sigusr1_handler(postgres_signal_arg);
 }
+
+/// `pgstat_report_activity`: records what this worker is doing; `bgworkerctl status` shows it.
+///
+/// # Safety
+/// `cmd_str` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pgstat_report_activity(state: BackendState, cmd_str: *const libc::c_char) {
+    // SAFETY: as the caller promises.
+    let text = unsafe { super::cstr(cmd_str) }.unwrap_or(b"");
+    super::boundary("pgstat_report_activity", (), || {
+        if let (Some(seg), Some(slot)) = (crate::shmem::current(), crate::worker::my_slot()) {
+            crate::shmem::slots::report_activity(seg, slot, state, text);
+        }
+    });
+}

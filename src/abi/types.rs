@@ -115,6 +115,17 @@ pub struct BackgroundWorkerHandle {
     pub generation: u64,
 }
 
+/// What a backend is doing, for `pgstat_report_activity` (`utils/backend_status.h`). An `int`
+/// for the same reason as `BgWorkerStartTime`.
+pub type BackendState = c_int;
+pub const STATE_UNDEFINED: BackendState = 0;
+pub const STATE_IDLE: BackendState = 1;
+pub const STATE_RUNNING: BackendState = 2;
+pub const STATE_IDLEINTRANSACTION: BackendState = 3;
+pub const STATE_FASTPATH: BackendState = 4;
+pub const STATE_IDLEINTRANSACTION_ABORTED: BackendState = 5;
+pub const STATE_DISABLED: BackendState = 6;
+
 /// A signal handler as `pqsignal` takes it.
 pub type pqsigfunc = Option<unsafe extern "C" fn(postgres_signal_arg: c_int)>;
 

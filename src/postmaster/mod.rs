@@ -884,6 +884,7 @@ impl Postmaster {
 
     /// Forks one worker (PM-9); a failed fork counts as a crash of that worker (PM-8).
     fn start_worker(&mut self, i: usize, def: &BackgroundWorker) {
+        let slot = REGISTRY.lock().workers[i].slot;
         elog::log(
             DEBUG1,
             format_args!(
@@ -905,6 +906,7 @@ impl Postmaster {
                     death_pipe_read: self.death_pipe_read,
                     cluster_name: &settings.cluster_name,
                     dynamic_library_path: &settings.dynamic_library_path,
+                    slot,
                 },
             );
         }

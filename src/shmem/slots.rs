@@ -33,6 +33,50 @@ pub struct Slot {
     /// Last exit: 0 none, 1 + code for an exit code, -signal for a signal.
     pub last_exit: AtomicI32,
     pub worker: UnsafeCell<BackgroundWorker>,
+    /// What the worker last reported with `pgstat_report_activity`, guarded by a sequence
+    /// count (odd while the worker writes) so readers never show a torn text.
+    pub activity_seq: AtomicU32,
+    pub activity_state: AtomicI32,
+    pub activity: UnsafeCell<[u8; ACTIVITY_LEN]>,
+}
+
+/// Bytes of activity text kept per worker (longer text is truncated).
+pub const ACTIVITY_LEN: usize = 256;
+
+/// Records a worker's activity in its slot (the worker's own slot only).
+pub fn report_activity(seg: &Segment, i: usize, state: i32, text: &[u8]) {
+    let slot = seg.slot(i);
+    let seq = slot.activity_seq.fetch_add(1, Ordering::AcqRel);
+    let n = text.len().min(ACTIVITY_LEN - 1);
+    let mut buf = [0u8; ACTIVITY_LEN];
+    buf[..n].copy_from_slice(&text[..n]);
+    // SAFETY: only this slot's worker writes the activity, inside the odd sequence window.
+    unsafe { std::ptr::write_volatile(slot.activity.get(), buf) };
+    slot.activity_state.store(state, Ordering::Relaxed);
+    slot.activity_seq
+        .store(seq.wrapping_add(2), Ordering::Release);
+}
+
+/// Reads a slot's activity consistently: (state, text).
+pub fn read_activity(seg: &Segment, i: usize) -> (i32, Vec<u8>) {
+    let slot = seg.slot(i);
+    // Bounded: a worker that died mid-write must not hang the reader.
+    for _ in 0..10_000 {
+        let before = slot.activity_seq.load(Ordering::Acquire);
+        if before % 2 == 1 {
+            std::hint::spin_loop();
+            continue;
+        }
+        // SAFETY: a volatile copy of plain bytes; validated by the sequence check below.
+        let buf = unsafe { std::ptr::read_volatile(slot.activity.get()) };
+        let state = slot.activity_state.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if slot.activity_seq.load(Ordering::Relaxed) == before {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            return (state, buf[..end].to_vec());
+        }
+    }
+    (0, Vec::new())
 }
 
 // SAFETY: the definition cell is written only by the slot's claimant before publication and
@@ -90,6 +134,8 @@ pub fn claim_and_publish(
     slot.started_at_ms.store(0, Ordering::Relaxed);
     slot.restarts.store(0, Ordering::Relaxed);
     slot.last_exit.store(0, Ordering::Relaxed);
+    slot.activity_seq.store(0, Ordering::Relaxed);
+    slot.activity_state.store(0, Ordering::Relaxed);
     let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
     // Publication point: everything above is visible to whoever sees IN_USE (DYN-13).
     slot.state.store(IN_USE, Ordering::Release);
@@ -173,6 +219,8 @@ pub fn assign(seg: &Segment, def: &BackgroundWorker, dynamic: bool) -> Option<(u
     slot.terminate.store(0, Ordering::Relaxed);
     slot.dynamic.store(u32::from(dynamic), Ordering::Relaxed);
     slot.claimant.store(0, Ordering::Relaxed);
+    slot.activity_seq.store(0, Ordering::Relaxed);
+    slot.activity_state.store(0, Ordering::Relaxed);
     let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
     slot.state.store(IN_USE, Ordering::Release);
     Some((i, generation))

@@ -19,6 +19,16 @@ pub struct ChildContext<'a> {
     pub death_pipe_read: RawFd,
     pub cluster_name: &'a str,
     pub dynamic_library_path: &'a str,
+    /// The worker's shared slot, where it reports its activity.
+    pub slot: Option<usize>,
+}
+
+static MY_SLOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
+
+/// This worker's shared slot, if it is a worker.
+pub fn my_slot() -> Option<usize> {
+    let s = MY_SLOT.load(std::sync::atomic::Ordering::Relaxed);
+    (s != usize::MAX).then_some(s)
 }
 
 /// Runs in the freshly forked child: set up as PostgreSQL does (WP-1..6), run the entry
@@ -38,6 +48,10 @@ pub fn run_child(def: &BackgroundWorker, ctx: &ChildContext<'_>) -> ! {
     signals::install_worker_defaults();
     crate::latch::set_death_fd(ctx.death_pipe_read);
     crate::elog::set_process_label(field_bytes(&def.bgw_type));
+    MY_SLOT.store(
+        ctx.slot.unwrap_or(usize::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 
     let entry: &'static mut BackgroundWorker = Box::leak(Box::new(*def));
     // SAFETY: as above.

@@ -1,0 +1,198 @@
+//! `bgworkerctl -D DATADIR <command>`: status, launch, terminate, reload and stop for a running
+//! `bgworkerd`. Argument parsing and printing only; the work is `bgworker::ctl`.
+
+use bgworker::ctl::{self, CtlError, Launch, Launched, EXIT_OK, EXIT_USAGE};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const USAGE: &str = "bgworkerctl controls a running bgworkerd.
+
+Usage:
+  bgworkerctl -D DATADIR status [--json]
+  bgworkerctl -D DATADIR launch --library L --function F [--name N] [--type T] [--arg INT]
+                         [--extra STR] [--restart-time S|never] [--start-time WHEN]
+                         [--flags shmem,db,parallel|none] [--wait]
+  bgworkerctl -D DATADIR terminate SLOT | --pid PID
+  bgworkerctl -D DATADIR reload
+  bgworkerctl -D DATADIR stop [--mode smart|fast|immediate] [--timeout S]
+
+WHEN is postmaster, consistent or recovery-finished (the default). Launch defaults: flags shmem,
+restart never, name = function. Exit status: 0 done, 1 refused or failed, 2 usage error,
+3 no supervisor running (or it cannot be attached).
+";
+
+fn usage(msg: &str) -> CtlError {
+    CtlError {
+        code: EXIT_USAGE,
+        message: format!("{msg}\nTry \"bgworkerctl --help\" for more information."),
+    }
+}
+
+fn run(args: &[String]) -> Result<String, CtlError> {
+    let mut datadir: Option<PathBuf> = std::env::var_os("BGWORKER_DATA").map(PathBuf::from);
+    let mut rest: Vec<&str> = Vec::new();
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" | "-?" => return Ok(USAGE.to_owned()),
+            "-V" | "--version" => {
+                return Ok(format!(
+                    "bgworkerctl (libbgworker) {}\n",
+                    env!("CARGO_PKG_VERSION")
+                ))
+            }
+            "-D" => {
+                datadir = Some(PathBuf::from(
+                    it.next().ok_or_else(|| usage("-D needs a directory"))?,
+                ))
+            }
+            d if d.starts_with("-D") => datadir = Some(PathBuf::from(&d[2..])),
+            other => rest.push(other),
+        }
+    }
+    let datadir = datadir.ok_or_else(|| usage("no data directory: use -D DATADIR"))?;
+    let (command, opts) = rest
+        .split_first()
+        .ok_or_else(|| usage("no command given"))?;
+    let value = |name: &str| -> Result<Option<String>, CtlError> {
+        match opts.iter().position(|o| *o == name) {
+            None => Ok(None),
+            Some(i) => opts
+                .get(i + 1)
+                .map(|v| Some((*v).to_owned()))
+                .ok_or_else(|| usage(&format!("{name} needs a value"))),
+        }
+    };
+    let flag = |name: &str| opts.contains(&name);
+    let known = |allowed: &[&str]| -> Result<(), CtlError> {
+        let mut i = 0;
+        while i < opts.len() {
+            let o = opts[i];
+            if o.starts_with("--") && !allowed.contains(&o) {
+                return Err(usage(&format!("unknown option \"{o}\" for {command}")));
+            }
+            i += 1;
+        }
+        Ok(())
+    };
+    match *command {
+        "status" => {
+            known(&["--json"])?;
+            if flag("--json") {
+                ctl::status_json(&datadir)
+            } else {
+                ctl::status_text(&datadir)
+            }
+        }
+        "launch" => {
+            known(&[
+                "--library",
+                "--function",
+                "--name",
+                "--type",
+                "--arg",
+                "--extra",
+                "--restart-time",
+                "--start-time",
+                "--flags",
+                "--wait",
+            ])?;
+            let library = value("--library")?.ok_or_else(|| usage("launch needs --library"))?;
+            let function = value("--function")?.ok_or_else(|| usage("launch needs --function"))?;
+            let restart_time = match value("--restart-time")?.as_deref() {
+                None | Some("never") => -1,
+                Some(s) => s
+                    .parse()
+                    .map_err(|_| usage(&format!("invalid --restart-time \"{s}\"")))?,
+            };
+            let start_time = match value("--start-time")? {
+                None => bgworker::abi::types::BgWorkerStart_RecoveryFinished,
+                Some(s) => ctl::parse_start_time(&s)
+                    .ok_or_else(|| usage(&format!("invalid --start-time \"{s}\"")))?,
+            };
+            let flags = match value("--flags")? {
+                None => bgworker::abi::types::BGWORKER_SHMEM_ACCESS,
+                Some(s) => ctl::parse_flags(&s)
+                    .ok_or_else(|| usage(&format!("invalid --flags \"{s}\"")))?,
+            };
+            let arg = match value("--arg")? {
+                None => 0,
+                Some(s) => s
+                    .parse()
+                    .map_err(|_| usage(&format!("invalid --arg \"{s}\"")))?,
+            };
+            let l = Launch {
+                library,
+                function,
+                name: value("--name")?,
+                type_name: value("--type")?,
+                arg,
+                extra: value("--extra")?,
+                restart_time,
+                start_time,
+                flags,
+                wait: flag("--wait"),
+            };
+            match ctl::launch(&datadir, &l)? {
+                Launched::Registered { slot } => Ok(format!("registered in slot {slot}\n")),
+                Launched::Started { pid } => Ok(format!("{pid}\n")),
+            }
+        }
+        "terminate" => {
+            known(&["--pid"])?;
+            let pid = value("--pid")?
+                .map(|p| {
+                    p.parse::<i32>()
+                        .map_err(|_| usage(&format!("invalid --pid \"{p}\"")))
+                })
+                .transpose()?;
+            let slot = match (pid, opts.first()) {
+                (None, Some(s)) => Some(
+                    s.parse::<usize>()
+                        .map_err(|_| usage(&format!("invalid slot \"{s}\"")))?,
+                ),
+                (None, None) => return Err(usage("terminate needs a slot or --pid PID")),
+                _ => None,
+            };
+            let (slot, pid) = ctl::terminate(&datadir, slot, pid)?;
+            Ok(match pid {
+                Some(p) => format!("termination requested for slot {slot} (PID {p})\n"),
+                None => format!("termination requested for slot {slot}\n"),
+            })
+        }
+        "reload" => {
+            known(&[])?;
+            let pid = ctl::signal(&datadir, libc::SIGHUP)?;
+            Ok(format!(
+                "bgworkerd (PID {pid}) signaled to reload its settings\n"
+            ))
+        }
+        "stop" => {
+            known(&["--mode", "--timeout"])?;
+            let mode = value("--mode")?.unwrap_or_else(|| "fast".into());
+            let timeout = match value("--timeout")? {
+                None => 60,
+                Some(s) => s
+                    .parse()
+                    .map_err(|_| usage(&format!("invalid --timeout \"{s}\"")))?,
+            };
+            ctl::stop(&datadir, &mode, Duration::from_secs(timeout))?;
+            Ok("bgworkerd stopped\n".into())
+        }
+        other => Err(usage(&format!("unknown command \"{other}\""))),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match run(&args) {
+        Ok(out) => {
+            print!("{out}");
+            std::process::exit(EXIT_OK);
+        }
+        Err(e) => {
+            eprintln!("bgworkerctl: {}", e.message);
+            std::process::exit(e.code);
+        }
+    }
+}

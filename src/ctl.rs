@@ -1,0 +1,458 @@
+//! What `bgworkerctl` does, as library functions: read a running supervisor's state (lock file and
+//! shared slots), launch and terminate workers, signal the supervisor, stop it and wait.
+
+use crate::abi::types::*;
+use crate::registry::{field_string, set_field};
+use crate::shmem::{self, slots, Segment};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Exit codes of `bgworkerctl` (documented in the README).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_NOT_RUNNING: i32 = 3;
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub struct CtlError {
+    pub code: i32,
+    pub message: String,
+}
+
+fn err(code: i32, message: impl Into<String>) -> CtlError {
+    CtlError {
+        code,
+        message: message.into(),
+    }
+}
+
+/// The supervisor as its lock file describes it.
+pub struct Supervisor {
+    pub pid: i32,
+    pub datadir: PathBuf,
+    pub started_at: u64,
+    pub status: String,
+}
+
+/// Reads `DATADIR/postmaster.pid` and checks that its supervisor is alive.
+pub fn supervisor(datadir: &Path) -> Result<Supervisor, CtlError> {
+    let file = datadir.join(crate::postmaster::pidfile::FILE_NAME);
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no postmaster.pid".to_owned(),
+            _ => format!("{}: {e}", file.display()),
+        };
+        err(
+            EXIT_NOT_RUNNING,
+            format!(
+                "no bgworkerd is running in data directory \"{}\" ({why})",
+                datadir.display()
+            ),
+        )
+    })?;
+    let lines: Vec<&str> = text.lines().collect();
+    let pid: i32 = lines
+        .first()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or_else(|| {
+            err(
+                EXIT_NOT_RUNNING,
+                format!("lock file \"{}\" is garbled", file.display()),
+            )
+        })?;
+    // SAFETY: kill with signal 0 only checks for existence.
+    if unsafe { libc::kill(pid, 0) } != 0 {
+        return Err(err(
+            EXIT_NOT_RUNNING,
+            format!(
+                "bgworkerd (PID {pid}) of data directory \"{}\" is not running",
+                datadir.display()
+            ),
+        ));
+    }
+    Ok(Supervisor {
+        pid,
+        datadir: PathBuf::from(lines.get(1).copied().unwrap_or_default()),
+        started_at: lines
+            .get(2)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0),
+        status: lines.get(3).copied().unwrap_or("unknown").trim().to_owned(),
+    })
+}
+
+fn segment(datadir: &Path) -> Result<&'static Segment, CtlError> {
+    if let Some(seg) = shmem::current() {
+        return Ok(seg);
+    }
+    Segment::attach(datadir).map_err(|e| err(EXIT_NOT_RUNNING, e))
+}
+
+/// One slot, as `status` shows it.
+pub struct WorkerStatus {
+    pub slot: usize,
+    pub pid: Option<i32>,
+    pub name: String,
+    pub type_name: String,
+    pub dynamic: bool,
+    /// `running`, `not yet started`, `waiting to restart` or `stopping`.
+    pub state: &'static str,
+    pub started_at_ms: Option<u64>,
+    pub restarts: u32,
+    /// Exit code, or negative signal number.
+    pub last_exit: Option<i32>,
+    pub activity: Option<String>,
+}
+
+/// The workers in the supervisor's slots, in slot order.
+pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
+    let sup = supervisor(datadir)?;
+    let seg = segment(datadir)?;
+    let stopping =
+        seg.header().shutting_down.load(Ordering::Acquire) != 0 || sup.status == "stopping";
+    let mut out = Vec::new();
+    for i in 0..seg.total_slots() {
+        let slot = seg.slot(i);
+        if slot.state.load(Ordering::Acquire) != slots::IN_USE {
+            continue;
+        }
+        let def = shmem::copy_definition(slot);
+        let pid = slot.pid.load(Ordering::Acquire);
+        let terminating = slot.terminate.load(Ordering::Acquire) != 0;
+        let state = match pid {
+            InvalidPid => "not yet started",
+            0 => "waiting to restart",
+            _ if terminating || stopping => "stopping",
+            _ => "running",
+        };
+        let (activity_state, text) = slots::read_activity(seg, i);
+        let started = slot.started_at_ms.load(Ordering::Relaxed);
+        let last = slot.last_exit.load(Ordering::Relaxed);
+        out.push(WorkerStatus {
+            slot: i,
+            pid: (pid > 0).then_some(pid),
+            name: field_string(&def.bgw_name),
+            type_name: field_string(&def.bgw_type),
+            dynamic: slot.dynamic.load(Ordering::Relaxed) != 0,
+            state,
+            started_at_ms: (started != 0).then_some(started),
+            restarts: slot.restarts.load(Ordering::Relaxed),
+            last_exit: match last {
+                0 => None,
+                l if l > 0 => Some(l - 1),
+                l => Some(l),
+            },
+            activity: (activity_state != STATE_UNDEFINED && !text.is_empty())
+                .then(|| String::from_utf8_lossy(&text).into_owned()),
+        });
+    }
+    Ok(out)
+}
+
+fn iso_time_ms(ms: u64) -> String {
+    let (y, mo, d, h, mi, s) = crate::elog::civil_from_unix((ms / 1000) as i64);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+        ms % 1000
+    )
+}
+
+fn exit_text(e: Option<i32>) -> String {
+    match e {
+        None => "-".into(),
+        Some(c) if c >= 0 => format!("exit {c}"),
+        Some(s) => format!("signal {}", -s),
+    }
+}
+
+/// `status` as a table.
+pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
+    let sup = supervisor(datadir)?;
+    let ws = workers(datadir)?;
+    let mut out = format!(
+        "bgworkerd (PID {}) is {} in \"{}\" since {}\n",
+        sup.pid,
+        sup.status,
+        sup.datadir.display(),
+        iso_time_ms(sup.started_at * 1000)
+    );
+    let _ = writeln!(
+        out,
+        "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  ACTIVITY",
+        "SLOT", "PID", "STATE", "KIND", "NAME", "TYPE", "STARTED", "RESTARTS", "LAST EXIT"
+    );
+    for w in &ws {
+        let _ = writeln!(
+            out,
+            "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {}",
+            w.slot,
+            w.pid.map_or("-".into(), |p| p.to_string()),
+            w.state,
+            if w.dynamic { "dynamic" } else { "static" },
+            w.name,
+            w.type_name,
+            w.started_at_ms.map_or("-".into(), iso_time_ms),
+            w.restarts,
+            exit_text(w.last_exit),
+            w.activity.as_deref().unwrap_or("")
+        );
+    }
+    Ok(out)
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `status --json` (schema version 1, documented in the README).
+pub fn status_json(datadir: &Path) -> Result<String, CtlError> {
+    let sup = supervisor(datadir)?;
+    let ws = workers(datadir)?;
+    let mut out = String::from("{\"schema\":1,\"supervisor\":{");
+    let _ = write!(
+        out,
+        "\"pid\":{},\"datadir\":{},\"status\":{},\"started_at\":{}}},\"workers\":[",
+        sup.pid,
+        json_string(&sup.datadir.display().to_string()),
+        json_string(&sup.status),
+        json_string(&iso_time_ms(sup.started_at * 1000))
+    );
+    for (n, w) in ws.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let last_exit = match w.last_exit {
+            None => "null".to_owned(),
+            Some(c) if c >= 0 => format!("{{\"code\":{c}}}"),
+            Some(s) => format!("{{\"signal\":{}}}", -s),
+        };
+        let _ = write!(
+            out,
+            "{{\"slot\":{},\"pid\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"activity\":{}}}",
+            w.slot,
+            w.pid.map_or("null".into(), |p| p.to_string()),
+            json_string(&w.name),
+            json_string(&w.type_name),
+            json_string(if w.dynamic { "dynamic" } else { "static" }),
+            json_string(w.state),
+            w.started_at_ms.map_or("null".into(), |ms| json_string(&iso_time_ms(ms))),
+            w.restarts,
+            last_exit,
+            w.activity.as_deref().map_or("null".into(), json_string)
+        );
+    }
+    out.push_str("]}\n");
+    Ok(out)
+}
+
+/// What `launch` registers.
+pub struct Launch {
+    pub library: String,
+    pub function: String,
+    pub name: Option<String>,
+    pub type_name: Option<String>,
+    pub arg: i64,
+    pub extra: Option<String>,
+    pub restart_time: i32,
+    pub start_time: BgWorkerStartTime,
+    pub flags: i32,
+    pub wait: bool,
+}
+
+/// Parses `--start-time`.
+pub fn parse_start_time(s: &str) -> Option<BgWorkerStartTime> {
+    Some(match s {
+        "postmaster" | "postmaster-start" => BgWorkerStart_PostmasterStart,
+        "consistent" | "consistent-state" => BgWorkerStart_ConsistentState,
+        "recovery-finished" | "running" => BgWorkerStart_RecoveryFinished,
+        _ => return None,
+    })
+}
+
+/// Parses `--flags shmem,db,parallel`.
+pub fn parse_flags(s: &str) -> Option<i32> {
+    let mut flags = 0;
+    for f in s.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        flags |= match f {
+            "shmem" => BGWORKER_SHMEM_ACCESS,
+            "db" | "database" => BGWORKER_BACKEND_DATABASE_CONNECTION,
+            "parallel" => BGWORKER_CLASS_PARALLEL,
+            "none" => 0,
+            _ => return None,
+        };
+    }
+    Some(flags)
+}
+
+/// Outcome of a launch.
+pub enum Launched {
+    /// Registered; not waited for.
+    Registered { slot: usize },
+    /// Started, with its pid.
+    Started { pid: i32 },
+}
+
+/// Registers a dynamic worker through the supervisor's slots (as an attached process).
+pub fn launch(datadir: &Path, l: &Launch) -> Result<Launched, CtlError> {
+    supervisor(datadir)?;
+    if !crate::worker::attach::attach_to(datadir) {
+        return Err(err(
+            EXIT_NOT_RUNNING,
+            "could not attach to the supervisor (see the warning above)",
+        ));
+    }
+    let mut def = BackgroundWorker::zeroed();
+    let name = l.name.clone().unwrap_or_else(|| l.function.clone());
+    for (field, value, what) in [
+        (&mut def.bgw_name[..], name.as_str(), "--name"),
+        (
+            &mut def.bgw_type[..],
+            l.type_name.as_deref().unwrap_or(""),
+            "--type",
+        ),
+        (
+            &mut def.bgw_library_name[..],
+            l.library.as_str(),
+            "--library",
+        ),
+        (
+            &mut def.bgw_function_name[..],
+            l.function.as_str(),
+            "--function",
+        ),
+    ] {
+        if value.len() >= BGW_MAXLEN {
+            return Err(err(
+                EXIT_USAGE,
+                format!("{what} is longer than {} bytes", BGW_MAXLEN - 1),
+            ));
+        }
+        set_field(field, value.as_bytes());
+    }
+    if let Some(extra) = &l.extra {
+        if extra.len() > BGW_EXTRALEN {
+            return Err(err(
+                EXIT_USAGE,
+                format!("--extra is longer than {BGW_EXTRALEN} bytes"),
+            ));
+        }
+        for (dst, &b) in def.bgw_extra.iter_mut().zip(extra.as_bytes()) {
+            *dst = b as libc::c_char;
+        }
+    }
+    def.bgw_flags = l.flags;
+    def.bgw_start_time = l.start_time;
+    def.bgw_restart_time = l.restart_time;
+    def.bgw_main_arg = l.arg as Datum;
+    // SAFETY: reading our own pid, set by attach.
+    def.bgw_notify_pid = unsafe { crate::abi::MyProcPid };
+    let (slot, generation) = match crate::registry::dynamic::register(&mut def) {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            return Err(err(
+                EXIT_FAILED,
+                "could not register background worker: no free slot (or the parallel worker limit is reached)",
+            ))
+        }
+        Err(message) => return Err(err(EXIT_USAGE, message)),
+    };
+    if !l.wait {
+        return Ok(Launched::Registered { slot });
+    }
+    match crate::registry::dynamic::wait(slot, generation, crate::registry::dynamic::Until::Started)
+    {
+        (BgwHandleStatus::BGWH_STARTED, pid) => Ok(Launched::Started { pid }),
+        (BgwHandleStatus::BGWH_POSTMASTER_DIED, _) => Err(err(
+            EXIT_NOT_RUNNING,
+            "the supervisor died before the worker started",
+        )),
+        _ => Err(err(
+            EXIT_FAILED,
+            "the worker stopped before it started (see the supervisor's log)",
+        )),
+    }
+}
+
+/// Asks the supervisor to terminate the worker in `slot`, or the one running as `pid`.
+pub fn terminate(
+    datadir: &Path,
+    slot: Option<usize>,
+    pid: Option<i32>,
+) -> Result<(usize, Option<i32>), CtlError> {
+    supervisor(datadir)?;
+    let ws = workers(datadir)?;
+    let target = ws
+        .iter()
+        .find(|w| Some(w.slot) == slot || (pid.is_some() && w.pid == pid))
+        .ok_or_else(|| match (slot, pid) {
+            (Some(s), _) => err(EXIT_FAILED, format!("no worker in slot {s}")),
+            (_, Some(p)) => err(EXIT_FAILED, format!("no worker with PID {p}")),
+            _ => err(EXIT_USAGE, "terminate needs a slot or --pid"),
+        })?;
+    let seg = segment(datadir)?;
+    let generation = seg.slot(target.slot).generation.load(Ordering::Acquire);
+    crate::registry::dynamic::terminate(target.slot, generation);
+    Ok((target.slot, target.pid))
+}
+
+/// Sends `sig` to the supervisor.
+pub fn signal(datadir: &Path, sig: libc::c_int) -> Result<i32, CtlError> {
+    let sup = supervisor(datadir)?;
+    // SAFETY: kill has no memory-safety preconditions.
+    if unsafe { libc::kill(sup.pid, sig) } != 0 {
+        return Err(err(
+            EXIT_FAILED,
+            format!(
+                "could not signal bgworkerd (PID {}): {}",
+                sup.pid,
+                std::io::Error::last_os_error()
+            ),
+        ));
+    }
+    Ok(sup.pid)
+}
+
+/// Stops the supervisor (`smart`, `fast` or `immediate`) and waits up to `timeout` for it to go.
+pub fn stop(datadir: &Path, mode: &str, timeout: Duration) -> Result<(), CtlError> {
+    let sig = match mode {
+        "smart" => libc::SIGTERM,
+        "fast" => libc::SIGINT,
+        "immediate" => libc::SIGQUIT,
+        _ => return Err(err(EXIT_USAGE, format!("invalid shutdown mode \"{mode}\""))),
+    };
+    let pid = signal(datadir, sig)?;
+    let deadline = Instant::now() + timeout;
+    // SAFETY: kill with signal 0 only checks for existence.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        if Instant::now() >= deadline {
+            return Err(err(
+                EXIT_FAILED,
+                format!(
+                    "bgworkerd (PID {pid}) did not shut down within {} s",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}

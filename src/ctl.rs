@@ -431,7 +431,8 @@ pub fn signal(datadir: &Path, sig: libc::c_int) -> Result<i32, CtlError> {
     Ok(sup.pid)
 }
 
-/// Stops the supervisor (`smart`, `fast` or `immediate`) and waits up to `timeout` for it to go.
+/// Stops the supervisor (`smart`, `fast` or `immediate`) and waits up to `timeout` for it to go:
+/// its lock file removed (as `pg_ctl stop` waits), or the process gone.
 pub fn stop(datadir: &Path, mode: &str, timeout: Duration) -> Result<(), CtlError> {
     let sig = match mode {
         "smart" => libc::SIGTERM,
@@ -441,8 +442,9 @@ pub fn stop(datadir: &Path, mode: &str, timeout: Duration) -> Result<(), CtlErro
     };
     let pid = signal(datadir, sig)?;
     let deadline = Instant::now() + timeout;
+    let pidfile = datadir.join(crate::postmaster::pidfile::FILE_NAME);
     // SAFETY: kill with signal 0 only checks for existence.
-    while unsafe { libc::kill(pid, 0) } == 0 {
+    while pidfile.exists() && unsafe { libc::kill(pid, 0) } == 0 {
         if Instant::now() >= deadline {
             return Err(err(
                 EXIT_FAILED,

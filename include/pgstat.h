@@ -1,0 +1,9 @@
+/*
+ * pgstat.h -- activity reporting (pgstat_report_activity, BackendState), declared in bgworker.h.
+ */
+#ifndef BGW_COMPAT_PGSTAT_H
+#define BGW_COMPAT_PGSTAT_H
+
+#include "postgres.h"
+
+#endif							/* BGW_COMPAT_PGSTAT_H */

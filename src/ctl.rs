@@ -119,7 +119,10 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
         if slot.state.load(Ordering::Acquire) != slots::IN_USE {
             continue;
         }
-        let def = shmem::copy_definition(slot);
+        let mut def = shmem::copy_definition(slot);
+        // Shown as the supervisor uses them: a registrant's raw bytes never reach a terminal.
+        crate::registry::sanitise_field(&mut def.bgw_name);
+        crate::registry::sanitise_field(&mut def.bgw_type);
         let pid = slot.pid.load(Ordering::Acquire);
         let terminating = slot.terminate.load(Ordering::Acquire) != 0;
         let state = match pid {

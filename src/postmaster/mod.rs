@@ -505,7 +505,7 @@ impl Postmaster {
     }
 
     fn any_running() -> bool {
-        REGISTRY.lock().workers.iter().any(|w| w.pid > 0)
+        REGISTRY.lock().running > 0
     }
 
     /// Unregisters worker `i`: frees its slot, then tells its notify pid (EXIT-1, NTF-3).
@@ -720,6 +720,7 @@ impl Postmaster {
             elog::log(DEBUG1, format_args!("reaped unknown child process {pid}"));
             return;
         };
+        reg.running -= 1;
         let w = &mut reg.workers[i];
         w.pid = 0;
         w.last_exit = Some(exit);
@@ -870,7 +871,7 @@ impl Postmaster {
                     continue;
                 }
                 w.crashed_at = None;
-                w.def
+                *w.def
             };
             self.start_worker(i, &def);
             i += 1;
@@ -928,8 +929,9 @@ impl Postmaster {
         }
         w.pid = pid;
         w.started_at = Some(std::time::SystemTime::now());
-        let (restarts, notify_pid) = (w.restarts, w.def.bgw_notify_pid);
-        if let Some(s) = w.slot {
+        let (restarts, notify_pid, slot) = (w.restarts, w.def.bgw_notify_pid, w.slot);
+        reg.running += 1;
+        if let Some(s) = slot {
             let slot = self.seg().slot(s);
             slot.started_at_ms.store(now_ms(), Ordering::Relaxed);
             slot.restarts.store(restarts, Ordering::Relaxed);

@@ -19,8 +19,9 @@ pub enum ExitKind {
 
 /// One registered worker as the supervisor tracks it.
 pub struct RegisteredWorker {
-    /// The supervisor's own copy of the definition.
-    pub def: BackgroundWorker,
+    /// The supervisor's own copy of the definition (boxed: the list is scanned often, and
+    /// small entries keep those scans cheap).
+    pub def: Box<BackgroundWorker>,
     /// Running pid, or 0.
     pub pid: pid_t,
     /// When it last exited or failed to start, if it is waiting to be restarted.
@@ -40,7 +41,7 @@ pub struct RegisteredWorker {
 impl RegisteredWorker {
     pub fn new(def: BackgroundWorker) -> Self {
         Self {
-            def,
+            def: Box::new(def),
             pid: 0,
             crashed_at: None,
             terminate: false,
@@ -160,12 +161,15 @@ pub struct Registry {
     pub static_count: usize,
     /// Definitions a host registered before starting the supervisor.
     pub pending_host: Vec<BackgroundWorker>,
+    /// How many entries have a running process (kept by the supervisor as it forks and reaps).
+    pub running: usize,
 }
 
 pub static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     workers: Vec::new(),
     static_count: 0,
     pending_host: Vec::new(),
+    running: 0,
 });
 
 /// `RegisterBackgroundWorker`'s body in the supervisor (or a host before it starts).

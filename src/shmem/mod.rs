@@ -46,6 +46,10 @@ pub struct Header {
 pub struct Segment {
     map: MmapMut,
     pub path: PathBuf,
+    /// Where the slots start, and how many there are (fixed for the mapping's life).
+    slots: *const Slot,
+    total: usize,
+    bitmap: *const AtomicU64,
 }
 
 static CURRENT: AtomicPtr<Segment> = AtomicPtr::new(std::ptr::null_mut());
@@ -78,6 +82,19 @@ fn layout(slots: u32) -> (usize, usize, usize) {
 }
 
 impl Segment {
+    fn new(map: MmapMut, path: PathBuf, total: u32) -> Segment {
+        let (bitmap, slots, _) = layout(total);
+        // SAFETY: offsets inside the mapping (its size was checked against the layout).
+        let (slots, bitmap) = unsafe { (map.as_ptr().add(slots), map.as_ptr().add(bitmap)) };
+        Segment {
+            map,
+            path,
+            slots: slots as *const Slot,
+            total: total as usize,
+            bitmap: bitmap as *const AtomicU64,
+        }
+    }
+
     /// Creates (or recreates) the segment file and initialises it for `slots` slots.
     pub fn create(datadir: &Path, slots: u32) -> std::io::Result<&'static Segment> {
         let path = datadir.join(FILE_NAME);
@@ -93,7 +110,7 @@ impl Segment {
         // SAFETY: the file is ours, freshly created and sized; it is only accessed through the
         // atomics and volatile copies of this module.
         let map = unsafe { MmapOptions::new().len(size).map_mut(&file)? };
-        let seg = Segment { map, path };
+        let seg = Segment::new(map, path, slots);
         seg.initialise(slots);
         Ok(publish(seg))
     }
@@ -127,7 +144,13 @@ impl Segment {
         }
         // SAFETY: mapping a same-user segment; all access goes through atomics and checks.
         let map = unsafe { MmapOptions::new().map_mut(&file) }.map_err(|e| e.to_string())?;
-        let seg = Segment { map, path };
+        // SAFETY: at least a header's worth of bytes, checked above.
+        let total = unsafe { (*(map.as_ptr() as *const Header)).total_slots };
+        let (_, _, size) = layout(total);
+        if map.len() < size {
+            return Err("shared memory segment is smaller than its header says".into());
+        }
+        let seg = Segment::new(map, path, total);
         let h = seg.header();
         if h.magic != MAGIC {
             return Err("shared memory segment has no valid header".into());
@@ -169,27 +192,27 @@ impl Segment {
         unsafe { &*(self.map.as_ptr() as *const Header) }
     }
 
+    /// The slot count this mapping was made for (never re-read from shared memory, so a
+    /// process scribbling on the header cannot send anyone out of bounds).
     pub fn total_slots(&self) -> usize {
-        self.header().total_slots as usize
+        self.total
     }
 
     pub fn slot(&self, i: usize) -> &Slot {
-        assert!(i < self.total_slots(), "slot {i} out of range");
-        let (_, off, _) = layout(self.header().total_slots);
+        assert!(i < self.total, "slot {i} out of range");
         // SAFETY: in range, as asserted; Slot is made of atomics and a plain-data definition.
-        unsafe { &*(self.map.as_ptr().add(off) as *const Slot).add(i) }
+        unsafe { &*self.slots.add(i) }
     }
 
     /// The change bitmap: a registrant sets its slot's bit, the supervisor takes the words.
     pub fn changed_word(&self, w: usize) -> &AtomicU64 {
-        let (off, _, _) = layout(self.header().total_slots);
-        assert!(w < bitmap_words(self.header().total_slots));
+        assert!(w < self.bitmap_words());
         // SAFETY: in range of the bitmap area.
-        unsafe { &*(self.map.as_ptr().add(off) as *const AtomicU64).add(w) }
+        unsafe { &*self.bitmap.add(w) }
     }
 
     pub fn bitmap_words(&self) -> usize {
-        bitmap_words(self.header().total_slots)
+        self.total.div_ceil(64)
     }
 
     /// Flags slot `i` as changed for the supervisor.

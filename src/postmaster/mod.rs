@@ -9,6 +9,7 @@ use crate::abi::types::*;
 use crate::abi::{self, MyProcPid};
 use crate::elog;
 use crate::guc::{self, Settings};
+use crate::registry::list::Id;
 use crate::registry::{self, ExitKind, Phase, RegisteredWorker, Registry, REGISTRY};
 use crate::shmem::{copy_definition, slots, Segment};
 use crate::worker;
@@ -390,14 +391,12 @@ impl Postmaster {
         let seg = self.seg();
         slots::reset_all(seg);
         let mut reg = REGISTRY.lock();
-        for w in reg.workers.iter_mut() {
+        for id in reg.list.ids() {
+            let w = reg.list.get_mut(id);
             w.def.bgw_notify_pid = 0;
             match slots::assign(seg, &w.def, w.dynamic) {
-                Some((slot, generation)) => {
-                    w.slot = Some(slot);
-                    w.generation = generation;
-                }
-                None => w.slot = None,
+                Some((slot, generation)) => reg.list.set_slot(id, Some(slot), generation),
+                None => reg.list.set_slot(id, None, 0),
             }
         }
     }
@@ -437,10 +436,8 @@ impl Postmaster {
             wake = wake.min(d);
         }
         if self.shutdown == Shutdown::None && !self.fatal_error {
-            for w in REGISTRY.lock().workers.iter() {
-                if let (0, Some(t), false) = (w.pid, w.crashed_at, w.never_restart()) {
-                    wake = wake.min(t + restart_interval(&w.def));
-                }
+            if let Some(due) = REGISTRY.lock().list.next_due() {
+                wake = wake.min(due);
             }
         }
         let ms = wake
@@ -492,25 +489,19 @@ impl Postmaster {
     }
 
     fn signal_all(sig: c_int) {
-        let pids: Vec<pid_t> = REGISTRY
-            .lock()
-            .workers
-            .iter()
-            .map(|w| w.pid)
-            .filter(|&p| p > 0)
-            .collect();
+        let pids = REGISTRY.lock().list.running_pids();
         for pid in pids {
             Self::signal_child(pid, sig);
         }
     }
 
     fn any_running() -> bool {
-        REGISTRY.lock().running > 0
+        REGISTRY.lock().list.running() > 0
     }
 
-    /// Unregisters worker `i`: frees its slot, then tells its notify pid (EXIT-1, NTF-3).
-    fn forget(&mut self, reg: &mut Registry, i: usize, notify: bool) {
-        let w = reg.workers.remove(i);
+    /// Unregisters a worker: frees its slot, then tells its notify pid (EXIT-1, NTF-3).
+    fn forget(&mut self, reg: &mut Registry, id: Id, notify: bool) {
+        let w = reg.list.remove(id);
         elog::log(
             DEBUG1,
             format_args!("unregistering background worker \"{}\"", w.name()),
@@ -522,7 +513,7 @@ impl Postmaster {
         if notify {
             self.notifiers.notify(reg, pid);
         }
-        self.notifiers.release_if_unused(reg, pid);
+        self.notifiers.release(pid);
     }
 
     fn request_shutdown(&mut self, mode: Shutdown) {
@@ -551,13 +542,10 @@ impl Postmaster {
             // SHUT-4 (1): not-yet-started workers with a notify pid are dropped and their
             // registrants told, so nobody waits for a start that will not come.
             let mut reg = REGISTRY.lock();
-            let mut i = 0;
-            while i < reg.workers.len() {
-                let w = &reg.workers[i];
+            for id in reg.list.ids() {
+                let w = reg.list.get(id);
                 if w.pid == 0 && w.last_exit.is_none() && w.def.bgw_notify_pid != 0 {
-                    self.forget(&mut reg, i, true);
-                } else {
-                    i += 1;
+                    self.forget(&mut reg, id, true);
                 }
             }
             drop(reg);
@@ -579,13 +567,7 @@ impl Postmaster {
             .header()
             .max_parallel_workers
             .store(self.settings.max_parallel_workers as u32, Ordering::Relaxed);
-        let pids: Vec<pid_t> = REGISTRY
-            .lock()
-            .workers
-            .iter()
-            .map(|w| w.pid)
-            .filter(|&p| p > 0)
-            .collect();
+        let pids = REGISTRY.lock().list.running_pids();
         for pid in pids {
             Self::signal_child(pid, libc::SIGHUP);
         }
@@ -634,16 +616,17 @@ impl Postmaster {
         let generation = slot.generation.load(Ordering::Acquire);
         let terminate = slot.terminate.load(Ordering::Acquire) != 0;
         let mut reg = REGISTRY.lock();
-        if let Some(i) = reg.workers.iter().position(|w| w.slot == Some(s)) {
+        if let Some(id) = reg.list.id_by_slot(s) {
             // A known worker: a terminate request is the only change a registrant can make.
-            if terminate && !reg.workers[i].terminate && reg.workers[i].generation == generation {
-                reg.workers[i].terminate = true;
-                let pid = reg.workers[i].pid;
+            let w = reg.list.get_mut(id);
+            if terminate && !w.terminate && w.generation == generation {
+                w.terminate = true;
+                let pid = w.pid;
                 if pid > 0 {
                     Self::signal_child(pid, libc::SIGTERM);
                 } else {
                     // Not running (not yet started, or waiting to restart): reported dead.
-                    self.forget(&mut reg, i, true);
+                    self.forget(&mut reg, id, true);
                 }
             }
             return;
@@ -673,7 +656,8 @@ impl Postmaster {
             Notifiers::notify_once(notify_pid);
             return;
         }
-        if notify_pid != 0 && !self.notifiers.adopt(notify_pid) {
+        // PostgreSQL logs this for an explicit 0 too (NTF-2).
+        if !self.notifiers.adopt(notify_pid) {
             elog::log(
                 DEBUG1,
                 format_args!("worker notification PID {notify_pid} is not valid"),
@@ -688,7 +672,7 @@ impl Postmaster {
         w.slot = Some(s);
         w.generation = generation;
         w.dynamic = true;
-        reg.workers.insert(0, w);
+        reg.list.insert(w);
         self.start_pending = true;
     }
 
@@ -716,13 +700,12 @@ impl Postmaster {
     fn cleanup_worker(&mut self, pid: pid_t, exit: ExitKind) {
         let seg = self.seg();
         let mut reg = REGISTRY.lock();
-        let Some(i) = reg.workers.iter().position(|w| w.pid == pid) else {
+        let Some(id) = reg.list.id_by_pid(pid) else {
             elog::log(DEBUG1, format_args!("reaped unknown child process {pid}"));
             return;
         };
-        reg.running -= 1;
-        let w = &mut reg.workers[i];
-        w.pid = 0;
+        reg.list.exited(id);
+        let w = reg.list.get_mut(id);
         w.last_exit = Some(exit);
         if let Some(s) = w.slot {
             let slot = seg.slot(s);
@@ -737,10 +720,11 @@ impl Postmaster {
         }
         let described = describe_exit(&w.type_name(), pid, exit);
         let crash = !matches!(exit, ExitKind::Code(0) | ExitKind::Code(1));
+        let now = Instant::now();
 
         if crash && w.has_shmem_access() {
             // No notification: everything is about to be restarted (CRASH-2, NTF-4).
-            w.crashed_at = Some(Instant::now());
+            w.crashed_at = Some(now);
             let first = !self.fatal_error && self.shutdown != Shutdown::Immediate;
             drop(reg);
             if first {
@@ -751,7 +735,7 @@ impl Postmaster {
                 );
                 self.fatal_error = true;
                 Self::signal_all(libc::SIGQUIT);
-                self.kill_deadline = Some(Instant::now() + SIGKILL_AFTER);
+                self.kill_deadline = Some(now + SIGKILL_AFTER);
             } else {
                 elog::log(DEBUG1, format_args!("{described}"));
             }
@@ -767,10 +751,11 @@ impl Postmaster {
         // restart time, unless it may never restart or was terminated.
         let unregister = exit == ExitKind::Code(0) || w.never_restart() || w.terminate;
         if unregister {
-            self.forget(&mut reg, i, true);
+            self.forget(&mut reg, id, true);
         } else {
-            w.crashed_at = Some(Instant::now());
-            let notify_pid = w.def.bgw_notify_pid;
+            w.crashed_at = Some(now);
+            let (notify_pid, due) = (w.def.bgw_notify_pid, now + restart_interval(&w.def));
+            reg.list.schedule(id, due);
             self.notifiers.notify(&mut reg, notify_pid);
         }
     }
@@ -807,18 +792,18 @@ impl Postmaster {
             );
             {
                 let mut reg = REGISTRY.lock();
-                reg.workers.retain(|w| {
-                    if w.never_restart() {
+                for id in reg.list.ids() {
+                    if reg.list.get(id).never_restart() {
+                        let w = reg.list.remove(id);
                         elog::log(
                             DEBUG1,
                             format_args!("unregistering background worker \"{}\"", w.name()),
                         );
+                    } else {
+                        reg.list.get_mut(id).crashed_at = None;
                     }
-                    !w.never_restart()
-                });
-                for w in reg.workers.iter_mut() {
-                    w.crashed_at = None;
                 }
+                reg.list.all_ready();
             }
             self.notifiers.clear();
             self.assign_slots();
@@ -836,45 +821,35 @@ impl Postmaster {
         self.pidfile.remove();
     }
 
-    /// Starts every worker that is due (PM-5, PM-6).
+    /// Starts every worker that is due (PM-5, PM-6). Only ready registrations are looked at,
+    /// so the cost does not grow with the number of running workers.
     fn launch_pass(&mut self) {
         self.start_pending = false;
         if self.fatal_error || self.shutdown != Shutdown::None {
             return;
         }
-        let now = Instant::now();
         let mut started = 0;
-        let mut i = 0;
-        loop {
+        let ready = {
+            let mut reg = REGISTRY.lock();
+            reg.list.promote_due(Instant::now());
+            reg.list.ready_ids()
+        };
+        for id in ready {
             let def = {
                 let mut reg = REGISTRY.lock();
-                let Some(w) = reg.workers.get_mut(i) else {
-                    break;
-                };
-                if w.pid != 0 {
-                    i += 1;
-                    continue;
-                }
+                let w = reg.list.get_mut(id);
                 if w.terminate || (w.crashed_at.is_some() && w.never_restart()) {
                     // Dropped, and its registrant told (NTF-3c, NTF-3e).
-                    self.forget(&mut reg, i, true);
+                    self.forget(&mut reg, id, true);
                     continue;
                 }
-                if let Some(t) = w.crashed_at {
-                    if now < t + restart_interval(&w.def) {
-                        i += 1;
-                        continue;
-                    }
-                }
                 if !self.state.allows(w.def.bgw_start_time) {
-                    i += 1;
                     continue;
                 }
                 w.crashed_at = None;
                 *w.def
             };
-            self.start_worker(i, &def);
-            i += 1;
+            self.start_worker(id, &def);
             started += 1;
             if started >= MAX_STARTS_PER_PASS {
                 self.start_pending = true;
@@ -884,8 +859,8 @@ impl Postmaster {
     }
 
     /// Forks one worker (PM-9); a failed fork counts as a crash of that worker (PM-8).
-    fn start_worker(&mut self, i: usize, def: &BackgroundWorker) {
-        let slot = REGISTRY.lock().workers[i].slot;
+    fn start_worker(&mut self, id: Id, def: &BackgroundWorker) {
+        let slot = REGISTRY.lock().list.get(id).slot;
         elog::log(
             DEBUG1,
             format_args!(
@@ -912,7 +887,6 @@ impl Postmaster {
             );
         }
         let mut reg = REGISTRY.lock();
-        let w = &mut reg.workers[i];
         if pid < 0 {
             elog::log(
                 LOG,
@@ -921,16 +895,21 @@ impl Postmaster {
                     std::io::Error::last_os_error()
                 ),
             );
-            w.crashed_at = Some(Instant::now());
+            // Like a crash of this worker: retried after its restart time, or dropped (PM-8).
+            let now = Instant::now();
+            let w = reg.list.get_mut(id);
+            w.crashed_at = Some(now);
+            let due = now + restart_interval(&w.def);
+            reg.list.schedule(id, due);
             return;
         }
+        reg.list.started(id, pid);
+        let w = reg.list.get_mut(id);
         if w.last_exit.is_some() {
             w.restarts += 1;
         }
-        w.pid = pid;
         w.started_at = Some(std::time::SystemTime::now());
         let (restarts, notify_pid, slot) = (w.restarts, w.def.bgw_notify_pid, w.slot);
-        reg.running += 1;
         if let Some(s) = slot {
             let slot = self.seg().slot(s);
             slot.started_at_ms.store(now_ms(), Ordering::Relaxed);

@@ -8,9 +8,29 @@ use crate::registry::Registry;
 use libc::{c_int, pid_t};
 use std::collections::HashMap;
 
+/// Open pidfds of notify processes, each with the number of registrations naming it.
 #[derive(Default)]
 pub struct Notifiers {
-    fds: HashMap<pid_t, c_int>,
+    fds: HashMap<pid_t, (c_int, usize)>,
+}
+
+/// Sends `sig` through a pidfd (typed, so no wrong value can reach the variadic syscall).
+fn pidfd_send_signal(fd: c_int, sig: c_int) -> std::io::Result<()> {
+    // SAFETY: pidfd_send_signal(pidfd, sig, info = NULL, flags = 0).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd,
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        )
+    };
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 fn pidfd_open(pid: pid_t) -> Option<c_int> {
@@ -25,12 +45,13 @@ impl Notifiers {
         if pid <= 0 {
             return false;
         }
-        if self.fds.contains_key(&pid) {
+        if let Some((_, refs)) = self.fds.get_mut(&pid) {
+            *refs += 1;
             return true;
         }
         match pidfd_open(pid) {
             Some(fd) => {
-                self.fds.insert(pid, fd);
+                self.fds.insert(pid, (fd, 1));
                 true
             }
             None => false,
@@ -42,62 +63,50 @@ impl Notifiers {
         if pid <= 0 {
             return;
         }
-        let Some(&fd) = self.fds.get(&pid) else {
+        let Some(&(fd, _)) = self.fds.get(&pid) else {
             return;
         };
-        // SAFETY: sending a signal through a pidfd we own.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd,
-                libc::SIGUSR1,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        if rc < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
-            elog::log(
-                DEBUG1,
-                format_args!("notification process {pid} has exited; forgetting it"),
-            );
-            self.forget(reg, pid);
+        if let Err(e) = pidfd_send_signal(fd, libc::SIGUSR1) {
+            if e.raw_os_error() == Some(libc::ESRCH) {
+                elog::log(
+                    DEBUG1,
+                    format_args!("notification process {pid} has exited; forgetting it"),
+                );
+                self.forget(reg, pid);
+            }
         }
     }
 
     /// Sends SIGUSR1 to a pid the supervisor never adopted (a refused registration, DYN-10/11).
     pub fn notify_once(pid: pid_t) {
         if let Some(fd) = (pid > 0).then(|| pidfd_open(pid)).flatten() {
-            // SAFETY: as in notify; the pidfd is closed right after.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    fd,
-                    libc::SIGUSR1,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                );
-                libc::close(fd);
-            }
+            let _ = pidfd_send_signal(fd, libc::SIGUSR1);
+            // SAFETY: closing the pidfd opened just above.
+            unsafe { libc::close(fd) };
         }
     }
 
     /// Drops a notify pid: closes its pidfd and clears it in every registration (NTF-5).
     pub fn forget(&mut self, reg: &mut Registry, pid: pid_t) {
-        if let Some(fd) = self.fds.remove(&pid) {
+        if let Some((fd, _)) = self.fds.remove(&pid) {
             // SAFETY: closing a pidfd we own.
             unsafe { libc::close(fd) };
         }
-        for w in reg.workers.iter_mut() {
+        for id in reg.list.ids() {
+            let w = reg.list.get_mut(id);
             if w.def.bgw_notify_pid == pid {
                 w.def.bgw_notify_pid = 0;
             }
         }
     }
 
-    /// Closes the pidfd of a notify pid no registration refers to any more.
-    pub fn release_if_unused(&mut self, reg: &Registry, pid: pid_t) {
-        if pid > 0 && !reg.workers.iter().any(|w| w.def.bgw_notify_pid == pid) {
-            if let Some(fd) = self.fds.remove(&pid) {
+    /// One registration naming `pid` is gone: closes the pidfd when it was the last.
+    pub fn release(&mut self, pid: pid_t) {
+        if let Some((fd, refs)) = self.fds.get_mut(&pid) {
+            *refs -= 1;
+            if *refs == 0 {
+                let fd = *fd;
+                self.fds.remove(&pid);
                 // SAFETY: closing a pidfd we own.
                 unsafe { libc::close(fd) };
             }
@@ -106,7 +115,7 @@ impl Notifiers {
 
     /// Forgets every notify pid (crash re-initialisation, NTF-6).
     pub fn clear(&mut self) {
-        for (_, fd) in self.fds.drain() {
+        for (_, (fd, _)) in self.fds.drain() {
             // SAFETY: closing pidfds we own.
             unsafe { libc::close(fd) };
         }
@@ -114,6 +123,6 @@ impl Notifiers {
 
     /// Descriptors a new child must close.
     pub fn fds(&self) -> impl Iterator<Item = c_int> + '_ {
-        self.fds.values().copied()
+        self.fds.values().map(|&(fd, _)| fd)
     }
 }

@@ -3,11 +3,13 @@
 //! dynamic registration and handles (DYN-*, HND-*).
 
 pub mod dynamic;
+pub mod list;
 
 use crate::abi::types::*;
 use crate::elog;
 use libc::{c_char, c_int, pid_t};
 use parking_lot::Mutex;
+use std::sync::LazyLock;
 use std::time::Instant;
 
 /// How a worker's last run ended.
@@ -36,6 +38,10 @@ pub struct RegisteredWorker {
     /// The slot generation this registration owns (dynamic workers).
     pub generation: u64,
     pub dynamic: bool,
+    /// Registration order (newest starts first).
+    pub seq: u64,
+    /// When a wait for restart ends, while it waits.
+    pub due: Option<Instant>,
 }
 
 impl RegisteredWorker {
@@ -51,6 +57,8 @@ impl RegisteredWorker {
             slot: None,
             generation: 0,
             dynamic: false,
+            seq: 0,
+            due: None,
         }
     }
     pub fn name(&self) -> String {
@@ -153,23 +161,22 @@ pub enum Phase {
     Late,
 }
 
-/// The supervisor's private list, newest registration first (REG-8: later registrations are
-/// examined and started first).
+/// The supervisor's private registrations (REG-8: later registrations are examined and started
+/// first).
 pub struct Registry {
-    pub workers: Vec<RegisteredWorker>,
+    pub list: list::List,
     /// Accepted static registrations, for the `max_worker_processes` limit (REG-6).
     pub static_count: usize,
     /// Definitions a host registered before starting the supervisor.
     pub pending_host: Vec<BackgroundWorker>,
-    /// How many entries have a running process (kept by the supervisor as it forks and reaps).
-    pub running: usize,
 }
 
-pub static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    workers: Vec::new(),
-    static_count: 0,
-    pending_host: Vec::new(),
-    running: 0,
+pub static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
+    Mutex::new(Registry {
+        list: list::List::default(),
+        static_count: 0,
+        pending_host: Vec::new(),
+    })
 });
 
 /// `RegisterBackgroundWorker`'s body in the supervisor (or a host before it starts).
@@ -220,7 +227,7 @@ pub fn register_static(def: &mut BackgroundWorker, phase: Phase, max_workers: c_
         );
         return;
     }
-    reg.workers.insert(0, RegisteredWorker::new(*def));
+    reg.list.insert(RegisteredWorker::new(*def));
 }
 
 #[cfg(test)]

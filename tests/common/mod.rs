@@ -995,3 +995,58 @@ pub fn exit_code(st: &ExitStatus) -> Option<i32> {
 pub fn set_of(v: &[i32]) -> HashSet<i32> {
     v.iter().copied().collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dynamic workers: the dyn_probe module (c_tests/modules/dyn_probe.c, scripts in dyn_script.h)
+// ---------------------------------------------------------------------------------------------
+
+/// A supervisor preloading `dyn_probe`, whose static worker "driver" (type "dyn driver") runs
+/// `script` (commands separated by ';', see c_tests/modules/dyn_script.h) and then idles.
+pub fn dyn_driver(script: &str) -> Setup {
+    Setup::new()
+        .preload(&["dyn_probe"])
+        .env("DYN_DRIVER_SCRIPT", script)
+}
+
+/// The line every dyn_probe worker logs first (its name as read from `MyBgworkerEntry`).
+pub fn dyn_started(name: &str) -> String {
+    format!("dyn worker \"{name}\" started pid=")
+}
+
+/// Waits for the script result line containing `dyn: <what>`; returns the text from `dyn: ` on.
+pub fn dyn_result(c: &Cluster, what: &str) -> String {
+    let line = c.wait_for_log(&format!("dyn: {what}"), PROMPT);
+    line[line.find("dyn: ").expect("dyn: in line")..].to_string()
+}
+
+/// Every script result line so far containing `dyn: <what>` (text from `dyn: ` on).
+pub fn dyn_results(c: &Cluster, what: &str) -> Vec<String> {
+    let pat = format!("dyn: {what}");
+    c.log_lines()
+        .into_iter()
+        .filter(|l| l.contains(&pat))
+        .map(|l| l[l.find("dyn: ").unwrap()..].to_string())
+        .collect()
+}
+
+/// The `status=` word of a result line.
+pub fn status_of(line: &str) -> &str {
+    field_str(line, "status=").unwrap_or_else(|| panic!("no status= in {line:?}"))
+}
+
+/// The pid a dyn_probe worker `name` reported in its start line (the `nth`, from 1); remembered
+/// so it is killed when the test ends.
+pub fn dyn_wait_started(c: &Cluster, name: &str, nth: usize) -> i32 {
+    let lines = c.wait_for_log_count(&dyn_started(name), nth, PROMPT);
+    let pid = field_i32(&lines[nth - 1], "pid=").expect("pid in start line");
+    c.track(pid);
+    pid
+}
+
+/// Milliseconds since the epoch, now (comparable with a script's `at=`).
+pub fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}

@@ -1,6 +1,7 @@
 # libbgworker: build, run the examples, test, lint, install.
 #   make run      bgworkerd with the example modules, log on the terminal (Ctrl-C stops it)
 #   make check    every test (cargo test, header checks, ABI comparison with PostgreSQL 15)
+#   make bench    speed and memory against PostgreSQL 15 and the bare fork floor
 
 CARGO ?= cargo
 CC ?= cc
@@ -18,7 +19,7 @@ VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 CARGO_PROFILE_FLAG := $(if $(filter release,$(PROFILE)),--release,)
 BUILD_DIR := target/$(PROFILE)
 
-.PHONY: all release deps run check lint header install clean
+.PHONY: all release deps run check lint header install bench clean
 
 all:
 	$(CARGO) build
@@ -49,6 +50,10 @@ check: deps
 	else \
 		echo "make check: FAILED:$$failed"; exit 1; \
 	fi
+
+# Speed and memory, side by side: libbgworker, PostgreSQL 15 and the bare fork floor, one table.
+bench: deps
+	bench/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -66,8 +66,37 @@ pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, String
     ))
 }
 
+/// Names already resolved and loaded, with the search path they were resolved along, so a
+/// worker starting a preloaded module's entry point does no file-system look-ups.
+struct ByName {
+    name: String,
+    dynamic_library_path: String,
+    handle: usize,
+    path: PathBuf,
+}
+
+static LOADED_BY_NAME: Mutex<Vec<ByName>> = Mutex::new(Vec::new());
+
 /// Loads a library by name (once per process) and returns its handle and resolved path.
 pub fn load(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf), String> {
+    if let Some(b) = LOADED_BY_NAME
+        .lock()
+        .iter()
+        .find(|b| b.name == name && b.dynamic_library_path == dynamic_library_path)
+    {
+        return Ok((b.handle, b.path.clone()));
+    }
+    let (handle, path) = load_path(name, dynamic_library_path)?;
+    LOADED_BY_NAME.lock().push(ByName {
+        name: name.to_owned(),
+        dynamic_library_path: dynamic_library_path.to_owned(),
+        handle,
+        path: path.clone(),
+    });
+    Ok((handle, path))
+}
+
+fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf), String> {
     let path = resolve(name, dynamic_library_path)?;
     let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
     if let Some(l) = LOADED.lock().iter().find(|l| l.path == canonical) {

@@ -8,6 +8,9 @@ use crate::registry::Registry;
 use libc::{c_int, pid_t};
 use std::collections::HashMap;
 
+/// How many pidfds of notify processes with no registration left are kept open.
+const IDLE_KEPT: usize = 16;
+
 /// Open pidfds of notify processes, each with the number of registrations naming it.
 #[derive(Default)]
 pub struct Notifiers {
@@ -100,16 +103,22 @@ impl Notifiers {
         }
     }
 
-    /// One registration naming `pid` is gone: closes the pidfd when it was the last.
+    /// One registration naming `pid` is gone. The pidfd stays open for the next registration
+    /// from the same process (a launcher usually registers one worker after another); unused
+    /// ones are closed once more than `IDLE_KEPT` pile up.
     pub fn release(&mut self, pid: pid_t) {
-        if let Some((fd, refs)) = self.fds.get_mut(&pid) {
-            *refs -= 1;
-            if *refs == 0 {
-                let fd = *fd;
-                self.fds.remove(&pid);
-                // SAFETY: closing a pidfd we own.
-                unsafe { libc::close(fd) };
-            }
+        if let Some((_, refs)) = self.fds.get_mut(&pid) {
+            *refs = refs.saturating_sub(1);
+        }
+        let idle = self.fds.values().filter(|&&(_, refs)| refs == 0).count();
+        if idle > IDLE_KEPT {
+            self.fds.retain(|_, &mut (fd, refs)| {
+                if refs == 0 {
+                    // SAFETY: closing a pidfd we own that no registration uses.
+                    unsafe { libc::close(fd) };
+                }
+                refs > 0
+            });
         }
     }
 

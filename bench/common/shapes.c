@@ -1,0 +1,470 @@
+/*
+ * shapes.c -- the benchmark shapes and the workers they launch, as a PostgreSQL module author
+ * would write them; the identical source runs under libbgworker and under PostgreSQL 15.
+ *
+ * Start times are measured with CLOCK_MONOTONIC (one clock for every process on the machine):
+ * a launched worker's first act is to read it and pwrite() the value into slot `bgw_main_arg`
+ * of a stamp file named in bgw_extra, which the registrant has mapped MAP_SHARED. Workers are
+ * forked by the supervisor, not by the registrant, so a file is the simplest shared place both
+ * sides reach; it costs the worker three system calls after the timestamp is taken.
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
+#ifdef BGW_BENCH_PG
+#include "storage/procsignal.h"
+#endif
+
+#include "shapes.h"
+
+/* Stamp slots in the shared file; more than any shape keeps alive at once. */
+#define STAMP_SLOTS 4096
+/* Calls per timed round in shape 6. */
+#define PID_CALLS_PER_ROUND 100000
+/* Bounded polls: a worker that never gets ready is an error, not a hang. */
+#define READY_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
+
+static char bench_library[BGW_MAXLEN];
+static char stamp_path[BGW_EXTRALEN];
+static volatile uint64 *stamps;
+static int next_stamp;
+
+static inline uint64
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64) ts.tv_sec * 1000000000ULL + (uint64) ts.tv_nsec;
+}
+
+/* ---- the launched workers ------------------------------------------------------------------ */
+
+/* Records `value` in this worker's stamp slot. Runs in the worker. */
+static void
+write_stamp(Datum main_arg, uint64 value)
+{
+	int			fd = open(MyBgworkerEntry->bgw_extra, O_WRONLY);
+	off_t		offset = (off_t) DatumGetInt32(main_arg) * (off_t) sizeof(uint64);
+
+	if (fd < 0 || pwrite(fd, &value, sizeof(value), offset) != (ssize_t) sizeof(value))
+		elog(ERROR, "bench worker could not write its stamp to \"%s\": %m",
+			 MyBgworkerEntry->bgw_extra);
+	close(fd);
+}
+
+/* Shapes 1 and 8: note the moment the entry function runs, then exit. */
+void
+bgw_bench_stamp_exit(Datum main_arg)
+{
+	uint64		entered = now_ns();
+
+	write_stamp(main_arg, entered);
+	proc_exit(0);
+}
+
+/* Shapes 3 and 5: exit at once. */
+void
+bgw_bench_exit(Datum main_arg)
+{
+	(void) main_arg;
+	proc_exit(0);
+}
+
+static volatile sig_atomic_t idle_terminate = false;
+
+static void
+idle_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	idle_terminate = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* Shapes 2, 4, 6, 7, 8: stamp "ready" once waiting on the latch is next, sleep until SIGTERM. */
+void
+bgw_bench_idle(Datum main_arg)
+{
+	pqsignal(SIGTERM, idle_sigterm);
+	BackgroundWorkerUnblockSignals();
+	write_stamp(main_arg, now_ns());
+	while (!idle_terminate)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	proc_exit(0);
+}
+
+/* ---- the registrant's side ------------------------------------------------------------------- */
+
+void
+bench_setup(const char *library, const char *workdir)
+{
+	int			fd;
+	void	   *map;
+
+	if (strlen(library) >= BGW_MAXLEN)
+		elog(ERROR, "bench library name \"%s\" is longer than %d bytes", library, BGW_MAXLEN - 1);
+	strcpy(bench_library, library);
+	if (snprintf(stamp_path, sizeof(stamp_path), "%s/stamps.%d", workdir, (int) getpid())
+		>= (int) sizeof(stamp_path))
+		elog(ERROR, "bench work directory \"%s\" is too long for bgw_extra", workdir);
+
+	fd = open(stamp_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, STAMP_SLOTS * sizeof(uint64)) != 0)
+		elog(ERROR, "could not create stamp file \"%s\": %m", stamp_path);
+	map = mmap(NULL, STAMP_SLOTS * sizeof(uint64), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		elog(ERROR, "could not map stamp file \"%s\": %m", stamp_path);
+	close(fd);
+	stamps = (volatile uint64 *) map;
+
+	/* What makes handle waits wake as soon as the supervisor notifies us (bgw_notify_pid). */
+	pqsignal(SIGUSR1, procsignal_sigusr1_handler);
+}
+
+/* A fresh stamp slot, cleared. */
+static int
+take_stamp(void)
+{
+	int			idx = next_stamp;
+
+	next_stamp = (next_stamp + 1) % STAMP_SLOTS;
+	stamps[idx] = 0;
+	return idx;
+}
+
+/* Registers a worker running `function` with stamp slot `idx`; NULL when no slot is free. */
+static BackgroundWorkerHandle *
+try_launch(const char *function, int idx)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle = NULL;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strcpy(worker.bgw_library_name, bench_library);
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "bench %s %d", function, idx);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "bench");
+	worker.bgw_main_arg = Int32GetDatum(idx);
+	strcpy(worker.bgw_extra, stamp_path);
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return NULL;
+	return handle;
+}
+
+/* As try_launch, but a full slot array is waited out (briefly) rather than reported. */
+static BackgroundWorkerHandle *
+launch(const char *function, int idx)
+{
+	for (int attempt = 0; attempt < 20000; attempt++)
+	{
+		BackgroundWorkerHandle *handle = try_launch(function, idx);
+
+		if (handle != NULL)
+			return handle;
+		usleep(100);
+	}
+	elog(ERROR, "could not register a bench worker: no free slot for 2 s");
+	return NULL;				/* not reached */
+}
+
+static pid_t
+wait_started(BackgroundWorkerHandle *handle)
+{
+	pid_t		pid = 0;
+	BgwHandleStatus status = WaitForBackgroundWorkerStartup(handle, &pid);
+
+	if (status != BGWH_STARTED)
+		elog(ERROR, "bench worker did not start (status %d)", (int) status);
+	return pid;
+}
+
+static void
+wait_stopped(BackgroundWorkerHandle *handle)
+{
+	BgwHandleStatus status = WaitForBackgroundWorkerShutdown(handle);
+
+	if (status != BGWH_STOPPED)
+		elog(ERROR, "bench worker did not stop (status %d)", (int) status);
+}
+
+/* Polls until the worker with stamp slot `idx` has written its stamp (ready / entered). */
+static uint64
+wait_stamp(int idx)
+{
+	uint64		deadline = now_ns() + READY_TIMEOUT_NS;
+
+	while (stamps[idx] == 0)
+	{
+		if (now_ns() > deadline)
+			elog(ERROR, "bench worker with stamp %d never wrote it", idx);
+		usleep(50);
+	}
+	return stamps[idx];
+}
+
+/* Starts `n` idle workers and returns once each is waiting on its latch. */
+static BackgroundWorkerHandle **
+start_idle(int n, pid_t *pids)
+{
+	BackgroundWorkerHandle **handles = malloc(sizeof(*handles) * (n > 0 ? n : 1));
+	int		   *idx = malloc(sizeof(int) * (n > 0 ? n : 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		idx[i] = take_stamp();
+		handles[i] = launch("bgw_bench_idle", idx[i]);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		pid_t		pid = wait_started(handles[i]);
+
+		if (pids)
+			pids[i] = pid;
+	}
+	for (int i = 0; i < n; i++)
+		(void) wait_stamp(idx[i]);
+	free(idx);
+	return handles;
+}
+
+static void
+stop_all(BackgroundWorkerHandle **handles, int n)
+{
+	for (int i = 0; i < n; i++)
+		TerminateBackgroundWorker(handles[i]);
+	for (int i = 0; i < n; i++)
+	{
+		wait_stopped(handles[i]);
+		pfree(handles[i]);
+	}
+	free(handles);
+}
+
+/* Shape 1 (and 8's inner loop): register -> the worker's entry function running. */
+static void
+shape_register_to_entry(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		int			idx = take_stamp();
+		uint64		t0 = now_ns();
+		BackgroundWorkerHandle *handle = launch("bgw_bench_stamp_exit", idx);
+
+		wait_stopped(handle);
+		emit(ctx, "latency_us", (double) (wait_stamp(idx) - t0) / 1000.0);
+		pfree(handle);
+	}
+}
+
+/* Shape 2: register -> WaitForBackgroundWorkerStartup returns. */
+static void
+shape_register_to_startup(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		uint64		t0 = now_ns();
+		BackgroundWorkerHandle *handle = launch("bgw_bench_idle", take_stamp());
+
+		(void) wait_started(handle);
+		emit(ctx, "latency_us", (double) (now_ns() - t0) / 1000.0);
+		TerminateBackgroundWorker(handle);
+		wait_stopped(handle);
+		pfree(handle);
+	}
+}
+
+/* Shape 3: register a worker that exits at once -> WaitForBackgroundWorkerShutdown returns. */
+static void
+shape_launch_exit_wait(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		uint64		t0 = now_ns();
+		BackgroundWorkerHandle *handle = launch("bgw_bench_exit", take_stamp());
+
+		wait_stopped(handle);
+		emit(ctx, "latency_us", (double) (now_ns() - t0) / 1000.0);
+		pfree(handle);
+	}
+}
+
+/* Shape 4: TerminateBackgroundWorker on a worker idle on its latch -> shutdown observed. */
+static void
+shape_terminate_idle(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		BackgroundWorkerHandle **one = start_idle(1, NULL);
+		uint64		t0;
+
+		usleep(1000);			/* let it settle into its latch wait */
+		t0 = now_ns();
+		TerminateBackgroundWorker(one[0]);
+		wait_stopped(one[0]);
+		emit(ctx, "latency_us", (double) (now_ns() - t0) / 1000.0);
+		pfree(one[0]);
+		free(one);
+	}
+}
+
+/* Shape 5: 1,000 workers that exit at once, registered back to back in batches of `batch`. */
+static void
+shape_storm(int rounds, int batch, BenchEmit emit, void *ctx)
+{
+	const int	total = 1000;
+	BackgroundWorkerHandle **handles;
+
+	if (batch <= 0 || batch > total)
+		batch = total;
+	handles = malloc(sizeof(*handles) * batch);
+	for (int r = 0; r < rounds; r++)
+	{
+		uint64		t0 = now_ns();
+		int			done = 0;
+
+		while (done < total)
+		{
+			int			n = Min(batch, total - done);
+
+			for (int i = 0; i < n; i++)
+				handles[i] = launch("bgw_bench_exit", take_stamp());
+			for (int i = 0; i < n; i++)
+			{
+				wait_stopped(handles[i]);
+				pfree(handles[i]);
+			}
+			done += n;
+		}
+		emit(ctx, "workers_per_s", total / ((double) (now_ns() - t0) / 1e9));
+	}
+	free(handles);
+}
+
+/* Shape 6: GetBackgroundWorkerPid on a live handle, ns per call, per round of calls. */
+static void
+shape_get_pid(int rounds, BenchEmit emit, void *ctx)
+{
+	BackgroundWorkerHandle **one = start_idle(1, NULL);
+	pid_t		expected = 0;
+	pid_t		pid = 0;
+
+	if (GetBackgroundWorkerPid(one[0], &expected) != BGWH_STARTED)
+		elog(ERROR, "GetBackgroundWorkerPid: worker not reported as started");
+	for (int r = 0; r < rounds; r++)
+	{
+		uint64		t0 = now_ns();
+		int			started = 0;
+
+		for (int i = 0; i < PID_CALLS_PER_ROUND; i++)
+			started += GetBackgroundWorkerPid(one[0], &pid) == BGWH_STARTED;
+		emit(ctx, "ns_per_call", (double) (now_ns() - t0) / PID_CALLS_PER_ROUND);
+		if (started != PID_CALLS_PER_ROUND || pid != expected)
+			elog(ERROR, "GetBackgroundWorkerPid changed its answer under a live worker");
+	}
+	stop_all(one, 1);
+}
+
+/* Reads Rss and Pss (kB) of a process from /proc/PID/smaps_rollup. */
+static bool
+read_memory(pid_t pid, double *rss_kb, double *pss_kb)
+{
+	char		path[64];
+	char		line[256];
+	FILE	   *f;
+	int			found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int) pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		long		kb;
+
+		if (sscanf(line, "Rss: %ld kB", &kb) == 1)
+			*rss_kb = kb, found |= 1;
+		else if (sscanf(line, "Pss: %ld kB", &kb) == 1)
+			*pss_kb = kb, found |= 2;
+	}
+	fclose(f);
+	return found == 3;
+}
+
+/* Shape 7: memory of `n` idle workers and of the supervisor (our parent). */
+static void
+shape_memory(int n, BenchEmit emit, void *ctx)
+{
+	pid_t	   *pids = malloc(sizeof(pid_t) * (n > 0 ? n : 1));
+	BackgroundWorkerHandle **handles = start_idle(n, pids);
+	double		rss = 0,
+				pss = 0;
+
+	usleep(200 * 1000);			/* let page sharing settle */
+	for (int i = 0; i < n; i++)
+	{
+		if (!read_memory(pids[i], &rss, &pss))
+			elog(ERROR, "could not read /proc/%d/smaps_rollup: %m", (int) pids[i]);
+		emit(ctx, "worker_pss_kb", pss);
+		emit(ctx, "worker_rss_kb", rss);
+	}
+	if (!read_memory(getppid(), &rss, &pss))
+		elog(ERROR, "could not read /proc/%d/smaps_rollup: %m", (int) getppid());
+	emit(ctx, "supervisor_pss_kb", pss);
+	emit(ctx, "supervisor_rss_kb", rss);
+	stop_all(handles, n);
+	free(pids);
+}
+
+/* Shape 8: shape 1 with `idle` idle workers running. */
+static void
+shape_register_to_entry_loaded(int iters, int idle, BenchEmit emit, void *ctx)
+{
+	BackgroundWorkerHandle **handles = start_idle(idle, NULL);
+
+	usleep(100 * 1000);
+	shape_register_to_entry(iters, emit, ctx);
+	stop_all(handles, idle);
+}
+
+void
+bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
+{
+	if (stamps == NULL)
+		elog(ERROR, "bench_setup was not called");
+	if (strcmp(shape, "s1") == 0)
+		shape_register_to_entry(iters, emit, ctx);
+	else if (strcmp(shape, "s2") == 0)
+		shape_register_to_startup(iters, emit, ctx);
+	else if (strcmp(shape, "s3") == 0)
+		shape_launch_exit_wait(iters, emit, ctx);
+	else if (strcmp(shape, "s4") == 0)
+		shape_terminate_idle(iters, emit, ctx);
+	else if (strcmp(shape, "s5") == 0)
+		shape_storm(iters, arg, emit, ctx);
+	else if (strcmp(shape, "s6") == 0)
+		shape_get_pid(iters, emit, ctx);
+	else if (strcmp(shape, "s7") == 0)
+		shape_memory(arg, emit, ctx);
+	else if (strcmp(shape, "s8") == 0)
+		shape_register_to_entry_loaded(iters, arg, emit, ctx);
+	else
+		elog(ERROR, "unknown bench shape \"%s\"", shape);
+}

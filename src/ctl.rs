@@ -105,6 +105,28 @@ pub struct WorkerStatus {
     /// Exit code, or negative signal number.
     pub last_exit: Option<i32>,
     pub activity: Option<String>,
+    /// The wait event it sits in, by PostgreSQL's name (`Extension`, `BgWorkerStartup`, ...).
+    pub wait_event: Option<String>,
+}
+
+/// PostgreSQL's name for a wait event (the classes and events the library reports).
+pub fn wait_event_name(info: u32) -> Option<String> {
+    match info {
+        0 => None,
+        PG_WAIT_EXTENSION => Some("Extension".into()),
+        x if x == WAIT_EVENT_BGWORKER_STARTUP as u32 => Some("BgWorkerStartup".into()),
+        x if x == WAIT_EVENT_BGWORKER_SHUTDOWN as u32 => Some("BgWorkerShutdown".into()),
+        x => Some(match x & 0xFF00_0000 {
+            0x0100_0000 => format!("LWLock {}", x & 0xFFFF),
+            0x0500_0000 => format!("Activity {}", x & 0xFFFF),
+            0x0600_0000 => format!("Client {}", x & 0xFFFF),
+            0x0700_0000 => format!("Extension {}", x & 0xFFFF),
+            0x0800_0000 => format!("IPC {}", x & 0xFFFF),
+            0x0900_0000 => format!("Timeout {}", x & 0xFFFF),
+            0x0A00_0000 => format!("IO {}", x & 0xFFFF),
+            _ => format!("0x{x:08x}"),
+        }),
+    }
 }
 
 /// The workers in the supervisor's slots, in slot order.
@@ -150,6 +172,11 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
             },
             activity: (activity_state != STATE_UNDEFINED && !text.is_empty())
                 .then(|| String::from_utf8_lossy(&text).into_owned()),
+            wait_event: if pid > 0 {
+                wait_event_name(slot.wait_event.load(Ordering::Relaxed))
+            } else {
+                None
+            },
         });
     }
     Ok(out)
@@ -184,13 +211,22 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
     );
     let _ = writeln!(
         out,
-        "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  ACTIVITY",
-        "SLOT", "PID", "STATE", "KIND", "NAME", "TYPE", "STARTED", "RESTARTS", "LAST EXIT"
+        "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  ACTIVITY",
+        "SLOT",
+        "PID",
+        "STATE",
+        "KIND",
+        "NAME",
+        "TYPE",
+        "STARTED",
+        "RESTARTS",
+        "LAST EXIT",
+        "WAIT EVENT"
     );
     for w in &ws {
         let _ = writeln!(
             out,
-            "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {}",
+            "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  {}",
             w.slot,
             w.pid.map_or("-".into(), |p| p.to_string()),
             w.state,
@@ -200,6 +236,7 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
             w.started_at_ms.map_or("-".into(), iso_time_ms),
             w.restarts,
             exit_text(w.last_exit),
+            w.wait_event.as_deref().unwrap_or("-"),
             w.activity.as_deref().unwrap_or("")
         );
     }
@@ -250,7 +287,7 @@ pub fn status_json(datadir: &Path) -> Result<String, CtlError> {
         };
         let _ = write!(
             out,
-            "{{\"slot\":{},\"pid\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"activity\":{}}}",
+            "{{\"slot\":{},\"pid\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"wait_event\":{},\"activity\":{}}}",
             w.slot,
             w.pid.map_or("null".into(), |p| p.to_string()),
             json_string(&w.name),
@@ -260,6 +297,7 @@ pub fn status_json(datadir: &Path) -> Result<String, CtlError> {
             w.started_at_ms.map_or("null".into(), |ms| json_string(&iso_time_ms(ms))),
             w.restarts,
             last_exit,
+            w.wait_event.as_deref().map_or("null".into(), json_string),
             w.activity.as_deref().map_or("null".into(), json_string)
         );
     }

@@ -156,11 +156,14 @@ fn check_magic(handle: usize, path: &Path) -> Result<(), String> {
     // SAFETY: the block is 56 bytes, as checked.
     let m = unsafe { *magic };
     if m.version != PG_VERSION_NUM / 100 {
+        // Versions are major*100 (as PG_MODULE_MAGIC stores them); PostgreSQL < 10 used x.y.
+        let library = if m.version >= 1000 {
+            (m.version / 100).to_string()
+        } else {
+            format!("{}.{}", m.version / 100, m.version % 100)
+        };
         return Err(format!(
-            "incompatible library \"{name}\": version mismatch: server is version {}, library is version {}.{}",
-            PG_MAJORVERSION_NUM,
-            m.version / 100,
-            m.version % 100
+            "incompatible library \"{name}\": version mismatch (server is version {PG_MAJORVERSION_NUM}, library is version {library})"
         ));
     }
     let extra = crate::registry::field_bytes(&m.abi_extra);

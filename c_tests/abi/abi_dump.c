@@ -13,6 +13,10 @@
 #include "libpq/pqsignal.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/bgworker_internals.h"
+#include "postmaster/interrupt.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/timestamp.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
@@ -22,7 +26,11 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "tcop/tcopprot.h"
+#include "utils/timestamp.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
@@ -111,6 +119,38 @@ dump_types(void)
 
 	TYPE(Pg_finfo_record);
 	FIELD(Pg_finfo_record, api_version);
+
+	TYPE(ErrorData);
+	FIELD(ErrorData, elevel);
+	FIELD(ErrorData, output_to_server);
+	FIELD(ErrorData, output_to_client);
+	FIELD(ErrorData, hide_stmt);
+	FIELD(ErrorData, hide_ctx);
+	FIELD(ErrorData, filename);
+	FIELD(ErrorData, lineno);
+	FIELD(ErrorData, funcname);
+	FIELD(ErrorData, domain);
+	FIELD(ErrorData, context_domain);
+	FIELD(ErrorData, sqlerrcode);
+	FIELD(ErrorData, message);
+	FIELD(ErrorData, detail);
+	FIELD(ErrorData, detail_log);
+	FIELD(ErrorData, hint);
+	FIELD(ErrorData, context);
+	FIELD(ErrorData, backtrace);
+	FIELD(ErrorData, message_id);
+	FIELD(ErrorData, schema_name);
+	FIELD(ErrorData, table_name);
+	FIELD(ErrorData, column_name);
+	FIELD(ErrorData, datatype_name);
+	FIELD(ErrorData, constraint_name);
+	FIELD(ErrorData, cursorpos);
+	FIELD(ErrorData, internalpos);
+	FIELD(ErrorData, internalquery);
+	FIELD(ErrorData, saved_errno);
+	FIELD_LAYOUT(ErrorData, assoc_context);
+
+	TYPEDEF(TimestampTz);
 
 	TYPE(ErrorContextCallback);
 	FIELD(ErrorContextCallback, previous);
@@ -359,3 +399,54 @@ SAME_TYPE(BlockSig, sigset_t);
 SAME_TYPE(UnBlockSig, sigset_t);
 SAME_TYPE(PG_exception_stack, sigjmp_buf *);
 SAME_TYPE(error_context_stack, ErrorContextCallback *);
+
+/* Dynamic workers and handles. */
+SAME_TYPE(RegisterDynamicBackgroundWorker, bool(BackgroundWorker *, BackgroundWorkerHandle **));
+SAME_TYPE(GetBackgroundWorkerPid, BgwHandleStatus(BackgroundWorkerHandle *, pid_t *));
+SAME_TYPE(WaitForBackgroundWorkerStartup, BgwHandleStatus(BackgroundWorkerHandle *, pid_t *));
+SAME_TYPE(WaitForBackgroundWorkerShutdown, BgwHandleStatus(BackgroundWorkerHandle *));
+SAME_TYPE(TerminateBackgroundWorker, void(BackgroundWorkerHandle *));
+SAME_TYPE(GetBackgroundWorkerTypeByPid, const char *(pid_t));
+SAME_TYPE(max_parallel_workers, int);
+
+/* Errors. */
+SAME_TYPE(errmsg_plural, int(const char *, const char *, unsigned long, ...));
+SAME_TYPE(errdetail_plural, int(const char *, const char *, unsigned long, ...));
+SAME_TYPE(errhint_plural, int(const char *, const char *, unsigned long, ...));
+SAME_TYPE(errcode_for_socket_access, int(void));
+SAME_TYPE(errhidestmt, int(bool));
+SAME_TYPE(errhidecontext, int(bool));
+SAME_TYPE(errposition, int(int));
+SAME_TYPE(geterrcode, int(void));
+SAME_TYPE(EmitErrorReport, void(void));
+SAME_TYPE(CopyErrorData, ErrorData *(void));
+SAME_TYPE(FreeErrorData, void(ErrorData *));
+SAME_TYPE(FlushErrorState, void(void));
+SAME_TYPE(ReThrowError, void(ErrorData *));
+SAME_TYPE(ThrowErrorData, void(ErrorData *));
+SAME_TYPE(message_level_is_interesting, bool(int));
+SAME_TYPE(in_error_recursion_trouble, bool(void));
+
+/* Interrupts. */
+SAME_TYPE(InterruptPending, volatile sig_atomic_t);
+SAME_TYPE(ProcDiePending, volatile sig_atomic_t);
+SAME_TYPE(QueryCancelPending, volatile sig_atomic_t);
+SAME_TYPE(ConfigReloadPending, volatile sig_atomic_t);
+SAME_TYPE(ShutdownRequestPending, volatile sig_atomic_t);
+SAME_TYPE(InterruptHoldoffCount, volatile uint32);
+SAME_TYPE(QueryCancelHoldoffCount, volatile uint32);
+SAME_TYPE(CritSectionCount, volatile uint32);
+SAME_TYPE(ProcessInterrupts, void(void));
+SAME_TYPE(die, void(int));
+SAME_TYPE(StatementCancelHandler, void(int));
+SAME_TYPE(SignalHandlerForConfigReload, void(int));
+SAME_TYPE(SignalHandlerForShutdownRequest, void(int));
+SAME_TYPE(procsignal_sigusr1_handler, void(int));
+
+/* Activity, wait events, time. */
+SAME_TYPE(pgstat_report_activity, void(BackendState, const char *));
+SAME_TYPE(my_wait_event_info, uint32 *);
+SAME_TYPE(GetCurrentTimestamp, TimestampTz(void));
+SAME_TYPE(TimestampDifference, void(TimestampTz, TimestampTz, long *, int *));
+SAME_TYPE(TimestampDifferenceMilliseconds, long(TimestampTz, TimestampTz));
+SAME_TYPE(TimestampDifferenceExceeds, bool(TimestampTz, TimestampTz, int));

@@ -67,6 +67,35 @@ extern int errhint(const char *fmt, ...) pg_attribute_printf(1, 2);
 extern int errcontext_msg(const char *fmt, ...) pg_attribute_printf(1, 2);
 extern int set_errcontext_domain(const char *domain);
 
+extern int errcode_for_socket_access(void);
+extern int errmsg_plural(const char *fmt_singular, const char *fmt_plural, unsigned long n, ...)
+	pg_attribute_printf(1, 4) pg_attribute_printf(2, 4);
+extern int errdetail_plural(const char *fmt_singular, const char *fmt_plural, unsigned long n, ...)
+	pg_attribute_printf(1, 4) pg_attribute_printf(2, 4);
+extern int errdetail_log_plural(const char *fmt_singular, const char *fmt_plural,
+								unsigned long n, ...)
+	pg_attribute_printf(1, 4) pg_attribute_printf(2, 4);
+extern int errhint_plural(const char *fmt_singular, const char *fmt_plural, unsigned long n, ...)
+	pg_attribute_printf(1, 4) pg_attribute_printf(2, 4);
+extern int errhidestmt(bool hide_stmt);
+extern int errhidecontext(bool hide_ctx);
+extern int errbacktrace(void);
+extern int errposition(int cursorpos);
+extern int internalerrposition(int cursorpos);
+extern int internalerrquery(const char *query);
+extern int geterrcode(void);
+extern int geterrposition(void);
+extern int getinternalerrposition(void);
+extern bool message_level_is_interesting(int elevel);
+extern bool in_error_recursion_trouble(void);
+
+/* Inside PG_CATCH: report, copy, forget or rethrow the error being handled. */
+extern void EmitErrorReport(void);
+extern ErrorData *CopyErrorData(void);
+extern void FreeErrorData(ErrorData *edata);
+extern void FlushErrorState(void);
+extern void ReThrowError(ErrorData *edata) pg_attribute_noreturn();
+extern void ThrowErrorData(ErrorData *edata);
 extern void pg_re_throw(void) pg_attribute_noreturn();
 
 /* Innermost PG_TRY's jump buffer (NULL outside any) and the error-context stack. */

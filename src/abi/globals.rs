@@ -44,3 +44,38 @@ pub static mut PG_exception_stack: *mut c_void = null_mut();
 /// The error context callback chain (`ErrorContextCallback *`).
 #[no_mangle]
 pub static mut error_context_stack: *mut c_void = null_mut();
+
+// Interrupt flags (`miscadmin.h`, `postmaster/interrupt.h`). PostgreSQL declares them
+// `volatile sig_atomic_t` / `volatile uint32`; the compat headers declare them that way by hand
+// (cbindgen cannot say `volatile`), and Rust touches them only with volatile accesses.
+
+/// Set by signal handlers when `CHECK_FOR_INTERRUPTS()` has work.
+#[no_mangle]
+pub static mut InterruptPending: c_int = 0;
+/// Set by `die`: the next `CHECK_FOR_INTERRUPTS()` ends the worker (FATAL).
+#[no_mangle]
+pub static mut ProcDiePending: c_int = 0;
+/// Set by a cancel request: the next `CHECK_FOR_INTERRUPTS()` raises ERROR.
+#[no_mangle]
+pub static mut QueryCancelPending: c_int = 0;
+/// Set by `SignalHandlerForConfigReload`; the module clears it and calls `ProcessConfigFile`.
+#[no_mangle]
+pub static mut ConfigReloadPending: c_int = 0;
+/// Set by `SignalHandlerForShutdownRequest`.
+#[no_mangle]
+pub static mut ShutdownRequestPending: c_int = 0;
+/// While non-zero, `ProcessInterrupts` does nothing (`HOLD_INTERRUPTS()`).
+#[no_mangle]
+pub static mut InterruptHoldoffCount: u32 = 0;
+/// While non-zero, cancel requests wait (`HOLD_CANCEL_INTERRUPTS()`).
+#[no_mangle]
+pub static mut QueryCancelHoldoffCount: u32 = 0;
+/// Inside a critical section an ERROR becomes PANIC (`START_CRIT_SECTION()`).
+#[no_mangle]
+pub static mut CritSectionCount: u32 = 0;
+
+/// Where `pgstat_report_wait_start()` (a header inline in PostgreSQL) writes the current wait
+/// event: a worker's own slot in shared memory, so `bgworkerctl status` can show it.
+#[no_mangle]
+pub static mut my_wait_event_info: *mut u32 = &raw mut LOCAL_WAIT_EVENT;
+static mut LOCAL_WAIT_EVENT: u32 = 0;

@@ -54,7 +54,7 @@ pub unsafe extern "C" fn WaitLatchOrSocket(
     timeout: libc::c_long,
     wait_event_info: u32,
 ) -> c_int {
-    let _ = wait_event_info;
+    report_wait_event(wait_event_info);
     let checked = boundary(
         "WaitLatchOrSocket",
         Err("internal error in WaitLatchOrSocket"),
@@ -69,10 +69,18 @@ pub unsafe extern "C" fn WaitLatchOrSocket(
             Ok(unsafe { crate::latch::wait(latch, wakeEvents, sock, timeout) })
         },
     );
+    report_wait_event(0);
     match checked {
         Ok(rc) => rc,
         Err(msg) => super::raise(ERROR, msg),
     }
+}
+
+/// `pgstat_report_wait_start`/`_end`: where the wait event is kept (PostgreSQL's inline does
+/// the same write through `my_wait_event_info`).
+fn report_wait_event(wait_event_info: u32) {
+    // SAFETY: my_wait_event_info always points at a live u32 (local, or this worker's slot).
+    unsafe { std::ptr::write_volatile(super::my_wait_event_info, wait_event_info) };
 }
 
 /// The slow path of `PostmasterIsAlive()`: false once the supervisor has died.

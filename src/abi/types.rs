@@ -126,6 +126,44 @@ pub const STATE_FASTPATH: BackendState = 4;
 pub const STATE_IDLEINTRANSACTION_ABORTED: BackendState = 5;
 pub const STATE_DISABLED: BackendState = 6;
 
+/// Microseconds since 2000-01-01 00:00:00 UTC (`datatype/timestamp.h`).
+pub type TimestampTz = i64;
+
+/// An error being reported or caught (`utils/elog.h`), PostgreSQL 15's layout: `CopyErrorData`
+/// hands modules one, and they read its fields directly.
+#[repr(C)]
+pub struct ErrorData {
+    pub elevel: c_int,
+    pub output_to_server: bool,
+    pub output_to_client: bool,
+    pub hide_stmt: bool,
+    pub hide_ctx: bool,
+    pub filename: *const c_char,
+    pub lineno: c_int,
+    pub funcname: *const c_char,
+    pub domain: *const c_char,
+    pub context_domain: *const c_char,
+    pub sqlerrcode: c_int,
+    pub message: *mut c_char,
+    pub detail: *mut c_char,
+    pub detail_log: *mut c_char,
+    pub hint: *mut c_char,
+    pub context: *mut c_char,
+    pub backtrace: *mut c_char,
+    pub message_id: *const c_char,
+    pub schema_name: *mut c_char,
+    pub table_name: *mut c_char,
+    pub column_name: *mut c_char,
+    pub datatype_name: *mut c_char,
+    pub constraint_name: *mut c_char,
+    pub cursorpos: c_int,
+    pub internalpos: c_int,
+    pub internalquery: *mut c_char,
+    pub saved_errno: c_int,
+    /// `struct MemoryContextData *` in PostgreSQL; the library keeps NULL here.
+    pub assoc_context: *mut std::ffi::c_void,
+}
+
 /// A signal handler as `pqsignal` takes it.
 pub type pqsigfunc = Option<unsafe extern "C" fn(postgres_signal_arg: c_int)>;
 
@@ -191,6 +229,18 @@ const _: () = {
     assert!(size_of::<Pg_finfo_record>() == 4);
     assert!(size_of::<BackgroundWorkerHandle>() == 16);
     assert!(size_of::<libc::sigset_t>() == 128);
+    assert!(size_of::<ErrorData>() == 184 && align_of::<ErrorData>() == 8);
+    assert!(offset_of!(ErrorData, filename) == 8);
+    assert!(offset_of!(ErrorData, lineno) == 16);
+    assert!(offset_of!(ErrorData, sqlerrcode) == 48);
+    assert!(offset_of!(ErrorData, message) == 56);
+    assert!(offset_of!(ErrorData, detail) == 64);
+    assert!(offset_of!(ErrorData, hint) == 80);
+    assert!(offset_of!(ErrorData, context) == 88);
+    assert!(offset_of!(ErrorData, cursorpos) == 152);
+    assert!(offset_of!(ErrorData, internalquery) == 160);
+    assert!(offset_of!(ErrorData, saved_errno) == 168);
+    assert!(offset_of!(ErrorData, assoc_context) == 176);
 };
 
 impl BackgroundWorker {

@@ -1,7 +1,12 @@
 /*
  * variadic.c -- the entry points Rust cannot define: variadic functions (errmsg, pg_snprintf, ...)
- * and the error machinery that longjmps (errfinish, pg_re_throw). Keeping every longjmp in C
- * means none ever crosses a Rust frame. Each bgw_c_X is exported as X by a Rust trampoline.
+ * and the error machinery that longjmps (errfinish, pg_re_throw, ProcessInterrupts). Keeping every
+ * longjmp in C means none ever crosses a Rust frame. Each bgw_c_X is exported as X by a Rust
+ * trampoline (src/abi/c_shim.rs).
+ *
+ * Reports are built in PostgreSQL's ErrorData (its layout, from bgworker.h) on a small stack, as
+ * PostgreSQL does: errstart pushes, the err* helpers fill, errfinish emits and pops, or for an
+ * ERROR jumps to the innermost PG_TRY, where CopyErrorData/FlushErrorState take over.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,19 +18,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* From the Rust side of the library. */
-extern void *PG_exception_stack;
+#include "bgworker.h"
+
+/* Defined on the Rust side; declared here as PostgreSQL's headers declare them. */
+extern sigjmp_buf *PG_exception_stack;
 extern void *error_context_stack;
-extern bool IsUnderPostmaster;
-extern void proc_exit(int code) __attribute__((noreturn));
+extern volatile int InterruptPending;
+extern volatile int ProcDiePending;
+extern volatile int QueryCancelPending;
+extern volatile uint32_t InterruptHoldoffCount;
+extern volatile uint32_t QueryCancelHoldoffCount;
+extern volatile uint32_t CritSectionCount;
 extern void bgw_log_emit(int elevel, const char *message, const char *detail, const char *hint,
 						 const char *context);
 extern bool bgw_log_enabled(int elevel);
-
-#define LOG 15
-#define ERROR 21
-#define FATAL 22
-#define PANIC 23
 
 #define SIXBIT(ch) (((ch) - '0') & 0x3F)
 #define SQLSTATE(a, b, c, d, e) \
@@ -38,27 +44,16 @@ typedef struct ContextCallback
 	void	   *arg;
 } ContextCallback;
 
-/* One report being built between errstart and errfinish. */
-typedef struct Report
-{
-	int			elevel;
-	int			sqlerrcode;
-	int			saved_errno;
-	char	   *message;
-	char	   *detail;
-	char	   *hint;
-	char	   *context;
-} Report;
-
 #define REPORT_STACK_SIZE 5
-static Report reports[REPORT_STACK_SIZE];
+static ErrorData reports[REPORT_STACK_SIZE];
 static int	depth = -1;
+static int	recursion_depth = 0;
 
 static void
 fail_hard(const char *what)
 {
 	/* The error machinery itself is broken: say so with plain write(2) and crash. */
-	(void) write(2, what, strlen(what));
+	(void) !write(2, what, strlen(what));
 	abort();
 }
 
@@ -83,14 +78,16 @@ format_va(const char *fmt, va_list args, int saved_errno)
 	return buf;
 }
 
+/* Sets a field, or for CONTEXT appends a line, as PostgreSQL does. */
 static void
-append(char **field, char *text)
+set_text(char **field, char *text, bool append)
 {
 	size_t		old;
 	char	   *joined;
 
-	if (*field == NULL)
+	if (*field == NULL || !append)
 	{
+		free(*field);
 		*field = text;
 		return;
 	}
@@ -105,16 +102,18 @@ append(char **field, char *text)
 }
 
 static void
-clear(Report *r)
+clear(ErrorData *e)
 {
-	free(r->message);
-	free(r->detail);
-	free(r->hint);
-	free(r->context);
-	memset(r, 0, sizeof(*r));
+	free(e->message);
+	free(e->detail);
+	free(e->detail_log);
+	free(e->hint);
+	free(e->context);
+	free(e->internalquery);
+	memset(e, 0, sizeof(*e));
 }
 
-static Report *
+static ErrorData *
 current(void)
 {
 	if (depth < 0)
@@ -125,21 +124,41 @@ current(void)
 bool
 bgw_c_errstart(int elevel, const char *domain)
 {
-	Report	   *r;
+	ErrorData  *e;
+	bool		output_to_server;
 
-	(void) domain;
-	if (elevel < ERROR && !bgw_log_enabled(elevel))
+	if (elevel >= ERROR)
+	{
+		/* An error inside a critical section cannot be recovered from. */
+		if (CritSectionCount > 0)
+			elevel = PANIC;
+		/* The supervisor has no top-level handler: an uncaught ERROR there is FATAL. */
+		if (elevel == ERROR && PG_exception_stack == NULL && !IsUnderPostmaster)
+			elevel = FATAL;
+	}
+	output_to_server = bgw_log_enabled(elevel);
+	if (elevel < ERROR && !output_to_server)
 		return false;
-	/* The supervisor has no top-level handler: an uncaught ERROR there is FATAL. */
-	if (elevel == ERROR && PG_exception_stack == NULL && !IsUnderPostmaster)
-		elevel = FATAL;
 	if (depth >= REPORT_STACK_SIZE - 1)
+	{
+		/* Probably an error while reporting an error: drop everything and say so. */
+		depth = -1;
 		fail_hard("PANIC:  ERRORDATA_STACK_SIZE exceeded\n");
-	r = &reports[++depth];
-	memset(r, 0, sizeof(*r));
-	r->elevel = elevel;
-	r->saved_errno = errno;
-	r->sqlerrcode = elevel >= ERROR ? SQLSTATE('X', 'X', '0', '0', '0') : SQLSTATE('0', '0', '0', '0', '0');
+	}
+	recursion_depth++;
+	e = &reports[++depth];
+	memset(e, 0, sizeof(*e));
+	e->elevel = elevel;
+	e->output_to_server = output_to_server;
+	e->domain = domain;
+	e->context_domain = domain;
+	e->saved_errno = errno;
+	if (elevel >= ERROR)
+		e->sqlerrcode = SQLSTATE('X', 'X', '0', '0', '0');
+	else if (elevel >= WARNING)
+		e->sqlerrcode = SQLSTATE('0', '1', '0', '0', '0');
+	else
+		e->sqlerrcode = SQLSTATE('0', '0', '0', '0', '0');
 	return true;
 }
 
@@ -150,59 +169,71 @@ bgw_c_errstart_cold(int elevel, const char *domain)
 }
 
 static void
-emit(Report *r)
+emit(ErrorData *e)
 {
-	bgw_log_emit(r->elevel, r->message ? r->message : "missing error text", r->detail, r->hint,
-				 r->context);
+	if (!e->output_to_server)
+		return;
+	bgw_log_emit(e->elevel, e->message ? e->message : "missing error text",
+				 e->detail_log ? e->detail_log : e->detail, e->hint,
+				 e->hide_ctx ? NULL : e->context);
 }
+
+void		bgw_c_ProcessInterrupts(void);
+void		bgw_c_pg_re_throw(void) __attribute__((noreturn));
 
 void
 bgw_c_errfinish(const char *filename, int lineno, const char *funcname)
 {
-	Report	   *r = current();
+	ErrorData  *e = current();
 	ContextCallback *cb;
-	int			elevel = r->elevel;
-	int			saved_errno = r->saved_errno;
+	int			elevel = e->elevel;
+	int			saved_errno = e->saved_errno;
 
-	(void) filename;
-	(void) lineno;
-	(void) funcname;
+	e->filename = filename;
+	e->lineno = lineno;
+	e->funcname = funcname;
 
 	/* Let the module's context callbacks add their CONTEXT lines. */
 	for (cb = (ContextCallback *) error_context_stack; cb != NULL; cb = cb->previous)
 		cb->callback(cb->arg);
 
-	if (elevel == ERROR && PG_exception_stack != NULL)
+	if (elevel == ERROR)
 	{
-		/* Caught by PG_TRY: the report stays until the handler is done with it. */
-		siglongjmp(*(sigjmp_buf *) PG_exception_stack, 1);
+		/* PostgreSQL resets these before unwinding to the handler. */
+		InterruptHoldoffCount = 0;
+		QueryCancelHoldoffCount = 0;
+		CritSectionCount = 0;
+		recursion_depth--;
+		bgw_c_pg_re_throw();
 	}
 
-	emit(r);
-	clear(r);
+	emit(e);
+	clear(e);
 	depth--;
+	recursion_depth--;
 
-	if (elevel == ERROR || elevel == FATAL)
+	if (elevel == FATAL)
 	{
-		/* No handler (or FATAL): the process ends with exit code 1, like a worker's top level. */
 		depth = -1;
 		proc_exit(1);
 	}
 	if (elevel >= PANIC)
 		abort();
 	errno = saved_errno;
+	/* As PostgreSQL: a flood of messages can still be interrupted. */
+	if (InterruptPending)
+		bgw_c_ProcessInterrupts();
 }
 
 void
 bgw_c_pg_re_throw(void)
 {
 	if (PG_exception_stack != NULL)
-		siglongjmp(*(sigjmp_buf *) PG_exception_stack, 1);
+		siglongjmp(*PG_exception_stack, 1);
+	/* No handler: report the error and end the process, like a worker's top level does. */
 	if (depth >= 0)
-	{
 		emit(&reports[depth]);
-		depth = -1;
-	}
+	depth = -1;
 	proc_exit(1);
 }
 
@@ -216,56 +247,323 @@ bgw_c_errcode(int sqlerrcode)
 int
 bgw_c_errcode_for_file_access(void)
 {
-	Report	   *r = current();
+	ErrorData  *e = current();
 
-	switch (r->saved_errno)
+	switch (e->saved_errno)
 	{
 		case EPERM:
 		case EACCES:
 		case EROFS:
-			r->sqlerrcode = SQLSTATE('4', '2', '5', '0', '1');
+			e->sqlerrcode = SQLSTATE('4', '2', '5', '0', '1');
 			break;
 		case ENOENT:
-			r->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '1');
+			e->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '1');
 			break;
 		case EEXIST:
-			r->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '2');
+			e->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '2');
+			break;
+		case ENOTDIR:
+			e->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '3');
 			break;
 		case ENOSPC:
-			r->sqlerrcode = SQLSTATE('5', '3', '1', '0', '0');
+			e->sqlerrcode = SQLSTATE('5', '3', '1', '0', '0');
 			break;
 		default:
-			r->sqlerrcode = SQLSTATE('5', '8', '0', '3', '0');
+			e->sqlerrcode = SQLSTATE('5', '8', '0', '3', '0');
 			break;
 	}
 	return 0;
 }
 
-#define FIELD_SETTER(name, field) \
+int
+bgw_c_errcode_for_socket_access(void)
+{
+	ErrorData  *e = current();
+
+	switch (e->saved_errno)
+	{
+		case EPIPE:
+		case ECONNRESET:
+			e->sqlerrcode = SQLSTATE('0', '8', '0', '0', '6');
+			break;
+		default:
+			e->sqlerrcode = SQLSTATE('X', 'X', '0', '0', '0');
+			break;
+	}
+	return 0;
+}
+
+#define FIELD_SETTER(name, field, append) \
 int \
 name(const char *fmt, ...) \
 { \
-	Report	   *r = current(); \
+	ErrorData  *e = current(); \
 	va_list		args; \
 	va_start(args, fmt); \
-	append(&r->field, format_va(fmt, args, r->saved_errno)); \
+	set_text(&e->field, format_va(fmt, args, e->saved_errno), append); \
 	va_end(args); \
 	return 0; \
 }
 
-FIELD_SETTER(bgw_c_errmsg, message)
-FIELD_SETTER(bgw_c_errmsg_internal, message)
-FIELD_SETTER(bgw_c_errdetail, detail)
-FIELD_SETTER(bgw_c_errdetail_internal, detail)
-FIELD_SETTER(bgw_c_errdetail_log, detail)
-FIELD_SETTER(bgw_c_errhint, hint)
-FIELD_SETTER(bgw_c_errcontext_msg, context)
+FIELD_SETTER(bgw_c_errmsg, message, false)
+FIELD_SETTER(bgw_c_errmsg_internal, message, false)
+FIELD_SETTER(bgw_c_errdetail, detail, false)
+FIELD_SETTER(bgw_c_errdetail_internal, detail, false)
+FIELD_SETTER(bgw_c_errdetail_log, detail_log, false)
+FIELD_SETTER(bgw_c_errhint, hint, false)
+FIELD_SETTER(bgw_c_errcontext_msg, context, true)
+
+#define PLURAL_SETTER(name, field) \
+int \
+name(const char *fmt_singular, const char *fmt_plural, unsigned long n, ...) \
+{ \
+	ErrorData  *e = current(); \
+	va_list		args; \
+	va_start(args, n); \
+	set_text(&e->field, format_va(n == 1 ? fmt_singular : fmt_plural, args, e->saved_errno), false); \
+	va_end(args); \
+	return 0; \
+}
+
+PLURAL_SETTER(bgw_c_errmsg_plural, message)
+PLURAL_SETTER(bgw_c_errdetail_plural, detail)
+PLURAL_SETTER(bgw_c_errdetail_log_plural, detail_log)
+PLURAL_SETTER(bgw_c_errhint_plural, hint)
 
 int
 bgw_c_set_errcontext_domain(const char *domain)
 {
-	(void) domain;
+	if (depth >= 0)
+		current()->context_domain = domain;
 	return 0;
+}
+
+int
+bgw_c_errhidestmt(bool hide_stmt)
+{
+	current()->hide_stmt = hide_stmt;
+	return 0;
+}
+
+int
+bgw_c_errhidecontext(bool hide_ctx)
+{
+	current()->hide_ctx = hide_ctx;
+	return 0;
+}
+
+int
+bgw_c_errbacktrace(void)
+{
+	return 0;
+}
+
+int
+bgw_c_errposition(int cursorpos)
+{
+	current()->cursorpos = cursorpos;
+	return 0;
+}
+
+int
+bgw_c_internalerrposition(int cursorpos)
+{
+	current()->internalpos = cursorpos;
+	return 0;
+}
+
+int
+bgw_c_internalerrquery(const char *query)
+{
+	ErrorData  *e = current();
+
+	free(e->internalquery);
+	e->internalquery = query ? strdup(query) : NULL;
+	return 0;
+}
+
+int
+bgw_c_geterrcode(void)
+{
+	return current()->sqlerrcode;
+}
+
+int
+bgw_c_geterrposition(void)
+{
+	return current()->cursorpos;
+}
+
+int
+bgw_c_getinternalerrposition(void)
+{
+	return current()->internalpos;
+}
+
+bool
+bgw_c_message_level_is_interesting(int elevel)
+{
+	return elevel >= ERROR || bgw_log_enabled(elevel);
+}
+
+bool
+bgw_c_in_error_recursion_trouble(void)
+{
+	return recursion_depth > 2;
+}
+
+/* Writes the error at the top of the stack to the log (inside a PG_CATCH block). */
+void
+bgw_c_EmitErrorReport(void)
+{
+	if (depth < 0)
+		return;
+	emit(current());
+}
+
+static char *
+pcopy(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/* A palloc'd copy of the error being handled. */
+ErrorData *
+bgw_c_CopyErrorData(void)
+{
+	ErrorData  *src = current();
+	ErrorData  *copy = palloc(sizeof(ErrorData));
+
+	*copy = *src;
+	copy->message = pcopy(src->message);
+	copy->detail = pcopy(src->detail);
+	copy->detail_log = pcopy(src->detail_log);
+	copy->hint = pcopy(src->hint);
+	copy->context = pcopy(src->context);
+	copy->backtrace = NULL;
+	copy->schema_name = pcopy(src->schema_name);
+	copy->table_name = pcopy(src->table_name);
+	copy->column_name = pcopy(src->column_name);
+	copy->datatype_name = pcopy(src->datatype_name);
+	copy->constraint_name = pcopy(src->constraint_name);
+	copy->internalquery = pcopy(src->internalquery);
+	copy->assoc_context = NULL;
+	return copy;
+}
+
+void
+bgw_c_FreeErrorData(ErrorData *e)
+{
+	char	   *fields[] = {e->message, e->detail, e->detail_log, e->hint, e->context,
+		e->schema_name, e->table_name, e->column_name, e->datatype_name, e->constraint_name,
+	e->internalquery};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i])
+			pfree(fields[i]);
+	pfree(e);
+}
+
+/* Forgets the errors being handled (the end of a PG_CATCH that recovers). */
+void
+bgw_c_FlushErrorState(void)
+{
+	while (depth >= 0)
+		clear(&reports[depth--]);
+	recursion_depth = 0;
+}
+
+static char *
+mcopy(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Pushes a report built from `edata` (its strings copied). */
+static ErrorData *
+push_copy(const ErrorData *edata)
+{
+	ErrorData  *e;
+
+	if (depth >= REPORT_STACK_SIZE - 1)
+		fail_hard("PANIC:  ERRORDATA_STACK_SIZE exceeded\n");
+	recursion_depth++;
+	e = &reports[++depth];
+	*e = *edata;
+	e->message = mcopy(edata->message);
+	e->detail = mcopy(edata->detail);
+	e->detail_log = mcopy(edata->detail_log);
+	e->hint = mcopy(edata->hint);
+	e->context = mcopy(edata->context);
+	e->internalquery = mcopy(edata->internalquery);
+	e->backtrace = NULL;
+	e->schema_name = e->table_name = e->column_name = e->datatype_name = e->constraint_name = NULL;
+	e->assoc_context = NULL;
+	e->output_to_server = bgw_log_enabled(e->elevel);
+	return e;
+}
+
+/* Throws a copied error again, as ERROR. */
+void
+bgw_c_ReThrowError(ErrorData *edata)
+{
+	ErrorData  *e = push_copy(edata);
+
+	e->elevel = ERROR;
+	e->output_to_server = true;
+	recursion_depth--;
+	bgw_c_pg_re_throw();
+}
+
+/* Reports a copied error at its own level. */
+void
+bgw_c_ThrowErrorData(ErrorData *edata)
+{
+	push_copy(edata);
+	bgw_c_errfinish(edata->filename, edata->lineno, edata->funcname);
+}
+
+/*
+ * What CHECK_FOR_INTERRUPTS() calls when InterruptPending is set: a pending die ends the worker
+ * (FATAL), a pending cancel raises ERROR; nothing happens while interrupts are held.
+ */
+void
+bgw_c_ProcessInterrupts(void)
+{
+	if (InterruptHoldoffCount != 0 || CritSectionCount != 0)
+		return;
+	InterruptPending = false;
+	if (ProcDiePending)
+	{
+		ProcDiePending = false;
+		QueryCancelPending = false;
+		if (bgw_c_errstart(FATAL, NULL))
+		{
+			bgw_c_errcode(SQLSTATE('5', '7', 'P', '0', '1'));
+			if (IsBackgroundWorker && MyBgworkerEntry != NULL)
+				bgw_c_errmsg("terminating background worker \"%s\" due to administrator command",
+							 MyBgworkerEntry->bgw_type);
+			else
+				bgw_c_errmsg("terminating connection due to administrator command");
+			bgw_c_errfinish(__FILE__, __LINE__, __func__);
+		}
+		proc_exit(1);
+	}
+	if (QueryCancelPending && QueryCancelHoldoffCount != 0)
+	{
+		/* Cancel is held off: look again once it is allowed. */
+		InterruptPending = true;
+	}
+	else if (QueryCancelPending)
+	{
+		QueryCancelPending = false;
+		if (bgw_c_errstart(ERROR, NULL))
+		{
+			bgw_c_errcode(SQLSTATE('5', '7', '0', '1', '4'));
+			bgw_c_errmsg("canceling statement due to user request");
+			bgw_c_errfinish(__FILE__, __LINE__, __func__);
+		}
+	}
 }
 
 /* Rust raises ERROR/FATAL through here so the longjmp starts in a C frame. */
@@ -313,6 +611,12 @@ bgw_c_pg_sprintf(char *str, const char *fmt, ...)
 }
 
 int
+bgw_c_pg_vsprintf(char *str, const char *fmt, va_list args)
+{
+	return vsprintf(str, fmt, args);
+}
+
+int
 bgw_c_pg_fprintf(FILE *stream, const char *fmt, ...)
 {
 	va_list		args;
@@ -325,6 +629,12 @@ bgw_c_pg_fprintf(FILE *stream, const char *fmt, ...)
 }
 
 int
+bgw_c_pg_vfprintf(FILE *stream, const char *fmt, va_list args)
+{
+	return vfprintf(stream, fmt, args);
+}
+
+int
 bgw_c_pg_printf(const char *fmt, ...)
 {
 	va_list		args;
@@ -334,4 +644,28 @@ bgw_c_pg_printf(const char *fmt, ...)
 	n = vprintf(fmt, args);
 	va_end(args);
 	return n;
+}
+
+int
+bgw_c_pg_vprintf(const char *fmt, va_list args)
+{
+	return vprintf(fmt, args);
+}
+
+void
+bgw_c_pg_qsort(void *base, size_t nel, size_t elsize, int (*cmp) (const void *, const void *))
+{
+	qsort(base, nel, elsize, cmp);
+}
+
+char *
+bgw_c_pg_strerror(int errnum)
+{
+	return strerror(errnum);
+}
+
+char *
+bgw_c_pg_strerror_r(int errnum, char *buf, size_t buflen)
+{
+	return strerror_r(errnum, buf, buflen);
 }

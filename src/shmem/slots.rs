@@ -37,6 +37,8 @@ pub struct Slot {
     /// count (odd while the worker writes) so readers never show a torn text.
     pub activity_seq: AtomicU32,
     pub activity_state: AtomicI32,
+    /// The wait event the worker sits in (`pgstat_report_wait_start` writes here), or 0.
+    pub wait_event: AtomicU32,
     pub activity: UnsafeCell<[u8; ACTIVITY_LEN]>,
 }
 

@@ -52,6 +52,12 @@ pub fn run_child(def: &BackgroundWorker, ctx: &ChildContext<'_>) -> ! {
         ctx.slot.unwrap_or(usize::MAX),
         std::sync::atomic::Ordering::Relaxed,
     );
+    if let (Some(seg), Some(slot)) = (crate::shmem::current(), ctx.slot) {
+        // Wait events land in the worker's slot, where `bgworkerctl status` reads them.
+        let wait_event = seg.slot(slot).wait_event.as_ptr();
+        // SAFETY: the slot outlives the worker; single-threaded start-up.
+        unsafe { abi::my_wait_event_info = wait_event };
+    }
 
     let entry: &'static mut BackgroundWorker = Box::leak(Box::new(*def));
     // SAFETY: as above.

@@ -6,8 +6,12 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=src/abi/variadic.c");
+    println!("cargo:rerun-if-changed=src/abi/variadic_strings.c");
+    println!("cargo:rerun-if-changed=include/bgworker.h");
     cc::Build::new()
         .file("src/abi/variadic.c")
+        .file("src/abi/variadic_strings.c")
+        .include("include")
         .flag("-std=c11")
         .flag("-Wall")
         .flag("-Wextra")
@@ -24,8 +28,9 @@ fn main() {
         profile_dir.join("deps").display()
     );
     println!("cargo:rustc-link-arg-bin=bgworkerd=-lbgworker");
-    // Found beside the binary in target/, and in ../lib once installed.
-    println!("cargo:rustc-link-arg-bin=bgworkerd=-Wl,-rpath,$ORIGIN:$ORIGIN/../lib");
+    // deps/ first: cargo refreshes the library there on every build, but copies it up beside
+    // the binaries only for `cargo build`, so after `cargo test` the copy there may be stale.
+    println!("cargo:rustc-link-arg-bin=bgworkerd=-Wl,-rpath,$ORIGIN/deps:$ORIGIN:$ORIGIN/../lib");
     // The soname link the loader looks for next to the binaries (dangling until the library
     // is written, a moment later in the same build).
     for dir in [profile_dir.clone(), profile_dir.join("deps")] {

@@ -5,7 +5,7 @@
 # through password-less sudo) and only when a package is missing.
 set -euo pipefail
 
-packages=(build-essential g++ pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev)
+packages=(build-essential g++ pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev valgrind binutils)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 as_root() {

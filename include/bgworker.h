@@ -174,6 +174,51 @@ typedef struct Latch {
   int owner_pid;
 } Latch;
 
+// A function `MemoryContextRegisterResetCallback` calls when its context is reset or deleted.
+typedef void (*MemoryContextCallbackFunction)(void *arg);
+
+// A reset/delete callback; the caller owns the struct (usually allocated in the context).
+typedef struct MemoryContextCallback {
+  // Function to call.
+  MemoryContextCallbackFunction func;
+  // Its argument.
+  void *arg;
+  // The next callback of the same context.
+  struct MemoryContextCallback *next;
+} MemoryContextCallback;
+
+// The header of every memory context, with PostgreSQL 15's layout (`nodes/memnodes.h`), so a
+// module reading e.g. `context->name` or `context->parent` sees what it expects.
+typedef struct MemoryContextData {
+  // The node tag: `T_AllocSetContext` for every context here.
+  int type;
+  // True when nothing was allocated since the last reset.
+  bool isReset;
+  // Whether allocation is allowed inside a critical section (recorded only).
+  bool allowInCritSection;
+  // Bytes currently allocated in this context (chunks and their headers).
+  size_t mem_allocated;
+  // PostgreSQL's method table; NULL here (all contexts share one implementation).
+  const void *methods;
+  // The parent context, or NULL for a top-level context.
+  struct MemoryContextData *parent;
+  // The first child.
+  struct MemoryContextData *firstchild;
+  // The previous sibling.
+  struct MemoryContextData *prevchild;
+  // The next sibling.
+  struct MemoryContextData *nextchild;
+  // The context's name (a constant string).
+  const char *name;
+  // An optional identifier, or NULL.
+  const char *ident;
+  // Callbacks to run at the next reset or delete, newest first.
+  struct MemoryContextCallback *reset_cbs;
+} MemoryContextData;
+
+// A memory context, as PostgreSQL's `MemoryContext`: a pointer to the context's header.
+typedef struct MemoryContextData *MemoryContext;
+
 // A signal handler as `pqsignal` takes it.
 typedef void (*pqsigfunc)(int postgres_signal_arg);
 
@@ -184,8 +229,61 @@ typedef void (*pg_on_exit_callback)(int code, Datum arg);
 // for the same reason as `BgWorkerStartTime`.
 typedef int BackendState;
 
+// PostgreSQL's `StringInfoData` (24 bytes): `data[len]` is always a NUL; `maxlen` is the
+// buffer's size; `cursor` is free for readers of the string.
+typedef struct StringInfoData {
+  // The buffer (`maxlen` bytes, `palloc`'d).
+  char *data;
+  // Bytes in use, not counting the trailing NUL.
+  int len;
+  // Size of the buffer.
+  int maxlen;
+  // Read position, for the module's own use (0 after init or reset).
+  int cursor;
+} StringInfoData;
+
+// A pointer to a `StringInfoData`, as PostgreSQL's `StringInfo`.
+typedef struct StringInfoData *StringInfo;
+
+// Microseconds since 2000-01-01 00:00:00 UTC (`datatype/timestamp.h`).
+typedef int64_t TimestampTz;
+
 // An object identifier.
 typedef uint32_t Oid;
+
+// An error being reported or caught (`utils/elog.h`), PostgreSQL 15's layout: `CopyErrorData`
+// hands modules one, and they read its fields directly.
+typedef struct ErrorData {
+  int elevel;
+  bool output_to_server;
+  bool output_to_client;
+  bool hide_stmt;
+  bool hide_ctx;
+  const char *filename;
+  int lineno;
+  const char *funcname;
+  const char *domain;
+  const char *context_domain;
+  int sqlerrcode;
+  char *message;
+  char *detail;
+  char *detail_log;
+  char *hint;
+  char *context;
+  char *backtrace;
+  const char *message_id;
+  char *schema_name;
+  char *table_name;
+  char *column_name;
+  char *datatype_name;
+  char *constraint_name;
+  int cursorpos;
+  int internalpos;
+  char *internalquery;
+  int saved_errno;
+  // `struct MemoryContextData *` in PostgreSQL; the library keeps NULL here.
+  void *assoc_context;
+} ErrorData;
 
 // A worker's entry point.
 typedef void (*bgworker_main_type)(Datum main_arg);
@@ -263,6 +361,37 @@ extern sigset_t BlockSig;
 // Signals blocked once a worker unblocks: only SIGURG (it is read from a signalfd by latch waits).
 extern sigset_t UnBlockSig;
 
+// Where `pgstat_report_wait_start()` (a header inline in PostgreSQL) writes the current wait
+// event: a worker's own slot in shared memory, so `bgworkerctl status` can show it.
+extern uint32_t *my_wait_event_info;
+
+// The context `palloc` allocates in. `MemoryContextSwitchTo` (inline in modules) writes it.
+extern MemoryContext CurrentMemoryContext;
+
+// The root of the context tree; lives as long as the process.
+extern MemoryContext TopMemoryContext;
+
+// A child of `TopMemoryContext` for error handling.
+extern MemoryContext ErrorContext;
+
+// PostgreSQL's postmaster context; not used here (NULL).
+extern MemoryContext PostmasterContext;
+
+// PostgreSQL's catalog-cache context; there is no catalog yet (NULL).
+extern MemoryContext CacheMemoryContext;
+
+// PostgreSQL's per-message context; there are no client messages (NULL).
+extern MemoryContext MessageContext;
+
+// The top transaction's context; there are no transactions yet (NULL).
+extern MemoryContext TopTransactionContext;
+
+// The current (sub)transaction's context; there are no transactions yet (NULL).
+extern MemoryContext CurTransactionContext;
+
+// PostgreSQL's portal context; there are no portals (NULL).
+extern MemoryContext PortalContext;
+
 // `RegisterDynamicBackgroundWorker`: registers a worker from a worker or an attached process.
 // An invalid definition is an ERROR (SQLSTATE 22023); false when no slot is free, the parallel
 // limit is reached, or the caller is not under a supervisor. On success `*handle` (if not
@@ -313,6 +442,22 @@ const char *GetBackgroundWorkerTypeByPid(pid_t pid);
 // `datadir` must be a NUL-terminated path.
 bool BackgroundWorkerAttach(const char *datadir);
 
+extern char *pstrdup(const char *s);
+
+// `die`: the usual SIGTERM handler. The next `CHECK_FOR_INTERRUPTS()` ends the worker with
+// FATAL "terminating background worker ... due to administrator command".
+void die(int _postgres_signal_arg);
+
+// `SignalHandlerForConfigReload`: sets `ConfigReloadPending` and the latch (SIGHUP).
+void SignalHandlerForConfigReload(int _postgres_signal_arg);
+
+// `SignalHandlerForShutdownRequest`: sets `ShutdownRequestPending` and the latch.
+void SignalHandlerForShutdownRequest(int _postgres_signal_arg);
+
+// `StatementCancelHandler`: a cancel request (SIGINT); the next `CHECK_FOR_INTERRUPTS()`
+// raises ERROR "canceling statement due to user request".
+void StatementCancelHandler(int _postgres_signal_arg);
+
 // # Safety
 // `latch` must point to a valid latch.
 void SetLatch(struct Latch *latch);
@@ -340,23 +485,221 @@ int WaitLatchOrSocket(struct Latch *latch,
 // The slow path of `PostmasterIsAlive()`: false once the supervisor has died.
 bool PostmasterIsAliveInternal(void);
 
-// `palloc`: ERROR on out of memory.
-void *palloc(uintptr_t size);
+// `palloc`: `size` bytes in `CurrentMemoryContext`; ERROR above 1 GB - 1 or on out of memory.
+void *palloc(size_t size);
 
-// `palloc0`: zeroed.
-void *palloc0(uintptr_t size);
+// `palloc0`: as `palloc`, zeroed.
+void *palloc0(size_t size);
 
-// `pfree`: frees what `palloc` (or the library, e.g. a worker handle) returned.
+// `palloc_extended`: `flags` are `MCXT_ALLOC_HUGE`, `MCXT_ALLOC_NO_OOM` (NULL instead of an
+// out-of-memory ERROR) and `MCXT_ALLOC_ZERO`.
+void *palloc_extended(size_t size, int flags);
+
+// `MemoryContextAlloc`: `size` bytes in `context`.
 //
 // # Safety
-// `pointer` must be NULL or an allocation from this library, not yet freed.
+// `context` must be a live memory context.
+void *MemoryContextAlloc(MemoryContext context, size_t size);
+
+// `MemoryContextAllocZero`: zeroed.
+//
+// # Safety
+// As for `MemoryContextAlloc`.
+void *MemoryContextAllocZero(MemoryContext context, size_t size);
+
+// `MemoryContextAllocZeroAligned` (what `palloc0fast` calls): zeroed.
+//
+// # Safety
+// As for `MemoryContextAlloc`.
+void *MemoryContextAllocZeroAligned(MemoryContext context, size_t size);
+
+// `MemoryContextAllocExtended`: with `palloc_extended`'s flags.
+//
+// # Safety
+// As for `MemoryContextAlloc`.
+void *MemoryContextAllocExtended(MemoryContext context, size_t size, int flags);
+
+// `MemoryContextAllocHuge`: may exceed 1 GB.
+//
+// # Safety
+// As for `MemoryContextAlloc`.
+void *MemoryContextAllocHuge(MemoryContext context, size_t size);
+
+// `repalloc`: resizes a chunk within its own context, keeping its contents.
+//
+// # Safety
+// `pointer` must come from `palloc` and friends and not be freed.
+void *repalloc(void *pointer, size_t size);
+
+// `repalloc_extended`: with `MCXT_ALLOC_HUGE` / `MCXT_ALLOC_NO_OOM` (NULL, `pointer` untouched).
+//
+// # Safety
+// As for `repalloc`.
+void *repalloc_extended(void *pointer, size_t size, int flags);
+
+// `repalloc_huge`: may exceed 1 GB.
+//
+// # Safety
+// As for `repalloc`.
+void *repalloc_huge(void *pointer, size_t size);
+
+// `pfree`: frees what `palloc` and friends (or the library, e.g. a worker handle) returned, in
+// whichever context it lives. NULL is ignored.
+//
+// # Safety
+// `pointer` must be NULL or such an allocation, not yet freed.
 void pfree(void *pointer);
 
-// `pstrdup`.
+// `add_size`: `s1 + s2`, ERROR on overflow.
+size_t add_size(size_t s1, size_t s2);
+
+// `mul_size`: `s1 * s2`, ERROR on overflow.
+size_t mul_size(size_t s1, size_t s2);
+
+// `palloc_mul` (`palloc_array`): `palloc(s1 * s2)`, ERROR on overflow.
+void *palloc_mul(size_t s1, size_t s2);
+
+// `palloc0_mul` (`palloc0_array`): zeroed.
+void *palloc0_mul(size_t s1, size_t s2);
+
+// `palloc_mul_extended`: `palloc_extended(s1 * s2, flags)`; overflow is an ERROR whatever the flags.
+void *palloc_mul_extended(size_t s1,
+                          size_t s2,
+                          int flags);
+
+// `repalloc_mul` (`repalloc_array`): `repalloc(p, s1 * s2)`.
+//
+// # Safety
+// As for `repalloc`.
+void *repalloc_mul(void *p, size_t s1, size_t s2);
+
+// `repalloc_mul_extended`: `repalloc_extended(p, s1 * s2, flags)`.
+//
+// # Safety
+// As for `repalloc`.
+void *repalloc_mul_extended(void *p, size_t s1, size_t s2, int flags);
+
+// `pstrdup`: a copy of `string` in `CurrentMemoryContext`.
 //
 // # Safety
 // `string` must be NUL-terminated.
 char *pstrdup(const char *string);
+
+// `pnstrdup`: a NUL-terminated copy of at most `len` bytes of `string` (stops at a NUL).
+//
+// # Safety
+// `string` must have `len` readable bytes or a NUL before them.
+char *pnstrdup(const char *string, size_t len);
+
+// `pchomp`: a copy of `string` without its trailing newlines.
+//
+// # Safety
+// `string` must be NUL-terminated.
+char *pchomp(const char *string);
+
+// `MemoryContextStrdup`: a copy of `string` in `context`.
+//
+// # Safety
+// `context` live; `string` NUL-terminated.
+char *MemoryContextStrdup(MemoryContext context, const char *string);
+
+// `AllocSetContextCreateInternal` (called by the `AllocSetContextCreate` macro): a new context
+// under `parent` (NULL: top-level). The size parameters are accepted and not needed.
+//
+// # Safety
+// `parent` must be NULL or live; `name` must be a constant string.
+MemoryContext AllocSetContextCreateInternal(MemoryContext parent,
+                                            const char *name,
+                                            size_t minContextSize,
+                                            size_t initBlockSize,
+                                            size_t maxBlockSize);
+
+// `MemoryContextDelete`: frees everything allocated in `context` and its descendants, and the
+// contexts themselves.
+//
+// # Safety
+// `context` must be live; nothing allocated in it may be used afterwards.
+void MemoryContextDelete(MemoryContext context);
+
+// `MemoryContextReset`: frees everything allocated in `context` and deletes its children.
+//
+// # Safety
+// As for `MemoryContextDelete`, except that `context` itself stays usable.
+void MemoryContextReset(MemoryContext context);
+
+// `MemoryContextResetOnly`: frees what was allocated in `context`, keeping its children.
+//
+// # Safety
+// As for `MemoryContextReset`.
+void MemoryContextResetOnly(MemoryContext context);
+
+// `MemoryContextResetChildren`: resets every descendant, keeping the tree and `context`'s own
+// allocations.
+//
+// # Safety
+// As for `MemoryContextReset`.
+void MemoryContextResetChildren(MemoryContext context);
+
+// `MemoryContextDeleteChildren`: deletes every descendant of `context`.
+//
+// # Safety
+// As for `MemoryContextReset`.
+void MemoryContextDeleteChildren(MemoryContext context);
+
+// `MemoryContextSetIdentifier`: a label shown with the name (must outlive the context).
+//
+// # Safety
+// `context` must be live.
+void MemoryContextSetIdentifier(MemoryContext context, const char *id);
+
+// `MemoryContextSetParent`: moves `context` under `new_parent` (NULL: top-level).
+//
+// # Safety
+// Both live; `new_parent` not inside `context`'s subtree.
+void MemoryContextSetParent(MemoryContext context, MemoryContext new_parent);
+
+// `MemoryContextGetParent`.
+//
+// # Safety
+// `context` must be live.
+MemoryContext MemoryContextGetParent(MemoryContext context);
+
+// `MemoryContextIsEmpty`: true when `context` holds no allocations and no children.
+//
+// # Safety
+// `context` must be live.
+bool MemoryContextIsEmpty(MemoryContext context);
+
+// `MemoryContextMemAllocated`: bytes allocated in `context` (and its descendants if `recurse`).
+//
+// # Safety
+// `context` must be live.
+size_t MemoryContextMemAllocated(MemoryContext context, bool recurse);
+
+// `MemoryContextAllowInCriticalSection`: recorded; there are no critical sections to police.
+//
+// # Safety
+// `context` must be live.
+void MemoryContextAllowInCriticalSection(MemoryContext context, bool allow);
+
+// `MemoryContextContains`: whether `pointer` (a `palloc`'d chunk) belongs to `context`.
+//
+// # Safety
+// `pointer` must be NULL or a live chunk from this allocator.
+bool MemoryContextContains(MemoryContext context, void *pointer);
+
+// `MemoryContextRegisterResetCallback`: `cb->func(cb->arg)` runs when `context` is next reset
+// or deleted (newest registration first). `cb` is usually allocated in `context` itself.
+//
+// # Safety
+// `context` live; `cb` valid until called.
+void MemoryContextRegisterResetCallback(MemoryContext context, struct MemoryContextCallback *cb);
+
+// `GetMemoryChunkSpace`: the space a chunk occupies, its header included.
+//
+// # Safety
+// `pointer` must be a live chunk from this allocator.
+size_t GetMemoryChunkSpace(void *pointer);
 
 // `pqsignal`: installs a handler with `SA_RESTART` and an empty mask; returns the previous one.
 pqsigfunc pqsignal(int signo, pqsigfunc func);
@@ -409,6 +752,72 @@ void RegisterBackgroundWorker(struct BackgroundWorker *worker);
 // `argv` must hold `argc` NUL-terminated strings. Pass `main`'s own `argv` so worker process
 // titles can be shown (it is overwritten in the workers, as PostgreSQL does).
 int BackgroundWorkerPostmasterMain(int argc, char **argv);
+
+// `makeStringInfo`: a new, empty `StringInfo`, `palloc`'d in `CurrentMemoryContext`.
+StringInfo makeStringInfo(void);
+
+// `initStringInfo`: gives `str` an empty 1024-byte buffer in `CurrentMemoryContext`.
+//
+// # Safety
+// `str` must point to writable `StringInfoData`.
+void initStringInfo(StringInfo str);
+
+// `resetStringInfo`: empties `str` (and its `cursor`), keeping the buffer.
+//
+// # Safety
+// `str` must be initialised.
+void resetStringInfo(StringInfo str);
+
+// `appendStringInfoString`: appends a NUL-terminated string.
+//
+// # Safety
+// `str` initialised; `s` NUL-terminated.
+void appendStringInfoString(StringInfo str, const char *s);
+
+// `appendStringInfoChar`: appends one byte.
+//
+// # Safety
+// `str` must be initialised.
+void appendStringInfoChar(StringInfo str, char ch);
+
+// `appendStringInfoSpaces`: appends `count` spaces.
+//
+// # Safety
+// `str` must be initialised.
+void appendStringInfoSpaces(StringInfo str, int count);
+
+// `appendBinaryStringInfo`: appends `datalen` bytes, NULs included, and a trailing NUL.
+//
+// # Safety
+// `str` initialised; `data` has `datalen` readable bytes.
+void appendBinaryStringInfo(StringInfo str, const char *data, int datalen);
+
+// `appendBinaryStringInfoNT`: as `appendBinaryStringInfo`, without the trailing NUL.
+//
+// # Safety
+// As for `appendBinaryStringInfo`.
+void appendBinaryStringInfoNT(StringInfo str, const char *data, int datalen);
+
+// `enlargeStringInfo`: makes room for `needed` more bytes; ERROR past 1 GB.
+//
+// # Safety
+// `str` must be initialised.
+void enlargeStringInfo(StringInfo str, int needed);
+
+// `GetCurrentTimestamp`.
+TimestampTz GetCurrentTimestamp(void);
+
+// `TimestampDifference`: `stop - start` as seconds and microseconds, 0 if negative.
+//
+// # Safety
+// `secs` and `microsecs` must be writable.
+void TimestampDifference(TimestampTz start_time, TimestampTz stop_time, long *secs, int *microsecs);
+
+// `TimestampDifferenceMilliseconds`: `stop - start` in milliseconds, rounded up, 0 if negative.
+long TimestampDifferenceMilliseconds(TimestampTz start_time, TimestampTz stop_time);
+
+// `TimestampDifferenceExceeds`: whether at least `msec` ms lie between the two.
+bool TimestampDifferenceExceeds(TimestampTz start_time, TimestampTz stop_time, int msec);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -118,7 +118,6 @@ typedef uint32 LocalTransactionId;
 typedef uint32 SubTransactionId;
 typedef uint32 CommandId;
 typedef uint32 MultiXactId;
-typedef int64 TimestampTz;
 typedef int pgsocket;
 
 #define PGINVALID_SOCKET (-1)
@@ -282,5 +281,6 @@ extern int pg_printf(const char *fmt, ...) pg_attribute_printf(1, 2);
 BGW_EXTERN_C_END
 
 #include "utils/elog.h"
+#include "utils/palloc.h"
 
 #endif /* BGW_COMPAT_POSTGRES_H */

@@ -6,7 +6,7 @@ use libc::c_int;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where a setting may change (PostgreSQL's GucContext, reduced to what the core needs).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -29,6 +29,12 @@ pub struct Settings {
     pub cluster_name: String,
     /// `prefix.name` settings no module has defined (yet), lower-cased name → value.
     pub placeholders: BTreeMap<String, String>,
+    /// Where each placeholder's value came from (its `GucSource` for check hooks).
+    pub origins: BTreeMap<String, Source>,
+    /// The settings file these settings were read from, re-read by `ProcessConfigFile`.
+    pub conf_path: Option<PathBuf>,
+    /// The `-c` overrides, applied again over the file on every reload.
+    pub overrides: Vec<(String, String)>,
 }
 
 impl Default for Settings {
@@ -42,6 +48,9 @@ impl Default for Settings {
             log_min_messages: WARNING,
             cluster_name: String::new(),
             placeholders: BTreeMap::new(),
+            origins: BTreeMap::new(),
+            conf_path: None,
+            overrides: Vec::new(),
         }
     }
 }
@@ -137,6 +146,7 @@ impl Settings {
                 self.cluster_name = value.to_owned()
             }
             _ if is_valid_placeholder(&name) => {
+                self.origins.insert(name.clone(), source.clone());
                 self.placeholders.insert(name, value.to_owned());
             }
             _ => {
@@ -154,7 +164,11 @@ impl Settings {
 
     /// Defaults, then `DATADIR/bgworker.conf` (if present), then the command-line overrides.
     pub fn load(conf: &Path, overrides: &[(String, String)]) -> Result<Settings, ConfigError> {
-        let mut s = Settings::default();
+        let mut s = Settings {
+            conf_path: Some(conf.to_path_buf()),
+            overrides: overrides.to_vec(),
+            ..Settings::default()
+        };
         if conf.exists() {
             let text = std::fs::read_to_string(conf).map_err(|e| ConfigError {
                 message: format!(
@@ -223,13 +237,19 @@ pub fn install(s: Settings) {
 /// Re-reads the settings on SIGHUP: restart-only changes are logged and ignored, a file with
 /// errors changes nothing. Returns the settings now in force.
 pub fn reload(conf: &Path, overrides: &[(String, String)]) -> Settings {
+    reload_at(conf, overrides, LOG)
+}
+
+/// `reload`, reporting problems with the core settings at `elevel` (a worker leaves them to the
+/// supervisor, which reads the same file), then applies the new values to the custom variables.
+fn reload_at(conf: &Path, overrides: &[(String, String)], elevel: c_int) -> Settings {
     let old = current();
     let mut new = match Settings::load(conf, overrides) {
         Ok(s) => s,
         Err(e) => {
-            crate::elog::log_with(LOG, &e.message, e.detail.as_deref(), None);
+            crate::elog::log_with(elevel, &e.message, e.detail.as_deref(), None);
             crate::elog::log(
-                LOG,
+                elevel,
                 format_args!(
                     "configuration file \"{}\" contains errors; no changes were applied",
                     conf.display()
@@ -241,7 +261,7 @@ pub fn reload(conf: &Path, overrides: &[(String, String)]) -> Settings {
     for &(name, context) in CORE {
         if context == Context::Postmaster && old.get(name) != new.get(name) {
             crate::elog::log(
-                LOG,
+                elevel,
                 format_args!(
                     "parameter \"{name}\" cannot be changed without restarting the server"
                 ),
@@ -251,11 +271,37 @@ pub fn reload(conf: &Path, overrides: &[(String, String)]) -> Settings {
     new.shared_preload_libraries = old.shared_preload_libraries.clone();
     new.max_worker_processes = old.max_worker_processes;
     new.cluster_name = old.cluster_name.clone();
+    let file_errors = custom::drop_reserved_placeholders(&mut new, elevel);
     install(new.clone());
+    if custom::apply_reload(&new) || file_errors {
+        crate::elog::log(
+            elevel,
+            format_args!(
+                "configuration file \"{}\" contains errors; unaffected changes were applied",
+                conf.display()
+            ),
+        );
+    }
     new
 }
 
-fn is_valid_placeholder(name: &str) -> bool {
+/// `ProcessConfigFile`: re-reads the settings file this process's settings came from (inherited
+/// from the supervisor) with the `-c` overrides on top, and applies it to the custom variables.
+pub fn process_config_file() {
+    let cur = current();
+    let Some(conf) = cur.conf_path.clone() else {
+        return;
+    };
+    // SAFETY: a plain bool written once at process start.
+    let elevel = if unsafe { crate::abi::IsUnderPostmaster } {
+        DEBUG2
+    } else {
+        LOG
+    };
+    reload_at(&conf, &cur.overrides, elevel);
+}
+
+pub(crate) fn is_valid_placeholder(name: &str) -> bool {
     let Some((prefix, rest)) = name.split_once('.') else {
         return false;
     };
@@ -420,6 +466,1050 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>, ConfigError> {
         entries.push(Entry { name, value, line });
     }
     Ok(entries)
+}
+
+/// Custom variables: the settings a module defines (`DefineCustom*Variable`). Their values live
+/// in the module's own C variables, written directly as PostgreSQL does; values given in the
+/// file or with `-c` before the definition wait as placeholders and are applied at definition.
+pub mod custom {
+    use super::*;
+    use libc::{c_char, c_void};
+    use std::ffi::{CStr, CString};
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    // GucContext (PostgreSQL's values).
+    /// cbindgen:ignore
+    pub const PGC_INTERNAL: c_int = 0;
+    /// cbindgen:ignore
+    pub const PGC_POSTMASTER: c_int = 1;
+    /// cbindgen:ignore
+    pub const PGC_SIGHUP: c_int = 2;
+    /// cbindgen:ignore
+    pub const PGC_SU_BACKEND: c_int = 3;
+    /// cbindgen:ignore
+    pub const PGC_BACKEND: c_int = 4;
+    /// cbindgen:ignore
+    pub const PGC_SUSET: c_int = 5;
+    /// cbindgen:ignore
+    pub const PGC_USERSET: c_int = 6;
+
+    // GucSource (the ones a value can come from here).
+    /// cbindgen:ignore
+    pub const PGC_S_DEFAULT: c_int = 0;
+    /// cbindgen:ignore
+    pub const PGC_S_FILE: c_int = 3;
+    /// cbindgen:ignore
+    pub const PGC_S_ARGV: c_int = 4;
+    /// cbindgen:ignore
+    pub const PGC_S_OVERRIDE: c_int = 10;
+
+    // Flags (PostgreSQL's values).
+    /// cbindgen:ignore
+    pub const GUC_LIST_QUOTE: c_int = 0x0002;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_KB: c_int = 0x1000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_BLOCKS: c_int = 0x2000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_XBLOCKS: c_int = 0x3000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_MB: c_int = 0x4000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_BYTE: c_int = 0x8000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_MEMORY: c_int = 0xF000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_MS: c_int = 0x10000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_S: c_int = 0x20000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_MIN: c_int = 0x30000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT_TIME: c_int = 0xF0000;
+    /// cbindgen:ignore
+    pub const GUC_UNIT: c_int = GUC_UNIT_MEMORY | GUC_UNIT_TIME;
+
+    /// cbindgen:ignore
+    pub type GucBoolCheckHook =
+        Option<unsafe extern "C" fn(*mut bool, *mut *mut c_void, c_int) -> bool>;
+    /// cbindgen:ignore
+    pub type GucIntCheckHook =
+        Option<unsafe extern "C" fn(*mut c_int, *mut *mut c_void, c_int) -> bool>;
+    /// cbindgen:ignore
+    pub type GucRealCheckHook =
+        Option<unsafe extern "C" fn(*mut f64, *mut *mut c_void, c_int) -> bool>;
+    /// cbindgen:ignore
+    pub type GucStringCheckHook =
+        Option<unsafe extern "C" fn(*mut *mut c_char, *mut *mut c_void, c_int) -> bool>;
+    /// cbindgen:ignore
+    pub type GucEnumCheckHook = GucIntCheckHook;
+    /// cbindgen:ignore
+    pub type GucBoolAssignHook = Option<unsafe extern "C" fn(bool, *mut c_void)>;
+    /// cbindgen:ignore
+    pub type GucIntAssignHook = Option<unsafe extern "C" fn(c_int, *mut c_void)>;
+    /// cbindgen:ignore
+    pub type GucRealAssignHook = Option<unsafe extern "C" fn(f64, *mut c_void)>;
+    /// cbindgen:ignore
+    pub type GucStringAssignHook = Option<unsafe extern "C" fn(*const c_char, *mut c_void)>;
+    /// cbindgen:ignore
+    pub type GucEnumAssignHook = GucIntAssignHook;
+    /// cbindgen:ignore
+    pub type GucShowHook = Option<unsafe extern "C" fn() -> *const c_char>;
+
+    /// A module's C variable. Only this process writes it, and only from the settings code.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Ptr<T>(pub *mut T);
+    // SAFETY: the pointer is only dereferenced by the (single) thread that runs module code.
+    unsafe impl<T> Send for Ptr<T> {}
+
+    /// What kind of variable, where it lives, its limits and hooks.
+    #[derive(Clone, Debug)]
+    pub enum Kind {
+        Bool {
+            addr: Ptr<bool>,
+            boot: bool,
+            check: GucBoolCheckHook,
+            assign: GucBoolAssignHook,
+        },
+        Int {
+            addr: Ptr<c_int>,
+            boot: c_int,
+            min: c_int,
+            max: c_int,
+            check: GucIntCheckHook,
+            assign: GucIntAssignHook,
+        },
+        Real {
+            addr: Ptr<f64>,
+            boot: f64,
+            min: f64,
+            max: f64,
+            check: GucRealCheckHook,
+            assign: GucRealAssignHook,
+        },
+        Str {
+            addr: Ptr<*mut c_char>,
+            boot: Option<CString>,
+            check: GucStringCheckHook,
+            assign: GucStringAssignHook,
+        },
+        Enum {
+            addr: Ptr<c_int>,
+            boot: c_int,
+            /// name, value, hidden
+            options: Vec<(String, c_int, bool)>,
+            check: GucEnumCheckHook,
+            assign: GucEnumAssignHook,
+        },
+    }
+
+    /// One defined variable.
+    #[derive(Clone, Debug)]
+    pub struct Var {
+        /// The name as the module spelt it.
+        pub name: String,
+        pub context: c_int,
+        pub flags: c_int,
+        pub kind: Kind,
+        pub show: GucShowHook,
+        /// The `GucSource` of the current value.
+        pub source: c_int,
+        /// Defined in the supervisor (so a worker inherited it and the supervisor reports it).
+        pub from_supervisor: bool,
+    }
+
+    struct Registry {
+        vars: Vec<Var>,
+        /// Reserved prefixes, with whether the supervisor reserved them.
+        reserved: Vec<(String, bool)>,
+    }
+
+    static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+        vars: Vec::new(),
+        reserved: Vec::new(),
+    });
+
+    /// The SQLSTATE a check hook chose with `GUC_check_errcode`.
+    pub static CHECK_ERRCODE: AtomicI32 = AtomicI32::new(0);
+
+    extern "C" {
+        // Defined (with PostgreSQL's names) in src/abi/guc_api.rs; check hooks set them.
+        static mut GUC_check_errmsg_string: *mut c_char;
+        static mut GUC_check_errdetail_string: *mut c_char;
+        static mut GUC_check_errhint_string: *mut c_char;
+    }
+
+    /// A problem with a value: the report to log.
+    #[derive(Debug, PartialEq)]
+    pub struct Problem {
+        pub message: String,
+        pub detail: Option<String>,
+        pub hint: Option<String>,
+    }
+
+    impl Problem {
+        fn new(message: String) -> Self {
+            Problem {
+                message,
+                detail: None,
+                hint: None,
+            }
+        }
+        fn log(&self, elevel: c_int) {
+            crate::elog::log_with(
+                elevel,
+                &self.message,
+                self.detail.as_deref(),
+                self.hint.as_deref(),
+            );
+        }
+    }
+
+    /// A parsed value on its way into a variable. `Str` is malloc'd (or NULL) and owned here.
+    #[derive(Debug)]
+    enum Value {
+        Bool(bool),
+        Int(c_int),
+        Real(f64),
+        Str(*mut c_char),
+        Enum(c_int),
+    }
+
+    impl Value {
+        /// Frees what a value that will not be stored owns.
+        fn discard(self) {
+            if let Value::Str(p) = self {
+                // SAFETY: p is NULL or came from malloc (strdup) and is owned by this value.
+                unsafe { libc::free(p.cast()) };
+            }
+        }
+    }
+
+    fn is_under_postmaster() -> bool {
+        // SAFETY: a plain bool written once at process start.
+        unsafe { crate::abi::IsUnderPostmaster }
+    }
+
+    /// The level for reports about `var` during a reload: a worker leaves the variables the
+    /// supervisor also has to the supervisor (PostgreSQL's backends report at DEBUG2).
+    fn reload_elevel(from_supervisor: bool) -> c_int {
+        if is_under_postmaster() && from_supervisor {
+            DEBUG2
+        } else {
+            LOG
+        }
+    }
+
+    fn lookup(key: &str) -> Option<Var> {
+        REGISTRY
+            .lock()
+            .vars
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(key))
+            .cloned()
+    }
+
+    fn set_source(name: &str, source: c_int) {
+        if let Some(v) = REGISTRY
+            .lock()
+            .vars
+            .iter_mut()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
+        {
+            v.source = source;
+        }
+    }
+
+    /// Whether a custom variable of that name is defined in this process.
+    pub fn is_defined(name: &str) -> bool {
+        lookup(name).is_some()
+    }
+
+    /// Why a definition is refused: the level (ERROR or FATAL) and the message.
+    pub type DefineError = (c_int, String);
+
+    /// `DefineCustom*Variable`: records the variable, stores its boot value, then applies a
+    /// value set before the definition (file or `-c`), keeping the boot value if it is invalid.
+    pub fn define(
+        name: &str,
+        context: c_int,
+        flags: c_int,
+        kind: Kind,
+        show: GucShowHook,
+    ) -> Result<(), DefineError> {
+        // SAFETY: a plain bool written by the loader of this (single-threaded) process.
+        let preloading = unsafe { crate::abi::process_shared_preload_libraries_in_progress };
+        if context == PGC_POSTMASTER && !preloading {
+            return Err((
+                FATAL,
+                "cannot create PGC_POSTMASTER variables after startup".into(),
+            ));
+        }
+        if flags & GUC_LIST_QUOTE != 0 {
+            return Err((
+                FATAL,
+                "extensions cannot define GUC_LIST_QUOTE variables".into(),
+            ));
+        }
+        if name.is_empty() || context_of(&name.to_ascii_lowercase()).is_some() || is_defined(name) {
+            return Err((ERROR, format!("attempt to redefine parameter \"{name}\"")));
+        }
+        let var = Var {
+            name: name.to_owned(),
+            context,
+            flags,
+            kind,
+            show,
+            source: PGC_S_DEFAULT,
+            from_supervisor: !is_under_postmaster(),
+        };
+        // The boot value goes through the check hook as PostgreSQL's does.
+        let boot = boot_value(&var);
+        let shown = show_value(&var, &boot);
+        match check(&var, boot, PGC_S_DEFAULT) {
+            Ok(v) => store(&var, v),
+            Err(_) => return Err((FATAL, format!("failed to initialize {name} to {shown}"))),
+        }
+        REGISTRY.lock().vars.push(var);
+
+        let key = name.to_ascii_lowercase();
+        let (text, origin) = {
+            let cur = CURRENT.lock();
+            let Some(s) = cur.as_ref() else {
+                return Ok(());
+            };
+            match s.placeholders.get(&key) {
+                Some(t) => (t.clone(), s.origins.get(&key).cloned()),
+                None => return Ok(()),
+            }
+        };
+        let source = match origin {
+            Some(Source::CommandLine) => PGC_S_ARGV,
+            _ => PGC_S_FILE,
+        };
+        let _ = apply(&key, &text, source, WARNING, false);
+        Ok(())
+    }
+
+    /// Parses, checks and stores `text` into the variable `key`. During a reload the variable's
+    /// context decides whether it may change. Problems are logged at `elevel`; returns whether
+    /// the value was accepted (or legitimately left for new processes).
+    fn apply(key: &str, text: &str, source: c_int, elevel: c_int, reload: bool) -> bool {
+        let Some(var) = lookup(key) else {
+            return true;
+        };
+        let value = match parse(&var, text) {
+            Ok(v) => v,
+            Err(p) => {
+                p.log(elevel);
+                return false;
+            }
+        };
+        if reload {
+            match var.context {
+                PGC_INTERNAL => {
+                    value.discard();
+                    Problem::new(format!("parameter \"{}\" cannot be changed", var.name))
+                        .log(elevel);
+                    return false;
+                }
+                PGC_POSTMASTER => {
+                    let same = same_as_current(&var, &value);
+                    value.discard();
+                    if !same {
+                        Problem::new(format!(
+                            "parameter \"{}\" cannot be changed without restarting the server",
+                            var.name
+                        ))
+                        .log(elevel);
+                    }
+                    return same;
+                }
+                PGC_SU_BACKEND | PGC_BACKEND if is_under_postmaster() => {
+                    // Takes effect in processes started from now on.
+                    value.discard();
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        let value = match check(&var, value, source) {
+            Ok(v) => v,
+            Err(p) => {
+                p.log(elevel);
+                return false;
+            }
+        };
+        let before = show_plain(&var);
+        store(&var, value);
+        set_source(&var.name, source);
+        if reload && before != show_plain(&var) {
+            crate::elog::log(
+                elevel,
+                format_args!("parameter \"{}\" changed to \"{text}\"", var.name),
+            );
+        }
+        true
+    }
+
+    /// Applies a freshly read file (plus `-c`) to every custom variable; a variable whose line
+    /// disappeared goes back to its default. Returns whether anything was in error.
+    pub fn apply_reload(new: &Settings) -> bool {
+        let vars: Vec<Var> = REGISTRY.lock().vars.clone();
+        let mut errors = false;
+        for var in vars {
+            let key = var.name.to_ascii_lowercase();
+            let elevel = reload_elevel(var.from_supervisor);
+            match new.placeholders.get(&key) {
+                // A `-c` value was applied when the variable was defined and outranks the
+                // file, so a reload leaves it alone.
+                Some(_) if matches!(new.origins.get(&key), Some(Source::CommandLine)) => {}
+                Some(text) if !apply(&key, text, PGC_S_FILE, elevel, true) => {
+                    errors |= elevel == LOG;
+                }
+                Some(_) => {}
+                None if var.source == PGC_S_FILE => match var.context {
+                    PGC_INTERNAL | PGC_POSTMASTER => {
+                        Problem::new(format!(
+                            "parameter \"{}\" cannot be changed without restarting the server",
+                            var.name
+                        ))
+                        .log(elevel);
+                        errors |= elevel == LOG;
+                    }
+                    PGC_SU_BACKEND | PGC_BACKEND if is_under_postmaster() => {}
+                    _ => {
+                        store(&var, boot_value(&var));
+                        set_source(&var.name, PGC_S_DEFAULT);
+                        let message = format!(
+                            "parameter \"{}\" removed from configuration file, reset to default",
+                            var.name
+                        );
+                        crate::elog::log(elevel, format_args!("{message}"));
+                    }
+                },
+                None => {}
+            }
+        }
+        errors
+    }
+
+    /// `MarkGUCPrefixReserved`: placeholders under `class` that no module defined are removed
+    /// with a WARNING, and later ones are refused.
+    pub fn mark_reserved(class: &str) {
+        let class = class.to_ascii_lowercase();
+        {
+            let mut reg = REGISTRY.lock();
+            if !reg.reserved.iter().any(|(p, _)| *p == class) {
+                reg.reserved.push((class.clone(), !is_under_postmaster()));
+            }
+        }
+        let mut removed = Vec::new();
+        {
+            let mut cur = CURRENT.lock();
+            if let Some(s) = cur.as_mut() {
+                let doomed: Vec<String> = s
+                    .placeholders
+                    .keys()
+                    .filter(|k| prefix_of(k) == class && !is_defined(k))
+                    .cloned()
+                    .collect();
+                for k in doomed {
+                    s.placeholders.remove(&k);
+                    s.origins.remove(&k);
+                    removed.push(k);
+                }
+            }
+        }
+        for k in removed {
+            crate::elog::log_with(
+                WARNING,
+                &format!("invalid configuration parameter name \"{k}\", removing it"),
+                Some(&format!("\"{class}\" is now a reserved prefix.")),
+                None,
+            );
+        }
+    }
+
+    fn prefix_of(key: &str) -> &str {
+        key.split_once('.').map_or(key, |(p, _)| p)
+    }
+
+    /// Drops from a freshly read file the placeholders under a reserved prefix that no module
+    /// defined, reporting each. Returns whether a report went to the log at LOG.
+    pub fn drop_reserved_placeholders(new: &mut Settings, _core_elevel: c_int) -> bool {
+        let reserved = REGISTRY.lock().reserved.clone();
+        if reserved.is_empty() {
+            return false;
+        }
+        let mut errors = false;
+        let keys: Vec<String> = new.placeholders.keys().cloned().collect();
+        for k in keys {
+            let Some((prefix, from_supervisor)) = reserved.iter().find(|(p, _)| p == prefix_of(&k))
+            else {
+                continue;
+            };
+            if is_defined(&k) {
+                continue;
+            }
+            let elevel = reload_elevel(*from_supervisor);
+            crate::elog::log_with(
+                elevel,
+                &format!("invalid configuration parameter name \"{k}\""),
+                Some(&format!("\"{prefix}\" is a reserved prefix.")),
+                None,
+            );
+            errors |= elevel == LOG;
+            new.placeholders.remove(&k);
+            new.origins.remove(&k);
+        }
+        errors
+    }
+
+    // ----- values -----------------------------------------------------------------------
+
+    fn boot_value(var: &Var) -> Value {
+        match &var.kind {
+            Kind::Bool { boot, .. } => Value::Bool(*boot),
+            Kind::Int { boot, .. } => Value::Int(*boot),
+            Kind::Real { boot, .. } => Value::Real(*boot),
+            Kind::Str { boot, .. } => Value::Str(match boot {
+                // SAFETY: strdup of a NUL-terminated string; NULL on out of memory.
+                Some(b) => unsafe { libc::strdup(b.as_ptr()) },
+                None => std::ptr::null_mut(),
+            }),
+            Kind::Enum { boot, .. } => Value::Enum(*boot),
+        }
+    }
+
+    fn enum_name(options: &[(String, c_int, bool)], val: c_int) -> String {
+        options
+            .iter()
+            .find(|(_, v, _)| *v == val)
+            .map_or_else(|| val.to_string(), |(n, _, _)| n.clone())
+    }
+
+    /// A value as PostgreSQL prints it in the check-hook message.
+    fn show_value(var: &Var, v: &Value) -> String {
+        match (v, &var.kind) {
+            (Value::Bool(b), _) => (*b as c_int).to_string(),
+            (Value::Int(i), _) => i.to_string(),
+            (Value::Real(r), _) => fmt_g(*r),
+            (Value::Str(p), _) => cstr_or_empty(*p),
+            (Value::Enum(e), Kind::Enum { options, .. }) => enum_name(options, *e),
+            (Value::Enum(e), _) => e.to_string(),
+        }
+    }
+
+    fn cstr_or_empty(p: *const c_char) -> String {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: non-NULL string values are NUL-terminated (malloc'd by us or the hook).
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+    }
+
+    fn parse(var: &Var, text: &str) -> Result<Value, Problem> {
+        let name = &var.name;
+        let invalid = |hint: Option<String>| Problem {
+            message: format!("invalid value for parameter \"{name}\": \"{text}\""),
+            detail: None,
+            hint,
+        };
+        match &var.kind {
+            Kind::Bool { .. } => parse_bool(text).map(Value::Bool).ok_or_else(|| {
+                Problem::new(format!("parameter \"{name}\" requires a Boolean value"))
+            }),
+            Kind::Int { min, max, .. } => {
+                let v = parse_int_units(text, var.flags)
+                    .map_err(|hint| invalid(hint.map(str::to_owned)))?;
+                if v < *min || v > *max {
+                    return Err(Problem::new(format!(
+                        "{v}{} is outside the valid range for parameter \"{name}\" ({min} .. {max})",
+                        unit_suffix(var.flags)
+                    )));
+                }
+                Ok(Value::Int(v))
+            }
+            Kind::Real { min, max, .. } => {
+                let v = parse_real_units(text, var.flags)
+                    .map_err(|hint| invalid(hint.map(str::to_owned)))?;
+                if v < *min || v > *max {
+                    return Err(Problem::new(format!(
+                        "{}{} is outside the valid range for parameter \"{name}\" ({} .. {})",
+                        fmt_g(v),
+                        unit_suffix(var.flags),
+                        fmt_g(*min),
+                        fmt_g(*max)
+                    )));
+                }
+                Ok(Value::Real(v))
+            }
+            Kind::Str { .. } => {
+                let c = CString::new(text).map_err(|_| invalid(None))?;
+                // SAFETY: strdup of a NUL-terminated string.
+                let p = unsafe { libc::strdup(c.as_ptr()) };
+                if p.is_null() {
+                    return Err(Problem::new("out of memory".into()));
+                }
+                Ok(Value::Str(p))
+            }
+            Kind::Enum { options, .. } => options
+                .iter()
+                .find(|(n, _, _)| n.eq_ignore_ascii_case(text.trim()))
+                .map(|(_, v, _)| Value::Enum(*v))
+                .ok_or_else(|| {
+                    let listed: Vec<&str> = options
+                        .iter()
+                        .filter(|(_, _, hidden)| !hidden)
+                        .map(|(n, _, _)| n.as_str())
+                        .collect();
+                    invalid(Some(format!("Available values: {}.", listed.join(", "))))
+                }),
+        }
+    }
+
+    fn take_check_string(p: *mut *mut c_char) -> Option<String> {
+        // SAFETY: p points at one of the GUC_check_* globals; a non-NULL value is a malloc'd,
+        // NUL-terminated string (utils/guc.h's GUC_check_err* macros) that we now own.
+        unsafe {
+            let s = *p;
+            *p = std::ptr::null_mut();
+            if s.is_null() {
+                return None;
+            }
+            let text = CStr::from_ptr(s).to_string_lossy().into_owned();
+            libc::free(s.cast());
+            Some(text)
+        }
+    }
+
+    fn clear_check_strings() {
+        for p in [
+            &raw mut GUC_check_errmsg_string,
+            &raw mut GUC_check_errdetail_string,
+            &raw mut GUC_check_errhint_string,
+        ] {
+            let _ = take_check_string(p);
+        }
+        CHECK_ERRCODE.store(0, Ordering::Relaxed);
+    }
+
+    /// Runs the variable's check hook (with a NULL `extra`); a refusal becomes the report
+    /// PostgreSQL makes, using what the hook put in `GUC_check_errmsg` and friends.
+    fn check(var: &Var, value: Value, source: c_int) -> Result<Value, Problem> {
+        clear_check_strings();
+        let mut extra: *mut c_void = std::ptr::null_mut();
+        let (ok, value) = match (&var.kind, value) {
+            (Kind::Bool { check: Some(h), .. }, Value::Bool(mut b)) => {
+                // SAFETY: a module's hook, called with pointers to live locals.
+                let ok = unsafe { h(&mut b, &mut extra, source) };
+                (ok, Value::Bool(b))
+            }
+            (Kind::Int { check: Some(h), .. }, Value::Int(mut i))
+            | (Kind::Enum { check: Some(h), .. }, Value::Enum(mut i)) => {
+                // SAFETY: as above.
+                let ok = unsafe { h(&mut i, &mut extra, source) };
+                let v = if matches!(var.kind, Kind::Enum { .. }) {
+                    Value::Enum(i)
+                } else {
+                    Value::Int(i)
+                };
+                (ok, v)
+            }
+            (Kind::Real { check: Some(h), .. }, Value::Real(mut r)) => {
+                // SAFETY: as above.
+                let ok = unsafe { h(&mut r, &mut extra, source) };
+                (ok, Value::Real(r))
+            }
+            (Kind::Str { check: Some(h), .. }, Value::Str(mut p)) => {
+                // SAFETY: as above; the hook may free() *newval and put a malloc'd string there.
+                let ok = unsafe { h(&mut p, &mut extra, source) };
+                (ok, Value::Str(p))
+            }
+            (_, v) => (true, v),
+        };
+        if ok {
+            clear_check_strings();
+            return Ok(value);
+        }
+        let shown = match &value {
+            Value::Str(_) | Value::Enum(_) => format!("\"{}\"", show_value(var, &value)),
+            _ => show_value(var, &value),
+        };
+        value.discard();
+        let message = take_check_string(&raw mut GUC_check_errmsg_string)
+            .unwrap_or_else(|| format!("invalid value for parameter \"{}\": {shown}", var.name));
+        let detail = take_check_string(&raw mut GUC_check_errdetail_string);
+        let hint = take_check_string(&raw mut GUC_check_errhint_string);
+        Err(Problem {
+            message,
+            detail,
+            hint,
+        })
+    }
+
+    /// Writes the value into the module's variable (a string's previous value is freed once
+    /// replaced) and calls the assign hook.
+    fn store(var: &Var, value: Value) {
+        // SAFETY: the addresses are the module's variables, given to DefineCustom*Variable,
+        // which live as long as the module (never unloaded); hooks are the module's functions.
+        unsafe {
+            match (&var.kind, value) {
+                (Kind::Bool { addr, assign, .. }, Value::Bool(b)) => {
+                    *addr.0 = b;
+                    if let Some(h) = assign {
+                        h(b, std::ptr::null_mut());
+                    }
+                }
+                (Kind::Int { addr, assign, .. }, Value::Int(i))
+                | (Kind::Enum { addr, assign, .. }, Value::Enum(i)) => {
+                    *addr.0 = i;
+                    if let Some(h) = assign {
+                        h(i, std::ptr::null_mut());
+                    }
+                }
+                (Kind::Real { addr, assign, .. }, Value::Real(r)) => {
+                    *addr.0 = r;
+                    if let Some(h) = assign {
+                        h(r, std::ptr::null_mut());
+                    }
+                }
+                (Kind::Str { addr, assign, .. }, Value::Str(p)) => {
+                    let old = *addr.0;
+                    *addr.0 = p;
+                    if let Some(h) = assign {
+                        h(p, std::ptr::null_mut());
+                    }
+                    // Before the definition is recorded, the variable holds the module's own
+                    // initialiser (perhaps a literal): only our earlier copies are freed.
+                    if !old.is_null() && old != p && is_defined(&var.name) {
+                        libc::free(old.cast());
+                    }
+                }
+                (_, v) => v.discard(),
+            }
+        }
+    }
+
+    fn current_value(var: &Var) -> Value {
+        // SAFETY: reading the module's variable (see `store`).
+        unsafe {
+            match &var.kind {
+                Kind::Bool { addr, .. } => Value::Bool(*addr.0),
+                Kind::Int { addr, .. } => Value::Int(*addr.0),
+                Kind::Real { addr, .. } => Value::Real(*addr.0),
+                // Borrowed: never discarded.
+                Kind::Str { addr, .. } => Value::Str(*addr.0),
+                Kind::Enum { addr, .. } => Value::Enum(*addr.0),
+            }
+        }
+    }
+
+    fn same_as_current(var: &Var, new: &Value) -> bool {
+        match (current_value(var), new) {
+            (Value::Bool(a), Value::Bool(b)) => a == *b,
+            (Value::Int(a), Value::Int(b)) | (Value::Enum(a), Value::Enum(b)) => a == *b,
+            (Value::Real(a), Value::Real(b)) => a == *b,
+            (Value::Str(a), Value::Str(b)) => cstr_or_empty(a) == cstr_or_empty(*b),
+            _ => false,
+        }
+    }
+
+    /// The value as `GetConfigOption` returns it (no units, no show hook).
+    fn show_plain(var: &Var) -> String {
+        match current_value(var) {
+            Value::Bool(b) => (if b { "on" } else { "off" }).into(),
+            Value::Int(i) => i.to_string(),
+            Value::Real(r) => fmt_g(r),
+            Value::Str(p) => cstr_or_empty(p),
+            Value::Enum(e) => match &var.kind {
+                Kind::Enum { options, .. } => enum_name(options, e),
+                _ => e.to_string(),
+            },
+        }
+    }
+
+    /// The value as `SHOW` prints it: the show hook's text, or numbers in the largest unit
+    /// that expresses them exactly.
+    fn show_units(var: &Var) -> String {
+        if let Some(h) = var.show {
+            // SAFETY: the module's show hook returns NULL or a NUL-terminated string.
+            return cstr_or_empty(unsafe { h() });
+        }
+        let unit = var.flags & GUC_UNIT;
+        match current_value(var) {
+            Value::Int(i) if i > 0 && unit != 0 => {
+                let (v, u) = int_from_base_unit(i64::from(i), unit);
+                format!("{v}{u}")
+            }
+            Value::Real(r) if r > 0.0 && unit != 0 => {
+                let (v, u) = real_from_base_unit(r, unit);
+                format!("{}{u}", fmt_g(v))
+            }
+            _ => show_plain(var),
+        }
+    }
+
+    /// What `GetConfigOption` finds for a name.
+    pub enum Found {
+        /// A custom string variable's current C string (NULL if unset).
+        Live(*const c_char),
+        Text(String),
+    }
+
+    /// `GetConfigOption`: custom variables, then the core settings and placeholders.
+    pub fn get_config_option(name: &str) -> Option<Found> {
+        if let Some(var) = lookup(name) {
+            return Some(match (&var.kind, current_value(&var)) {
+                (Kind::Str { .. }, Value::Str(p)) => Found::Live(p),
+                _ => Found::Text(show_plain(&var)),
+            });
+        }
+        current().get(name).map(Found::Text)
+    }
+
+    /// `GetConfigOptionByName`: the canonical name and the value as `SHOW` prints it.
+    pub fn get_config_option_by_name(name: &str) -> Option<(String, String)> {
+        if let Some(var) = lookup(name) {
+            return Some((var.name.clone(), show_units(&var)));
+        }
+        let key = name.to_ascii_lowercase();
+        current().get(&key).map(|v| (key, v))
+    }
+
+    /// `GetConfigOptionFlags`.
+    pub fn flags_of(name: &str) -> Option<c_int> {
+        if let Some(var) = lookup(name) {
+            return Some(var.flags);
+        }
+        current().get(name).map(|_| 0)
+    }
+
+    // ----- numbers and units ------------------------------------------------------------
+
+    /// `%g`, as PostgreSQL prints reals.
+    pub fn fmt_g(v: f64) -> String {
+        let mut buf = [0 as c_char; 64];
+        // SAFETY: snprintf writes at most buf.len() bytes, NUL-terminated.
+        unsafe {
+            libc::snprintf(buf.as_mut_ptr(), buf.len(), c"%g".as_ptr(), v);
+            CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
+        }
+    }
+
+    const MEMORY_UNITS: &[(&str, f64)] = &[
+        ("TB", 1099511627776.0),
+        ("GB", 1073741824.0),
+        ("MB", 1048576.0),
+        ("kB", 1024.0),
+        ("B", 1.0),
+    ];
+    const TIME_UNITS: &[(&str, f64)] = &[
+        ("d", 86_400_000_000.0),
+        ("h", 3_600_000_000.0),
+        ("min", 60_000_000.0),
+        ("s", 1_000_000.0),
+        ("ms", 1000.0),
+        ("us", 1.0),
+    ];
+    const MEMORY_UNITS_HINT: &str =
+        "Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\", and \"TB\".";
+    const TIME_UNITS_HINT: &str =
+        "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\".";
+
+    /// The unit table for a variable's base unit, and the base unit's size in the same atoms.
+    fn unit_table(unit: c_int) -> Option<(&'static [(&'static str, f64)], f64)> {
+        Some(match unit {
+            GUC_UNIT_KB => (MEMORY_UNITS, 1024.0),
+            GUC_UNIT_BLOCKS | GUC_UNIT_XBLOCKS => (MEMORY_UNITS, 8192.0),
+            GUC_UNIT_MB => (MEMORY_UNITS, 1_048_576.0),
+            GUC_UNIT_BYTE => (MEMORY_UNITS, 1.0),
+            GUC_UNIT_MS => (TIME_UNITS, 1000.0),
+            GUC_UNIT_S => (TIME_UNITS, 1_000_000.0),
+            GUC_UNIT_MIN => (TIME_UNITS, 60_000_000.0),
+            _ => return None,
+        })
+    }
+
+    /// The base unit's name, as in range errors (`70 s is outside ...`), with its space.
+    fn unit_suffix(flags: c_int) -> &'static str {
+        match flags & GUC_UNIT {
+            GUC_UNIT_KB => " kB",
+            GUC_UNIT_BLOCKS | GUC_UNIT_XBLOCKS => " 8kB",
+            GUC_UNIT_MB => " MB",
+            GUC_UNIT_BYTE => " B",
+            GUC_UNIT_MS => " ms",
+            GUC_UNIT_S => " s",
+            GUC_UNIT_MIN => " min",
+            _ => "",
+        }
+    }
+
+    fn units_hint(flags: c_int) -> &'static str {
+        if flags & GUC_UNIT_MEMORY != 0 {
+            MEMORY_UNITS_HINT
+        } else {
+            TIME_UNITS_HINT
+        }
+    }
+
+    /// `value` given in `text`'s unit (then only blanks) converted to the variable's base unit;
+    /// a fractional amount is rounded to a whole number of the next smaller unit.
+    fn to_base_unit(value: f64, text: &str, unit: c_int) -> Option<f64> {
+        let word: String = text.chars().take_while(|c| !c.is_whitespace()).collect();
+        if word.chars().count() > 3 || !text[word.len()..].trim().is_empty() {
+            return None;
+        }
+        let (table, base) = unit_table(unit)?;
+        let i = table.iter().position(|(n, _)| *n == word)?;
+        let mut v = value * (table[i].1 / base);
+        if let Some(&(_, next)) = table.get(i + 1) {
+            let m = next / base;
+            v = (v / m).round_ties_even() * m;
+        }
+        Some(v)
+    }
+
+    fn int_from_base_unit(base_value: i64, unit: c_int) -> (i64, &'static str) {
+        let Some((table, base)) = unit_table(unit) else {
+            return (base_value, "");
+        };
+        for &(name, size) in table {
+            let m = size / base;
+            if m <= 1.0 || base_value % (m as i64) == 0 {
+                return ((base_value as f64 / m).round_ties_even() as i64, name);
+            }
+        }
+        (base_value, "")
+    }
+
+    fn real_from_base_unit(base_value: f64, unit: c_int) -> (f64, &'static str) {
+        let Some((table, base)) = unit_table(unit) else {
+            return (base_value, "");
+        };
+        let mut out = (base_value, "");
+        for &(name, size) in table {
+            let v = base_value / (size / base);
+            out = (v, name);
+            if v > 0.0 && ((v.round_ties_even() / v) - 1.0).abs() <= 1e-8 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Splits `value` at the end of its C number (`strtol` base 0, else `strtod`): the number
+    /// and the rest, or `None` when there is no number.
+    fn c_number(value: &str, integer_first: bool) -> Option<(f64, String)> {
+        let c = CString::new(value).ok()?;
+        let start = c.as_ptr();
+        let mut end: *mut c_char = std::ptr::null_mut();
+        // SAFETY: strtol/strtod read the NUL-terminated string and set `end` inside it.
+        unsafe {
+            *libc::__errno_location() = 0;
+            let mut v = if integer_first {
+                libc::strtol(start, &mut end, 0) as f64
+            } else {
+                libc::strtod(start, &mut end)
+            };
+            let ch = *end as u8;
+            if integer_first
+                && (ch == b'.' || ch == b'e' || ch == b'E' || *libc::__errno_location() != 0)
+            {
+                *libc::__errno_location() = 0;
+                v = libc::strtod(start, &mut end);
+            }
+            if end.cast_const() == start || *libc::__errno_location() == libc::ERANGE || v.is_nan()
+            {
+                return None;
+            }
+            let rest = CStr::from_ptr(end)
+                .to_string_lossy()
+                .trim_start()
+                .to_owned();
+            Some((v, rest))
+        }
+    }
+
+    /// PostgreSQL's integer setting syntax: a C integer (or a decimal fraction, rounded),
+    /// optionally followed by a unit when the variable has one. The error carries the hint.
+    pub fn parse_int_units(value: &str, flags: c_int) -> Result<c_int, Option<&'static str>> {
+        let (mut v, rest) = c_number(value, true).ok_or(None)?;
+        if !rest.is_empty() {
+            if flags & GUC_UNIT == 0 {
+                return Err(None);
+            }
+            v = to_base_unit(v, &rest, flags & GUC_UNIT).ok_or(Some(units_hint(flags)))?;
+        }
+        let v = v.round_ties_even();
+        if v > f64::from(c_int::MAX) || v < f64::from(c_int::MIN) {
+            return Err(Some("Value exceeds integer range."));
+        }
+        Ok(v as c_int)
+    }
+
+    /// PostgreSQL's real setting syntax: a C double, optionally followed by a unit.
+    pub fn parse_real_units(value: &str, flags: c_int) -> Result<f64, Option<&'static str>> {
+        let (mut v, rest) = c_number(value, false).ok_or(None)?;
+        if !rest.is_empty() {
+            if flags & GUC_UNIT == 0 {
+                return Err(None);
+            }
+            v = to_base_unit(v, &rest, flags & GUC_UNIT).ok_or(Some(units_hint(flags)))?;
+        }
+        Ok(v)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn integers_with_units() {
+            assert_eq!(parse_int_units("5s", GUC_UNIT_MS), Ok(5000));
+            assert_eq!(parse_int_units("100ms", GUC_UNIT_MS), Ok(100));
+            assert_eq!(parse_int_units("1min", GUC_UNIT_S), Ok(60));
+            assert_eq!(parse_int_units(" 2 h ", GUC_UNIT_S), Ok(7200));
+            assert_eq!(parse_int_units("1.5s", GUC_UNIT_MS), Ok(1500));
+            assert_eq!(parse_int_units("1500ms", GUC_UNIT_S), Ok(2));
+            assert_eq!(parse_int_units("0x10", 0), Ok(16));
+            assert_eq!(parse_int_units("1MB", GUC_UNIT_KB), Ok(1024));
+            assert_eq!(parse_int_units("5", 0), Ok(5));
+            assert_eq!(parse_int_units("5s", 0), Err(None));
+            assert_eq!(parse_int_units("abc", GUC_UNIT_S), Err(None));
+            assert_eq!(
+                parse_int_units("5 parsecs", GUC_UNIT_S),
+                Err(Some(TIME_UNITS_HINT))
+            );
+            assert_eq!(
+                parse_int_units("5 S", GUC_UNIT_S),
+                Err(Some(TIME_UNITS_HINT))
+            );
+            assert_eq!(
+                parse_int_units("5kb", GUC_UNIT_KB),
+                Err(Some(MEMORY_UNITS_HINT))
+            );
+            assert_eq!(
+                parse_int_units("9999999999", 0),
+                Err(Some("Value exceeds integer range."))
+            );
+        }
+
+        #[test]
+        fn reals_and_display() {
+            assert_eq!(parse_real_units("0.5", 0), Ok(0.5));
+            assert_eq!(parse_real_units("2s", GUC_UNIT_MS), Ok(2000.0));
+            assert_eq!(parse_real_units("x", 0), Err(None));
+            assert_eq!(int_from_base_unit(5000, GUC_UNIT_MS), (5, "s"));
+            assert_eq!(int_from_base_unit(90, GUC_UNIT_S), (90, "s"));
+            assert_eq!(int_from_base_unit(120, GUC_UNIT_S), (2, "min"));
+            assert_eq!(int_from_base_unit(16384, GUC_UNIT_BLOCKS), (128, "MB"));
+            assert_eq!(fmt_g(0.25), "0.25");
+            assert_eq!(unit_suffix(GUC_UNIT_S), " s");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,4 +13,5 @@ pub mod mcxt;
 pub mod postmaster;
 pub mod registry;
 pub mod shmem;
+pub mod stringinfo;
 pub mod worker;

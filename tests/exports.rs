@@ -6,10 +6,17 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn library() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_bgworkerd"))
+    // cargo's deps/ holds the library as just built (see tests/common).
+    let dir = PathBuf::from(env!("CARGO_BIN_EXE_bgworkerd"))
         .parent()
         .unwrap()
-        .join("libbgworker.so")
+        .to_path_buf();
+    let fresh = dir.join("deps/libbgworker.so");
+    if fresh.exists() {
+        fresh
+    } else {
+        dir.join("libbgworker.so")
+    }
 }
 
 fn defined_symbols(path: &std::path::Path) -> BTreeSet<String> {
@@ -28,7 +35,10 @@ fn defined_symbols(path: &std::path::Path) -> BTreeSet<String> {
 
 fn postgres_binary() -> PathBuf {
     let p = PathBuf::from("/usr/lib/postgresql/15/bin/postgres");
-    assert!(p.exists(), "PostgreSQL 15's server binary is needed (package postgresql-15)");
+    assert!(
+        p.exists(),
+        "PostgreSQL 15's server binary is needed (package postgresql-15)"
+    );
     p
 }
 
@@ -37,43 +47,126 @@ fn postgres_binary() -> PathBuf {
 /// pg_prewarm minus their server-internal parts.
 const REQUIRED: &[&str] = &[
     // bgworker API
-    "RegisterBackgroundWorker", "RegisterDynamicBackgroundWorker", "WaitForBackgroundWorkerStartup",
-    "WaitForBackgroundWorkerShutdown", "GetBackgroundWorkerPid", "TerminateBackgroundWorker",
-    "GetBackgroundWorkerTypeByPid", "BackgroundWorkerBlockSignals", "BackgroundWorkerUnblockSignals",
+    "RegisterBackgroundWorker",
+    "RegisterDynamicBackgroundWorker",
+    "WaitForBackgroundWorkerStartup",
+    "WaitForBackgroundWorkerShutdown",
+    "GetBackgroundWorkerPid",
+    "TerminateBackgroundWorker",
+    "GetBackgroundWorkerTypeByPid",
+    "BackgroundWorkerBlockSignals",
+    "BackgroundWorkerUnblockSignals",
     "MyBgworkerEntry",
     // latches
-    "WaitLatch", "WaitLatchOrSocket", "SetLatch", "ResetLatch", "MyLatch", "PostmasterIsAliveInternal",
+    "WaitLatch",
+    "WaitLatchOrSocket",
+    "SetLatch",
+    "ResetLatch",
+    "MyLatch",
+    "PostmasterIsAliveInternal",
     // signals and interrupts
-    "pqsignal", "die", "procsignal_sigusr1_handler", "SignalHandlerForConfigReload",
-    "SignalHandlerForShutdownRequest", "StatementCancelHandler", "ConfigReloadPending",
-    "ShutdownRequestPending", "InterruptPending", "ProcDiePending", "QueryCancelPending",
-    "InterruptHoldoffCount", "QueryCancelHoldoffCount", "CritSectionCount", "ProcessInterrupts",
+    "pqsignal",
+    "die",
+    "procsignal_sigusr1_handler",
+    "SignalHandlerForConfigReload",
+    "SignalHandlerForShutdownRequest",
+    "StatementCancelHandler",
+    "ConfigReloadPending",
+    "ShutdownRequestPending",
+    "InterruptPending",
+    "ProcDiePending",
+    "QueryCancelPending",
+    "InterruptHoldoffCount",
+    "QueryCancelHoldoffCount",
+    "CritSectionCount",
+    "ProcessInterrupts",
     // process
-    "MyProcPid", "process_shared_preload_libraries_in_progress", "IsUnderPostmaster",
-    "IsBackgroundWorker", "proc_exit", "on_proc_exit", "on_shmem_exit", "before_shmem_exit",
-    "cancel_before_shmem_exit", "max_worker_processes", "BlockSig", "UnBlockSig",
+    "MyProcPid",
+    "process_shared_preload_libraries_in_progress",
+    "IsUnderPostmaster",
+    "IsBackgroundWorker",
+    "proc_exit",
+    "on_proc_exit",
+    "on_shmem_exit",
+    "before_shmem_exit",
+    "cancel_before_shmem_exit",
+    "max_worker_processes",
+    "BlockSig",
+    "UnBlockSig",
     // errors
-    "errstart", "errstart_cold", "errfinish", "errcode", "errcode_for_file_access", "errmsg",
-    "errmsg_internal", "errmsg_plural", "errdetail", "errdetail_internal", "errdetail_log",
-    "errhint", "errcontext_msg", "set_errcontext_domain", "pg_re_throw", "PG_exception_stack",
-    "error_context_stack", "CopyErrorData", "FlushErrorState", "FreeErrorData", "EmitErrorReport",
-    "geterrcode", "ReThrowError",
+    "errstart",
+    "errstart_cold",
+    "errfinish",
+    "errcode",
+    "errcode_for_file_access",
+    "errmsg",
+    "errmsg_internal",
+    "errmsg_plural",
+    "errdetail",
+    "errdetail_internal",
+    "errdetail_log",
+    "errhint",
+    "errcontext_msg",
+    "set_errcontext_domain",
+    "pg_re_throw",
+    "PG_exception_stack",
+    "error_context_stack",
+    "CopyErrorData",
+    "FlushErrorState",
+    "FreeErrorData",
+    "EmitErrorReport",
+    "geterrcode",
+    "ReThrowError",
     // settings
-    "DefineCustomBoolVariable", "DefineCustomIntVariable", "DefineCustomRealVariable",
-    "DefineCustomStringVariable", "DefineCustomEnumVariable", "MarkGUCPrefixReserved",
-    "EmitWarningsOnPlaceholders", "GetConfigOption", "GetConfigOptionByName", "ProcessConfigFile",
+    "DefineCustomBoolVariable",
+    "DefineCustomIntVariable",
+    "DefineCustomRealVariable",
+    "DefineCustomStringVariable",
+    "DefineCustomEnumVariable",
+    "MarkGUCPrefixReserved",
+    "GetConfigOption",
+    "GetConfigOptionByName",
+    "ProcessConfigFile",
     // memory
-    "palloc", "palloc0", "palloc_extended", "repalloc", "pfree", "pstrdup", "pnstrdup", "psprintf",
-    "MemoryContextAlloc", "MemoryContextAllocZero", "AllocSetContextCreateInternal",
-    "MemoryContextDelete", "MemoryContextReset", "TopMemoryContext", "CurrentMemoryContext",
-    "CurTransactionContext", "TopTransactionContext", "add_size", "mul_size",
+    "palloc",
+    "palloc0",
+    "palloc_extended",
+    "repalloc",
+    "pfree",
+    "pstrdup",
+    "pnstrdup",
+    "psprintf",
+    "MemoryContextAlloc",
+    "MemoryContextAllocZero",
+    "AllocSetContextCreateInternal",
+    "MemoryContextDelete",
+    "MemoryContextReset",
+    "TopMemoryContext",
+    "CurrentMemoryContext",
+    "CurTransactionContext",
+    "TopTransactionContext",
+    "add_size",
+    "mul_size",
     // strings and formatting
-    "initStringInfo", "makeStringInfo", "resetStringInfo", "appendStringInfo",
-    "appendStringInfoString", "appendStringInfoChar", "appendBinaryStringInfo", "enlargeStringInfo",
-    "pg_snprintf", "pg_sprintf", "pg_vsnprintf", "pg_printf", "pg_fprintf", "pg_qsort",
+    "initStringInfo",
+    "makeStringInfo",
+    "resetStringInfo",
+    "appendStringInfo",
+    "appendStringInfoString",
+    "appendStringInfoChar",
+    "appendBinaryStringInfo",
+    "enlargeStringInfo",
+    "pg_snprintf",
+    "pg_sprintf",
+    "pg_vsnprintf",
+    "pg_printf",
+    "pg_fprintf",
+    "pg_qsort",
     "pg_strerror",
     // activity and time
-    "pgstat_report_activity", "my_wait_event_info", "GetCurrentTimestamp",
+    "pgstat_report_activity",
+    "my_wait_event_info",
+    "GetCurrentTimestamp",
     "TimestampDifferenceMilliseconds",
 ];
 
@@ -105,13 +198,21 @@ fn postgresql_names_keep_their_kind() {
     // A name PostgreSQL exports as data must be data here too, and a function a function:
     // modules reference them through the dynamic linker by that kind.
     let kinds = |path: &std::path::Path| -> std::collections::BTreeMap<String, char> {
-        let out = Command::new("nm").args(["-D", "--defined-only"]).arg(path).output().unwrap();
+        let out = Command::new("nm")
+            .args(["-D", "--defined-only"])
+            .arg(path)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| {
                 let mut it = l.split_whitespace();
                 let (_, k, n) = (it.next()?, it.next()?, it.next()?);
-                let kind = if matches!(k, "T" | "t" | "W" | "i") { 'F' } else { 'D' };
+                let kind = if matches!(k, "T" | "t" | "W" | "i") {
+                    'F'
+                } else {
+                    'D'
+                };
                 Some((n.split('@').next().unwrap().to_string(), kind))
             })
             .collect()
@@ -120,7 +221,12 @@ fn postgresql_names_keep_their_kind() {
     let postgres = kinds(&postgres_binary());
     let wrong: Vec<String> = ours
         .iter()
-        .filter_map(|(n, k)| postgres.get(n).filter(|pk| *pk != k).map(|pk| format!("{n}: ours {k}, postgres {pk}")))
+        .filter_map(|(n, k)| {
+            postgres
+                .get(n)
+                .filter(|pk| *pk != k)
+                .map(|pk| format!("{n}: ours {k}, postgres {pk}"))
+        })
         .collect();
     assert!(wrong.is_empty(), "{wrong:?}");
 }

@@ -17,6 +17,8 @@
 #include "pgstat.h"
 #include "tcop/tcopprot.h"
 #include "utils/timestamp.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
@@ -31,6 +33,8 @@
 #include "postmaster/interrupt.h"
 #include "tcop/tcopprot.h"
 #include "utils/timestamp.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
@@ -151,6 +155,28 @@ dump_types(void)
 	FIELD_LAYOUT(ErrorData, assoc_context);
 
 	TYPEDEF(TimestampTz);
+
+	TYPE(StringInfoData);
+	FIELD(StringInfoData, data);
+	FIELD(StringInfoData, len);
+	FIELD(StringInfoData, maxlen);
+	FIELD(StringInfoData, cursor);
+
+	/* Modules read a context's name and links through these offsets. */
+	TYPE(MemoryContextData);
+	FIELD_LAYOUT(MemoryContextData, type);
+	FIELD(MemoryContextData, isReset);
+	FIELD(MemoryContextData, allowInCritSection);
+	FIELD(MemoryContextData, mem_allocated);
+	FIELD_LAYOUT(MemoryContextData, methods);
+	FIELD_LAYOUT(MemoryContextData, parent);
+	FIELD_LAYOUT(MemoryContextData, firstchild);
+	FIELD_LAYOUT(MemoryContextData, prevchild);
+	FIELD_LAYOUT(MemoryContextData, nextchild);
+	FIELD(MemoryContextData, name);
+	FIELD(MemoryContextData, ident);
+	FIELD_LAYOUT(MemoryContextData, reset_cbs);
+	TYPE(MemoryContextCallback);
 
 	TYPE(ErrorContextCallback);
 	FIELD(ErrorContextCallback, previous);
@@ -442,6 +468,31 @@ SAME_TYPE(StatementCancelHandler, void(int));
 SAME_TYPE(SignalHandlerForConfigReload, void(int));
 SAME_TYPE(SignalHandlerForShutdownRequest, void(int));
 SAME_TYPE(procsignal_sigusr1_handler, void(int));
+
+/* Memory and strings. */
+SAME_TYPE(CurrentMemoryContext, MemoryContext);
+SAME_TYPE(TopMemoryContext, MemoryContext);
+SAME_TYPE(palloc, void *(Size));
+SAME_TYPE(palloc0, void *(Size));
+SAME_TYPE(palloc_extended, void *(Size, int));
+SAME_TYPE(repalloc, void *(void *, Size));
+SAME_TYPE(pfree, void(void *));
+SAME_TYPE(pstrdup, char *(const char *));
+SAME_TYPE(pnstrdup, char *(const char *, Size));
+SAME_TYPE(psprintf, char *(const char *, ...));
+SAME_TYPE(MemoryContextAlloc, void *(MemoryContext, Size));
+SAME_TYPE(MemoryContextAllocZero, void *(MemoryContext, Size));
+SAME_TYPE(AllocSetContextCreateInternal, MemoryContext(MemoryContext, const char *, Size, Size, Size));
+SAME_TYPE(MemoryContextDelete, void(MemoryContext));
+SAME_TYPE(MemoryContextReset, void(MemoryContext));
+SAME_TYPE(initStringInfo, void(StringInfo));
+SAME_TYPE(makeStringInfo, StringInfo(void));
+SAME_TYPE(resetStringInfo, void(StringInfo));
+SAME_TYPE(appendStringInfo, void(StringInfo, const char *, ...));
+SAME_TYPE(appendStringInfoString, void(StringInfo, const char *));
+SAME_TYPE(appendStringInfoChar, void(StringInfo, char));
+SAME_TYPE(appendBinaryStringInfo, void(StringInfo, const char *, int));
+SAME_TYPE(enlargeStringInfo, void(StringInfo, int));
 
 /* Activity, wait events, time. */
 SAME_TYPE(pgstat_report_activity, void(BackendState, const char *));

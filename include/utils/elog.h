@@ -98,6 +98,10 @@ extern void ReThrowError(ErrorData *edata) pg_attribute_noreturn();
 extern void ThrowErrorData(ErrorData *edata);
 extern void pg_re_throw(void) pg_attribute_noreturn();
 
+/* Formatting outside a report (what GUC_check_errdetail() and friends use). */
+extern void pre_format_elog_string(int errnumber, const char *domain);
+extern char *format_elog_string(const char *fmt, ...) pg_attribute_printf(1, 2);
+
 /* Innermost PG_TRY's jump buffer (NULL outside any) and the error-context stack. */
 extern PGDLLIMPORT sigjmp_buf *PG_exception_stack;
 extern PGDLLIMPORT ErrorContextCallback *error_context_stack;

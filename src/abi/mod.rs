@@ -6,10 +6,14 @@ pub mod types;
 mod c_shim;
 mod dynamic_api;
 mod globals;
+mod guc_api;
+mod interrupt_api;
 mod latch_api;
 mod memory_api;
 mod process_api;
 mod registration_api;
+mod stringinfo_api;
+mod time_api;
 
 pub use c_shim::{make_sqlstate, raise, raise_with_code};
 pub use globals::*;

@@ -566,6 +566,31 @@ bgw_c_ProcessInterrupts(void)
 	}
 }
 
+/*
+ * What PostgreSQL's GUC_check_errdetail() and friends expand to: remember errno, then format a
+ * message outside any report. The string is malloc'd; the settings code frees it.
+ */
+static int	preformat_errno;
+
+void
+bgw_c_pre_format_elog_string(int errnumber, const char *domain)
+{
+	(void) domain;
+	preformat_errno = errnumber;
+}
+
+char *
+bgw_c_format_elog_string(const char *fmt, ...)
+{
+	va_list		args;
+	char	   *text;
+
+	va_start(args, fmt);
+	text = format_va(fmt, args, preformat_errno);
+	va_end(args);
+	return text;
+}
+
 /* Rust raises ERROR/FATAL through here so the longjmp starts in a C frame. */
 void
 bgw_c_report(int elevel, int sqlerrcode, const char *message)

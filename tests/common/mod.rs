@@ -35,12 +35,19 @@ pub fn bgworkerd() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_bgworkerd"))
 }
 
-/// The directory holding `bgworkerd` and `libbgworker.so`.
+/// The directory holding the freshly built `libbgworker.so`: cargo's `deps/` beside
+/// `bgworkerd` (the copy next to the binary is refreshed only by `cargo build`).
 pub fn lib_dir() -> PathBuf {
-    bgworkerd()
+    let dir = bgworkerd()
         .parent()
         .expect("bgworkerd has a directory")
-        .to_path_buf()
+        .to_path_buf();
+    let deps = dir.join("deps");
+    if deps.join("libbgworker.so").exists() {
+        deps
+    } else {
+        dir
+    }
 }
 
 pub fn repo_dir() -> PathBuf {
@@ -1050,3 +1057,65 @@ pub fn epoch_ms() -> i64 {
         .expect("clock after 1970")
         .as_millis() as i64
 }
+// Modules built with PGXS against PostgreSQL 15's own headers
+// ---------------------------------------------------------------------------------------------
+
+/// Builds `c_tests/modules/<name>.c` the way a PostgreSQL extension is built — a PGXS Makefile,
+/// PostgreSQL 15's headers and compiler flags, no link against libbgworker — and returns the
+/// directory holding `<name>.so` (use it as `dynamic_library_path`). Once per test process.
+pub fn build_module_pgxs(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let dir = fresh_temp_dir(&format!("pgxs-{name}"));
+    std::fs::copy(module_source(name), dir.join(format!("{name}.c"))).expect("copy module source");
+    std::fs::write(
+        dir.join("Makefile"),
+        format!(
+            "MODULES = {name}\nPG_CONFIG = pg_config\nPGXS := $(shell $(PG_CONFIG) --pgxs)\ninclude $(PGXS)\n"
+        ),
+    )
+    .expect("write Makefile");
+    let out = Command::new("make")
+        .arg("-s")
+        .current_dir(&dir)
+        .output()
+        .expect("run make (PGXS)");
+    assert!(
+        out.status.success(),
+        "PGXS build of {name} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join(format!("{name}.so")).exists());
+    built.insert(name.to_string(), dir.clone());
+    dir
+}
+
+/// Which headers a module was built against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Headers {
+    /// Our include/, linked with -lbgworker.
+    Ours,
+    /// PostgreSQL 15's, with PGXS.
+    Postgres,
+}
+
+impl Setup {
+    /// Preloads `name` built against the given headers.
+    pub fn module_built_with(self, name: &str, headers: Headers) -> Setup {
+        match headers {
+            Headers::Ours => self.preload(&[name]),
+            Headers::Postgres => {
+                let dir = build_module_pgxs(name);
+                self.preload(&[name])
+                    .c(&format!("dynamic_library_path={}", dir.display()))
+            }
+        }
+    }
+}
+
+pub mod pg;

@@ -44,6 +44,7 @@ impl Client {
         env: &[(&str, String)],
     ) -> Client {
         let mut cmd = Command::new(program);
+        with_fresh_library(&mut cmd);
         cmd.arg(datadir)
             .arg(script)
             .stdin(Stdio::null())

@@ -248,7 +248,9 @@ fn build_memory_program() -> PathBuf {
 fn contexts_and_stringinfo_are_clean_under_valgrind() {
     let program = build_memory_program();
     // Without valgrind the checks still run, natively.
-    let plain = Command::new(&program).output().expect("run memory program");
+    let plain = with_fresh_library(&mut Command::new(&program))
+        .output()
+        .expect("run memory program");
     let stderr = String::from_utf8_lossy(&plain.stderr);
     assert!(plain.status.success(), "{stderr}");
     assert!(stderr.contains("memory_probe program ok"), "{stderr}");
@@ -257,7 +259,7 @@ fn contexts_and_stringinfo_are_clean_under_valgrind() {
         eprintln!("SKIPPED: valgrind is not installed; the memory program ran without it");
         return;
     }
-    let out = Command::new("valgrind")
+    let out = with_fresh_library(&mut Command::new("valgrind"))
         .args([
             "--quiet",
             "--leak-check=full",

@@ -174,7 +174,7 @@ fn wait_for_title(pid: i32, want: &str) -> String {
 #[test]
 fn help_and_version_exit_0() {
     for flag in ["--help", "--version"] {
-        let out = std::process::Command::new(bgworkerd())
+        let out = with_fresh_library(&mut std::process::Command::new(bgworkerd()))
             .arg(flag)
             .output()
             .unwrap();

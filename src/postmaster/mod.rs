@@ -224,6 +224,12 @@ pub fn main(args: Vec<String>) -> c_int {
     code
 }
 
+/// A spare child and the write end of the pipe it waits on.
+struct Spare {
+    pid: pid_t,
+    command: RawFd,
+}
+
 struct Postmaster {
     datadir: PathBuf,
     conf: PathBuf,
@@ -236,6 +242,10 @@ struct Postmaster {
     /// The shared segment (slots), built after the preload libraries registered their workers.
     seg: Option<&'static Segment>,
     notifiers: Notifiers,
+    /// A child forked ahead of need, waiting to become the next worker.
+    spare: Option<Spare>,
+    /// Spares let go, to be reaped without a word.
+    retired_spares: Vec<pid_t>,
     state: State,
     shutdown: Shutdown,
     /// Between a shared-memory worker's crash and the end of the restart (FatalError).
@@ -311,6 +321,8 @@ impl Postmaster {
             death_pipe_write: pipe[1],
             seg: None,
             notifiers: Notifiers::default(),
+            spare: None,
+            retired_spares: Vec::new(),
             state: State::Starting,
             shutdown: Shutdown::None,
             fatal_error: false,
@@ -356,6 +368,7 @@ impl Postmaster {
             return fatal(&e);
         }
         elog::log(LOG, format_args!("supervisor is ready"));
+        self.make_spare();
         loop {
             self.sleep();
             let signals = self.read_signals();
@@ -379,6 +392,7 @@ impl Postmaster {
                 return code;
             }
             self.launch_pass();
+            self.make_spare();
         }
     }
 
@@ -521,6 +535,7 @@ impl Postmaster {
             return;
         }
         self.shutdown = mode;
+        self.retire_spare();
         self.seg()
             .header()
             .shutting_down
@@ -563,6 +578,8 @@ impl Postmaster {
             format_args!("received SIGHUP, reloading configuration files"),
         );
         self.settings = guc::reload(&self.conf, &self.overrides);
+        // The spare was forked with the old settings.
+        self.retire_spare();
         self.seg()
             .header()
             .max_parallel_workers
@@ -701,7 +718,18 @@ impl Postmaster {
         let seg = self.seg();
         let mut reg = REGISTRY.lock();
         let Some(id) = reg.list.id_by_pid(pid) else {
-            elog::log(DEBUG1, format_args!("reaped unknown child process {pid}"));
+            drop(reg);
+            if let Some(i) = self.retired_spares.iter().position(|&p| p == pid) {
+                self.retired_spares.swap_remove(i);
+            } else if self.spare.as_ref().is_some_and(|s| s.pid == pid) {
+                // The spare died on its own (killed from outside): a new one is made.
+                let spare = self.spare.take().expect("spare");
+                // SAFETY: closing our end of its pipe.
+                unsafe { libc::close(spare.command) };
+                elog::log(DEBUG1, format_args!("spare child process {pid} exited"));
+            } else {
+                elog::log(DEBUG1, format_args!("reaped unknown child process {pid}"));
+            }
             return;
         };
         reg.list.exited(id);
@@ -734,6 +762,7 @@ impl Postmaster {
                     format_args!("terminating any other active server processes"),
                 );
                 self.fatal_error = true;
+                self.retire_spare();
                 Self::signal_all(libc::SIGQUIT);
                 self.kill_deadline = Some(now + SIGKILL_AFTER);
             } else {
@@ -813,8 +842,14 @@ impl Postmaster {
         None
     }
 
-    /// Clean end: the lock file and the segment go.
+    /// Clean end: the spare (which exits on EOF) is waited for; the lock file and the segment go.
     fn finish(&mut self) {
+        self.retire_spare();
+        for pid in std::mem::take(&mut self.retired_spares) {
+            let mut status = 0;
+            // SAFETY: waiting for our own child, which is leaving on its own.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+        }
         if let Some(seg) = self.seg {
             seg.remove_file();
         }
@@ -858,6 +893,90 @@ impl Postmaster {
         }
     }
 
+    /// Descriptors a new child must not keep.
+    fn child_close_fds(&self) -> Vec<RawFd> {
+        let mut fds = vec![self.signal_fd, self.death_pipe_write];
+        fds.extend(self.notifiers.fds());
+        if let Some(spare) = &self.spare {
+            fds.push(spare.command);
+        }
+        fds
+    }
+
+    fn child_context<'a>(&'a self, close_fds: &'a [RawFd]) -> worker::ChildContext<'a> {
+        worker::ChildContext {
+            close_fds,
+            death_pipe_read: self.death_pipe_read,
+            cluster_name: &self.settings.cluster_name,
+            dynamic_library_path: &self.settings.dynamic_library_path,
+        }
+    }
+
+    /// Forks a spare child ahead of need (see `worker::run_spare`), unless one is ready or
+    /// nothing may start now. A failed fork just leaves no spare: the next start forks itself.
+    fn make_spare(&mut self) {
+        if self.spare.is_some() || self.fatal_error || self.shutdown != Shutdown::None {
+            return;
+        }
+        let mut pipe = [-1; 2];
+        // SAFETY: pipe2 fills the two-element array.
+        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+            return;
+        }
+        let mut close_fds = self.child_close_fds();
+        close_fds.push(pipe[1]);
+        // SAFETY: as for a worker: single-threaded, no lock held.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            worker::run_spare(pipe[0], &self.child_context(&close_fds));
+        }
+        // SAFETY: closing our copy of the read end (the spare keeps its own).
+        unsafe { libc::close(pipe[0]) };
+        if pid < 0 {
+            // SAFETY: closing the write end of the pipe just made.
+            unsafe { libc::close(pipe[1]) };
+            return;
+        }
+        self.spare = Some(Spare {
+            pid,
+            command: pipe[1],
+        });
+    }
+
+    /// Hands a definition to the spare child, which becomes that worker; its pid, or `None`
+    /// when there is no usable spare.
+    fn activate_spare(&mut self, def: &BackgroundWorker, slot: Option<usize>) -> Option<pid_t> {
+        let spare = self.spare.take()?;
+        let a = worker::Activation {
+            def: *def,
+            slot: slot.unwrap_or(usize::MAX),
+        };
+        let size = std::mem::size_of::<worker::Activation>();
+        // SAFETY: one write of a plain-data struct (< PIPE_BUF, so it is atomic); then our end
+        // of the pipe is closed.
+        let written = unsafe {
+            let n = libc::write(spare.command, (&raw const a).cast(), size);
+            libc::close(spare.command);
+            n
+        };
+        if written == size as isize {
+            Some(spare.pid)
+        } else {
+            // The spare is gone (it is reaped as a retired spare); fork instead.
+            self.retired_spares.push(spare.pid);
+            None
+        }
+    }
+
+    /// Lets the spare go (settings changed, shutdown, crash): it reads EOF and exits.
+    fn retire_spare(&mut self) {
+        if let Some(spare) = self.spare.take() {
+            // SAFETY: closing our end of the command pipe.
+            unsafe { libc::close(spare.command) };
+            self.retired_spares.push(spare.pid);
+        }
+    }
+
     /// Forks one worker (PM-9); a failed fork counts as a crash of that worker (PM-8).
     fn start_worker(&mut self, id: Id, def: &BackgroundWorker) {
         let slot = REGISTRY.lock().list.get(id).slot;
@@ -868,24 +987,19 @@ impl Postmaster {
                 registry::field_string(&def.bgw_name)
             ),
         );
-        let mut close_fds: Vec<RawFd> = vec![self.signal_fd, self.death_pipe_write];
-        close_fds.extend(self.notifiers.fds());
-        // SAFETY: the supervisor is single-threaded and holds no lock here, so the child starts
-        // from a consistent copy of this process.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let settings = &self.settings;
-            worker::run_child(
-                def,
-                &worker::ChildContext {
-                    close_fds: &close_fds,
-                    death_pipe_read: self.death_pipe_read,
-                    cluster_name: &settings.cluster_name,
-                    dynamic_library_path: &settings.dynamic_library_path,
-                    slot,
-                },
-            );
-        }
+        let pid = match self.activate_spare(def, slot) {
+            Some(pid) => pid,
+            None => {
+                let close_fds = self.child_close_fds();
+                // SAFETY: the supervisor is single-threaded and holds no lock here, so the child
+                // starts from a consistent copy of this process.
+                let pid = unsafe { libc::fork() };
+                if pid == 0 {
+                    worker::run_child(def, slot, &self.child_context(&close_fds));
+                }
+                pid
+            }
+        };
         let mut reg = REGISTRY.lock();
         if pid < 0 {
             elog::log(

@@ -19,8 +19,6 @@ pub struct ChildContext<'a> {
     pub death_pipe_read: RawFd,
     pub cluster_name: &'a str,
     pub dynamic_library_path: &'a str,
-    /// The worker's shared slot, where it reports its activity.
-    pub slot: Option<usize>,
 }
 
 static MY_SLOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
@@ -31,9 +29,52 @@ pub fn my_slot() -> Option<usize> {
     (s != usize::MAX).then_some(s)
 }
 
+/// What turns a spare child into a worker: its definition and shared slot. Sent in one write
+/// (well under PIPE_BUF, so it arrives whole).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Activation {
+    pub def: BackgroundWorker,
+    /// Slot index, or `usize::MAX` for none.
+    pub slot: usize,
+}
+
 /// Runs in the freshly forked child: set up as PostgreSQL does (WP-1..6), run the entry
 /// function, exit 0 when it returns.
-pub fn run_child(def: &BackgroundWorker, ctx: &ChildContext<'_>) -> ! {
+pub fn run_child(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext<'_>) -> ! {
+    prepare(ctx);
+    become_worker(def, slot, ctx)
+}
+
+/// Runs in a spare child the supervisor forks ahead of need: the generic set-up is done at once,
+/// then it waits for its activation on `command` (EOF: not needed, leave quietly), so starting a
+/// worker costs one pipe write instead of a fork.
+pub fn run_spare(command: RawFd, ctx: &ChildContext<'_>) -> ! {
+    prepare(ctx);
+    ps_title::set("bgworker: spare");
+    let mut buf = [0u8; std::mem::size_of::<Activation>()];
+    let mut got = 0;
+    while got < buf.len() {
+        // SAFETY: reading into the unfilled tail of a local buffer.
+        let n = unsafe { libc::read(command, buf[got..].as_mut_ptr().cast(), buf.len() - got) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n <= 0 {
+            // SAFETY: a spare that was never a worker leaves without exit callbacks.
+            unsafe { libc::_exit(0) };
+        }
+        got += n as usize;
+    }
+    // SAFETY: closing our end of the command pipe.
+    unsafe { libc::close(command) };
+    // SAFETY: the buffer holds a whole Activation written by the supervisor (plain data).
+    let a: Activation = unsafe { std::ptr::read_unaligned(buf.as_ptr().cast()) };
+    become_worker(&a.def, (a.slot != usize::MAX).then_some(a.slot), ctx)
+}
+
+/// The part of a child's set-up that does not depend on which worker it becomes.
+fn prepare(ctx: &ChildContext<'_>) {
     // SAFETY: we are the only thread of a new process; these globals are ours to set.
     unsafe {
         abi::MyProcPid = libc::getpid();
@@ -47,12 +88,16 @@ pub fn run_child(def: &BackgroundWorker, ctx: &ChildContext<'_>) -> ! {
     }
     signals::install_worker_defaults();
     crate::latch::set_death_fd(ctx.death_pipe_read);
+}
+
+/// Becomes the worker `def`: identity, latch (set, WP-5), title, entry function.
+fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext<'_>) -> ! {
     crate::elog::set_process_label(field_bytes(&def.bgw_type));
     MY_SLOT.store(
-        ctx.slot.unwrap_or(usize::MAX),
+        slot.unwrap_or(usize::MAX),
         std::sync::atomic::Ordering::Relaxed,
     );
-    if let (Some(seg), Some(slot)) = (crate::shmem::current(), ctx.slot) {
+    if let (Some(seg), Some(slot)) = (crate::shmem::current(), slot) {
         // Wait events land in the worker's slot, where `bgworkerctl status` reads them.
         let wait_event = seg.slot(slot).wait_event.as_ptr();
         // SAFETY: the slot outlives the worker; single-threaded start-up.

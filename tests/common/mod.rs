@@ -35,6 +35,13 @@ pub fn bgworkerd() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_bgworkerd"))
 }
 
+/// Points the dynamic loader of a program the tests start at the freshly built library:
+/// `cargo test` puts target/<profile> ahead of deps/ in LD_LIBRARY_PATH, and the copy there is
+/// only refreshed by `cargo build`.
+pub fn with_fresh_library(cmd: &mut Command) -> &mut Command {
+    cmd.env("LD_LIBRARY_PATH", lib_dir())
+}
+
 /// The directory holding the freshly built `libbgworker.so`: cargo's `deps/` beside
 /// `bgworkerd` (the copy next to the binary is refreshed only by `cargo build`).
 pub fn lib_dir() -> PathBuf {
@@ -447,6 +454,7 @@ impl Setup {
         let program = self.program.clone().unwrap_or_else(bgworkerd);
         let specs: Vec<String> = self.workers.iter().map(Worker::spec).collect();
         let mut cmd = Command::new(&program);
+        with_fresh_library(&mut cmd);
         cmd.arg("-D").arg(&datadir).args(&self.args);
         cmd.env_remove("PROBE_WORKERS");
         cmd.env("PROBE_WORKERS", specs.join(";"));
@@ -629,12 +637,17 @@ impl Cluster {
     // ----- processes -----
 
     /// Live children of the supervisor (not zombies) with their command lines.
+    /// (The spare child the supervisor keeps ready is not a worker and is left out; it is
+    /// remembered all the same, so it is killed if a test leaves it behind.)
     pub fn worker_processes(&self) -> Vec<(i32, String)> {
         let mut out = Vec::new();
         for (pid, stat) in all_processes() {
             if stat.ppid == self.pid && stat.state != 'Z' {
-                out.push((pid, cmdline(pid).unwrap_or_default()));
+                let cmd = cmdline(pid).unwrap_or_default();
                 self.remember(pid);
+                if !cmd.starts_with("bgworker: spare") {
+                    out.push((pid, cmd));
+                }
             }
         }
         out.sort();

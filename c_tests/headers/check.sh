@@ -61,7 +61,8 @@ done
 
 # Fixtures are compiled exactly as a module author builds a module; -O2 also enables the
 # warnings that depend on flow analysis (-Wclobbered around PG_TRY, -Wmaybe-uninitialized).
-fixtures=("$here/hello_bgw.c" "$here/usage.c")
+# The reference hello worker (symbol-surface.md §5) lives with the test modules.
+fixtures=("$here/../modules/hello_bgw.c" "$here/usage.c")
 for ex in "$root"/examples/*.c; do
 	[[ -e $ex ]] && fixtures+=("$ex")
 done

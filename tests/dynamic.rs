@@ -244,11 +244,13 @@ fn crash_restart_drops_never_restart_dynamic_workers_and_keeps_restartable_ones(
     // 10 s interval.
     let c = dyn_driver(
         "usr1;reg,h=1,name=oneshot;reg,h=2,name=keeper,restart=10;\
-         waitstart,h=1;waitstart,h=2;reg,h=3,name=crasher,mode=exit,arg=3",
+         waitstart,h=1;waitstart,h=2;gate,name=crash;reg,h=3,name=crasher,mode=exit,arg=3",
     )
     .start();
     let oneshot = dyn_wait_started(&c, "oneshot", 1);
     let keeper1 = dyn_wait_started(&c, "keeper", 1);
+    // Only once both have logged their start does the driver launch the crasher.
+    std::fs::write(c.state_dir.join("crash"), b"").unwrap();
     dyn_wait_started(&c, "crasher", 1);
     let reinit = c.wait_for_log("all server processes terminated; reinitializing", PROMPT);
     let keeper2 = dyn_wait_started(&c, "keeper", 2);

@@ -108,28 +108,6 @@
 
 #define FLOAT8PASSBYVAL 1
 
-// Exit codes of `bgworkerctl` (documented in the README).
-#define EXIT_OK 0
-
-#define EXIT_FAILED 1
-
-#define EXIT_USAGE 2
-
-#define EXIT_NOT_RUNNING 3
-
-// Bumped whenever the layout changes: attaching across versions is refused.
-#define LAYOUT_VERSION 1
-
-#define FREE 0
-
-// Popped by a registrant that is still filling it in.
-#define CLAIMED 1
-
-#define IN_USE 2
-
-// Bytes of activity text kept per worker (longer text is truncated).
-#define ACTIVITY_LEN 256
-
 // What a handle reports about its worker.
 typedef enum BgwHandleStatus {
   BGWH_STARTED = 0,

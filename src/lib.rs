@@ -3,15 +3,26 @@
 //! owns.
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
+// Only the C face (abi, and the types modules read: mcxt, stringinfo) reaches bgworker.h;
+// the internal modules are kept out of it.
 pub mod abi;
+/// cbindgen:ignore
 pub mod ctl;
+/// cbindgen:ignore
 pub mod elog;
+/// cbindgen:ignore
 pub mod guc;
+/// cbindgen:ignore
 pub mod latch;
+/// cbindgen:ignore
 pub mod loader;
 pub mod mcxt;
+/// cbindgen:ignore
 pub mod postmaster;
+/// cbindgen:ignore
 pub mod registry;
+/// cbindgen:ignore
 pub mod shmem;
 pub mod stringinfo;
+/// cbindgen:ignore
 pub mod worker;

@@ -60,10 +60,11 @@ fn the_spare_becomes_the_next_worker_and_is_replaced() {
         pid, spare,
         "the launched worker is the process that was waiting"
     );
-    assert!(title_names(
-        &cmdline(pid).unwrap_or_default(),
-        "from the spare"
-    ));
+    // The start is reported when the spare is handed its definition; it renames itself a moment
+    // later.
+    wait_until("the spare takes the worker's title", PROMPT, || {
+        title_names(&cmdline(pid).unwrap_or_default(), "from the spare")
+    });
     let next = wait_spare(&c, Some(spare));
     assert_ne!(next, pid);
 }

@@ -105,6 +105,9 @@ END {
 	judge(o, "≤1.20")
 	emit("8 p50 at 1,000 idle ÷ p50 at 10 idle", "ratio", rfmt(o), "", rfmt(g), "", "", "", "", rfmt(o),
 		 "≤1.20 (ours ÷ ours)")
+	row("9 LWLock acquire+release, free, LW_EXCLUSIVE", "ns/call", "s9_excl", "ns_per_pair", "", "", "≤1.00", "")
+	row("9 LWLock acquire+release, free, LW_SHARED", "ns/call", "s9_shared", "ns_per_pair", "", "", "≤1.00", "")
+	row("10 LWLock exclusive pairs, 2 processes contending", "ns/call", "s10", "ns_per_pair", "", "", "≤1.20", "")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
 		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive"

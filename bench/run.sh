@@ -12,10 +12,12 @@
 #                      100 idle use half, shape 8 at 1,000 idle a fifth
 #   BENCH_STORM_ROUNDS 1,000-worker storms per round (default 5)
 #   BENCH_STORM_BATCH  workers registered back to back before waiting for them (default 100)
+#   BENCH_LW_ROUNDS    timed rounds of the LWLock shapes 9 and 10 per round (default 20)
 #   BENCH_TIMEOUT      seconds allowed for each side (default 300)
 #   BENCH_USER         unprivileged user when run as root (default bgwbench)
 #   PG_BIN             PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
 #   BENCH_KEEP=1       keep the temporary directory (its path is printed)
+#   BENCH_ONLY         run only these plan keys, e.g. "s9_excl s9_shared s10" (default: all)
 set -euo pipefail
 
 bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,6 +28,7 @@ ITERS=${BENCH_ITERS:-1000}
 ROUNDS=${BENCH_ROUNDS:-3}
 STORM_ROUNDS=${BENCH_STORM_ROUNDS:-5}
 STORM_BATCH=${BENCH_STORM_BATCH:-100}
+LW_ROUNDS=${BENCH_LW_ROUNDS:-20}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_USER=${BENCH_USER:-bgwbench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -121,7 +124,15 @@ s7 s7 1 $S7_IDLE
 s8_10 s8 $half 10
 s8_100 s8 $half 100
 s8_1000 s8 $fifth 1000
+s9_excl s9 $LW_ROUNDS 0
+s9_shared s9 $LW_ROUNDS 1
+s10 s10 $LW_ROUNDS 0
 EOF
+if [[ -n ${BENCH_ONLY:-} ]]; then
+	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
+	mv "$tmp/plan.only" "$tmp/plan"
+	[[ -s $tmp/plan ]] || die "BENCH_ONLY=\"$BENCH_ONLY\" matches no shape of the plan"
+fi
 started=$(date +%s)
 
 # ---- PostgreSQL 15: a throwaway cluster, started once for all rounds ------------------------
@@ -238,7 +249,8 @@ echo
 echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version) vs bare fork;" \
 	"$(nproc) CPUs, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); ${elapsed}s"
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
-	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$fifth; max_worker_processes $MAX_WORKERS"
+	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$fifth," \
+	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs; max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |
 	awk -v storm_batch="$STORM_BATCH" -v s7_idle="$S7_IDLE" -f "$bench/report.awk"

@@ -108,6 +108,10 @@
 
 #define FLOAT8PASSBYVAL 1
 
+// The wait-event class reported while sleeping on a lock (`utils/wait_event.h`); the event id
+// is the lock's tranche.
+#define PG_WAIT_LWLOCK 16777216u
+
 // What a handle reports about its worker.
 typedef enum BgwHandleStatus {
   BGWH_STARTED = 0,
@@ -151,6 +155,40 @@ typedef struct Latch {
   bool is_shared;
   int owner_pid;
 } Latch;
+
+// A 32-bit value updated atomically by several processes (`port/atomics.h`). The inline
+// operations on it are in the header; Rust reaches the value through atomics only.
+typedef struct pg_atomic_uint32 {
+  uint32_t value;
+} pg_atomic_uint32;
+
+// A list of waiting processes by number (`storage/proclist_types.h`); part of an `LWLock`'s
+// layout. Here its `head` holds the pid of the exclusive holder while there is one.
+typedef struct proclist_head {
+  int head;
+  int tail;
+} proclist_head;
+
+// A lightweight lock, laid out as PostgreSQL 15's (16 bytes, the state word at offset 4).
+typedef struct LWLock {
+  uint16_t tranche;
+  struct pg_atomic_uint32 state;
+  struct proclist_head waiters;
+} LWLock;
+
+// How a lock is taken. PostgreSQL declares an enum; an `int` here so that a value a module
+// passes is never outside the type.
+typedef int LWLockMode;
+
+// How a spin-wait is progressing (`storage/s_lock.h`'s `SpinDelayStatus`).
+typedef struct SpinDelayStatus {
+  int spins;
+  int delays;
+  int cur_delay;
+  const char *file;
+  int line;
+  const char *func;
+} SpinDelayStatus;
 
 // A function `MemoryContextRegisterResetCallback` calls when its context is reset or deleted.
 typedef void (*MemoryContextCallbackFunction)(void *arg);
@@ -207,6 +245,18 @@ typedef void (*pg_on_exit_callback)(int code, Datum arg);
 // for the same reason as `BgWorkerStartTime`.
 typedef int BackendState;
 
+// A process's shared state (`storage/proc.h`): 880 bytes, as in PostgreSQL 15. Modules use
+// `procLatch` (another process may `SetLatch` it) and `pid`; the rest is reserved, kept zero.
+typedef struct PGPROC {
+  uint64_t _reserved0[4];
+  uint32_t _reserved1;
+  struct Latch procLatch;
+  uint32_t _reserved2[3];
+  int pid;
+  uint32_t _reserved3;
+  uint64_t _reserved4[101];
+} PGPROC;
+
 // PostgreSQL's `StringInfoData` (24 bytes): `data[len]` is always a NUL; `maxlen` is the
 // buffer's size; `cursor` is free for readers of the string.
 typedef struct StringInfoData {
@@ -225,6 +275,11 @@ typedef struct StringInfoData *StringInfo;
 
 // Microseconds since 2000-01-01 00:00:00 UTC (`datatype/timestamp.h`).
 typedef int64_t TimestampTz;
+
+// The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
+typedef void (*shmem_request_hook_type)(void);
+
+typedef void (*shmem_startup_hook_type)(void);
 
 // An object identifier.
 typedef uint32_t Oid;
@@ -283,6 +338,18 @@ typedef struct Pg_finfo_record {
   int api_version;
 } Pg_finfo_record;
 
+// An `LWLock` padded to a cache line (PostgreSQL's `LWLockPadded`, 128 bytes), the element of
+// `MainLWLockArray` and of named tranches.
+typedef union LWLockPadded {
+  struct LWLock lock;
+  char pad[128];
+} LWLockPadded;
+
+// A 64-bit value updated atomically by several processes (`port/atomics.h`).
+typedef struct pg_atomic_uint64 {
+  uint64_t value;
+} pg_atomic_uint64;
+
 #define BgWorkerStart_PostmasterStart 0
 
 #define BgWorkerStart_ConsistentState 1
@@ -304,6 +371,12 @@ typedef struct Pg_finfo_record {
 #define STATE_IDLEINTRANSACTION_ABORTED 5
 
 #define STATE_DISABLED 6
+
+#define LW_EXCLUSIVE 0
+
+#define LW_SHARED 1
+
+#define LW_WAIT_UNTIL_FREE 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -342,6 +415,19 @@ extern sigset_t UnBlockSig;
 // Where `pgstat_report_wait_start()` (a header inline in PostgreSQL) writes the current wait
 // event: a worker's own slot in shared memory, so `bgworkerctl status` can show it.
 extern uint32_t *my_wait_event_info;
+
+// Called in the supervisor after the preloaded libraries, before shared memory is made; the
+// only place `RequestAddinShmemSpace` and `RequestNamedLWLockTranche` may be called.
+extern shmem_request_hook_type shmem_request_hook;
+
+// Called after shared memory is made (and again after every crash re-initialisation).
+extern shmem_startup_hook_type shmem_startup_hook;
+
+// True while `shmem_request_hook` runs.
+extern bool process_shmem_requests_in_progress;
+
+// This worker's PGPROC (NULL outside workers).
+extern struct PGPROC *MyProc;
 
 // The context `palloc` allocates in. `MemoryContextSwitchTo` (inline in modules) writes it.
 extern MemoryContext CurrentMemoryContext;
@@ -462,6 +548,80 @@ int WaitLatchOrSocket(struct Latch *latch,
 
 // The slow path of `PostmasterIsAlive()`: false once the supervisor has died.
 bool PostmasterIsAliveInternal(void);
+
+// `LWLockInitialize`: makes `lock` a free lock of tranche `tranche_id`.
+//
+// # Safety
+// `lock` must point to writable memory for an `LWLock` no process is using yet.
+void LWLockInitialize(struct LWLock *lock, int tranche_id);
+
+// `LWLockAcquire`: takes `lock` in `mode` (`LW_EXCLUSIVE` or `LW_SHARED`), sleeping while it is
+// unavailable; true if it was taken without sleeping. Interrupts are held until the release.
+//
+// # Safety
+// `lock` must point to an initialised `LWLock` in memory shared by every process using it.
+bool LWLockAcquire(struct LWLock *lock, LWLockMode mode);
+
+// `LWLockConditionalAcquire`: takes `lock` in `mode` only if that needs no wait; true if taken.
+//
+// # Safety
+// As `LWLockAcquire`.
+bool LWLockConditionalAcquire(struct LWLock *lock, LWLockMode mode);
+
+// `LWLockAcquireOrWait`: takes `lock` in `mode` if it is free (true); otherwise waits until it
+// is free and returns false without taking it.
+//
+// # Safety
+// As `LWLockAcquire`.
+bool LWLockAcquireOrWait(struct LWLock *lock, LWLockMode mode);
+
+// `LWLockRelease`: releases `lock`; ERROR "lock ... is not held" when this process does not
+// hold it.
+//
+// # Safety
+// `lock` must point to a live `LWLock`.
+void LWLockRelease(struct LWLock *lock);
+
+// `LWLockReleaseAll`: releases every lock this process holds (error recovery and exit).
+void LWLockReleaseAll(void);
+
+// `LWLockHeldByMe`: whether this process holds `lock` in any mode.
+bool LWLockHeldByMe(struct LWLock *lock);
+
+// `LWLockHeldByMeInMode`: whether this process holds `lock` in `mode`.
+bool LWLockHeldByMeInMode(struct LWLock *lock, LWLockMode mode);
+
+// `LWLockAnyHeldByMe`: whether this process holds any of the `nlocks` locks that start at
+// `lock`, `stride` bytes apart.
+bool LWLockAnyHeldByMe(struct LWLock *lock, int nlocks, size_t stride);
+
+// `ForEachLWLockHeldByMe`: calls `callback(lock, mode, context)` for each lock this process
+// holds, oldest first.
+void ForEachLWLockHeldByMe(void (*callback)(struct LWLock*, LWLockMode, void*), void *context);
+
+// `LWLockNewTrancheId`: a fresh tranche id, unique across the supervisor's processes.
+int LWLockNewTrancheId(void);
+
+// `LWLockRegisterTranche`: names `tranche_id` in this process (wait events, error messages).
+// The name is copied. Ids of PostgreSQL's built-in tranches are ignored.
+//
+// # Safety
+// `tranche_name` must be NULL (ignored) or a NUL-terminated string.
+void LWLockRegisterTranche(int tranche_id, const char *tranche_name);
+
+// `GetLWLockIdentifier`: the name of tranche `event_id` (the wait event of class LWLock), as
+// this process knows it; "extension" for an unnamed tranche.
+const char *GetLWLockIdentifier(uint32_t class_id, uint16_t event_id);
+
+// `perform_spin_delay`: one step of a spin-wait set up with `init_spin_delay`.
+//
+// # Safety
+// `status` must point to a `SpinDelayStatus` set up by `init_spin_delay`.
+void perform_spin_delay(struct SpinDelayStatus *status);
+
+// `finish_spin_delay`: ends a spin-wait (PostgreSQL tunes its spin count here; the count is
+// fixed in this library).
+void finish_spin_delay(struct SpinDelayStatus *status);
 
 // `palloc`: `size` bytes in `CurrentMemoryContext`; ERROR above 1 GB - 1 or on out of memory.
 void *palloc(size_t size);
@@ -730,6 +890,26 @@ void RegisterBackgroundWorker(struct BackgroundWorker *worker);
 // `argv` must hold `argc` NUL-terminated strings. Pass `main`'s own `argv` so worker process
 // titles can be shown (it is overwritten in the workers, as PostgreSQL does).
 int BackgroundWorkerPostmasterMain(int argc, char **argv);
+
+// `RequestAddinShmemSpace`: reserves `size` bytes for `ShmemInitStruct` (request hook only).
+void RequestAddinShmemSpace(uintptr_t size);
+
+// `RequestNamedLWLockTranche`: reserves `num_lwlocks` locks under `tranche_name`.
+//
+// # Safety
+// `tranche_name` must be a NUL-terminated string.
+void RequestNamedLWLockTranche(const char *tranche_name, int num_lwlocks);
+
+// `ShmemInitStruct`: the shared structure `name` of `size` bytes, made zeroed on first use
+// (`*foundPtr` false) or found (true). ERROR when it would exceed what modules requested, or
+// when an existing one has another size.
+//
+// # Safety
+// `name` must be NUL-terminated; `foundPtr` writable.
+void *ShmemInitStruct(const char *name, uintptr_t size, bool *foundPtr);
+
+// `BackendPidGetProc`: the PGPROC of the worker running as `pid`, or NULL.
+struct PGPROC *BackendPidGetProc(int pid);
 
 // `makeStringInfo`: a new, empty `StringInfo`, `palloc`'d in `CurrentMemoryContext`.
 StringInfo makeStringInfo(void);

@@ -136,6 +136,19 @@ typedef int pgsocket;
 #define PG_UINT64_MAX UINT64_MAX
 
 #define INT64CONST(x) INT64_C(x)
+
+/* Alignment, as PostgreSQL computes it on x86_64 (MAXIMUM_ALIGNOF 8, cache line 128). */
+#define TYPEALIGN(ALIGNVAL, LEN) \
+	(((uintptr_t) (LEN) + ((ALIGNVAL) - 1)) & ~((uintptr_t) ((ALIGNVAL) - 1)))
+#define SHORTALIGN(LEN) TYPEALIGN(2, (LEN))
+#define INTALIGN(LEN) TYPEALIGN(4, (LEN))
+#define LONGALIGN(LEN) TYPEALIGN(8, (LEN))
+#define DOUBLEALIGN(LEN) TYPEALIGN(8, (LEN))
+#define MAXALIGN(LEN) TYPEALIGN(8, (LEN))
+#define BUFFERALIGN(LEN) TYPEALIGN(32, (LEN))
+#define CACHELINEALIGN(LEN) TYPEALIGN(128, (LEN))
+#define MAXIMUM_ALIGNOF 8
+#define PG_CACHE_LINE_SIZE 128
 #define UINT64CONST(x) UINT64_C(x)
 #define INT64_FORMAT "%" PRId64
 #define UINT64_FORMAT "%" PRIu64

@@ -25,6 +25,10 @@ pub struct Settings {
     pub max_worker_processes: c_int,
     pub max_parallel_workers: c_int,
     pub restart_after_crash: bool,
+    /// Our extension (off at 0): at most this many crash-restarts within
+    /// `restart_after_crash_window` seconds; one more and the supervisor shuts down.
+    pub restart_after_crash_limit: c_int,
+    pub restart_after_crash_window: c_int,
     pub log_min_messages: c_int,
     pub cluster_name: String,
     /// `prefix.name` settings no module has defined (yet), lower-cased name → value.
@@ -45,6 +49,8 @@ impl Default for Settings {
             max_worker_processes: 8,
             max_parallel_workers: 8,
             restart_after_crash: true,
+            restart_after_crash_limit: 0,
+            restart_after_crash_window: 60,
             log_min_messages: WARNING,
             cluster_name: String::new(),
             placeholders: BTreeMap::new(),
@@ -89,6 +95,8 @@ const CORE: &[(&str, Context)] = &[
     ("max_worker_processes", Context::Postmaster),
     ("max_parallel_workers", Context::Sighup),
     ("restart_after_crash", Context::Sighup),
+    ("restart_after_crash_limit", Context::Sighup),
+    ("restart_after_crash_window", Context::Sighup),
     ("log_min_messages", Context::Sighup),
     ("cluster_name", Context::Postmaster),
 ];
@@ -120,6 +128,14 @@ impl Settings {
             "max_parallel_workers" => {
                 self.max_parallel_workers =
                     parse_int(value, 0, MAX_PARALLEL_WORKER_LIMIT).map_err(|d| bad(Some(d)))?
+            }
+            "restart_after_crash_limit" => {
+                self.restart_after_crash_limit =
+                    parse_int(value, 0, 1_000_000).map_err(|d| bad(Some(d)))?
+            }
+            "restart_after_crash_window" => {
+                self.restart_after_crash_window =
+                    parse_int(value, 1, 86_400).map_err(|d| bad(Some(d)))?
             }
             "restart_after_crash" => {
                 self.restart_after_crash = parse_bool(value).ok_or_else(|| {
@@ -209,6 +225,8 @@ impl Settings {
                 "off"
             })
             .into(),
+            "restart_after_crash_limit" => self.restart_after_crash_limit.to_string(),
+            "restart_after_crash_window" => self.restart_after_crash_window.to_string(),
             "log_min_messages" => crate::elog::level_name(self.log_min_messages).to_lowercase(),
             "cluster_name" => self.cluster_name.clone(),
             _ => return self.placeholders.get(&name).cloned(),

@@ -16,6 +16,7 @@ pub mod guc;
 pub mod latch;
 /// cbindgen:ignore
 pub mod loader;
+pub mod lwlock;
 pub mod mcxt;
 /// cbindgen:ignore
 pub mod postmaster;

@@ -19,6 +19,8 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "port/atomics.h"
 #include "utils/wait_event.h"
 #ifdef BGW_BENCH_PG
 #include "storage/procsignal.h"
@@ -444,6 +446,148 @@ shape_register_to_entry_loaded(int iters, int idle, BenchEmit emit, void *ctx)
 	stop_all(handles, idle);
 }
 
+/* ---- LWLocks (shapes 9 and 10) -------------------------------------------------------------- */
+
+/* Acquire/release pairs per timed round. */
+#define LW_UNCONTENDED_PAIRS 1000000
+#define LW_CONTENDED_PAIRS 200000
+#define LW_STOP PG_UINT32_MAX
+
+/*
+ * The lock and the round hand-shake, in a file both sides map MAP_SHARED (`<stamp file>.lw`):
+ * the registrant and a launched worker are both forked by the postmaster/supervisor, so a file
+ * is the simplest shared place; an LWLock works in any memory shared by its users.
+ */
+typedef struct BenchLocks
+{
+	LWLock		lock;
+	char		pad[PG_CACHE_LINE_SIZE - sizeof(LWLock)];
+	pg_atomic_uint32 go;		/* round number to run, LW_STOP to exit */
+	pg_atomic_uint32 done;		/* last round the worker finished */
+	uint64		counter;		/* under lock */
+} BenchLocks;
+
+static BenchLocks *
+map_locks(const char *stamp_file, bool create)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+	void	   *map;
+
+	snprintf(path, sizeof(path), "%s.lw", stamp_file);
+	fd = open(path, create ? (O_RDWR | O_CREAT | O_TRUNC) : O_RDWR, 0600);
+	if (fd < 0 || (create && ftruncate(fd, sizeof(BenchLocks)) != 0))
+		elog(ERROR, "could not create lock file \"%s\": %m", path);
+	map = mmap(NULL, sizeof(BenchLocks), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		elog(ERROR, "could not map lock file \"%s\": %m", path);
+	close(fd);
+	return (BenchLocks *) map;
+}
+
+/* Shape 10's second process: one round of LW_EXCLUSIVE pairs per `go`, until LW_STOP. */
+void
+bgw_bench_lwlock_contend(Datum main_arg)
+{
+	BenchLocks *locks = map_locks(MyBgworkerEntry->bgw_extra, false);
+	uint32		seen = 0;
+
+	BackgroundWorkerUnblockSignals();
+	write_stamp(main_arg, now_ns());
+	for (;;)
+	{
+		uint32		round = pg_atomic_read_u32(&locks->go);
+
+		if (round == LW_STOP)
+			break;
+		if (round == seen)
+		{
+			pg_spin_delay();
+			continue;
+		}
+		for (int i = 0; i < LW_CONTENDED_PAIRS; i++)
+		{
+			LWLockAcquire(&locks->lock, LW_EXCLUSIVE);
+			locks->counter++;
+			LWLockRelease(&locks->lock);
+		}
+		seen = round;
+		pg_atomic_write_u32(&locks->done, round);
+	}
+	proc_exit(0);
+}
+
+/* Shape 9: LWLockAcquire + LWLockRelease on a free lock (arg 0 exclusive, 1 shared). */
+static void
+shape_lwlock_uncontended(int rounds, int shared_mode, BenchEmit emit, void *ctx)
+{
+	BenchLocks *locks = map_locks(stamp_path, true);
+	LWLockMode	mode = shared_mode ? LW_SHARED : LW_EXCLUSIVE;
+
+	LWLockInitialize(&locks->lock, LWLockNewTrancheId());
+	for (int r = 0; r < rounds; r++)
+	{
+		uint64		t0 = now_ns();
+
+		for (int i = 0; i < LW_UNCONTENDED_PAIRS; i++)
+		{
+			LWLockAcquire(&locks->lock, mode);
+			LWLockRelease(&locks->lock);
+		}
+		emit(ctx, "ns_per_pair", (double) (now_ns() - t0) / LW_UNCONTENDED_PAIRS);
+	}
+	munmap(locks, sizeof(BenchLocks));
+}
+
+/*
+ * Shape 10: two processes (this one and a launched worker) each doing LW_CONTENDED_PAIRS
+ * exclusive acquire/increment/release pairs on one lock at the same time; ns per pair overall.
+ */
+static void
+shape_lwlock_contended(int rounds, BenchEmit emit, void *ctx)
+{
+	BenchLocks *locks = map_locks(stamp_path, true);
+	BackgroundWorkerHandle *handle;
+	int			idx = take_stamp();
+	uint64		expected = 0;
+
+	LWLockInitialize(&locks->lock, LWLockNewTrancheId());
+	pg_atomic_init_u32(&locks->go, 0);
+	pg_atomic_init_u32(&locks->done, 0);
+	locks->counter = 0;
+	handle = launch("bgw_bench_lwlock_contend", idx);
+	(void) wait_started(handle);
+	(void) wait_stamp(idx);
+	for (int r = 1; r <= rounds; r++)
+	{
+		uint64		t0 = now_ns();
+		uint64		deadline = t0 + READY_TIMEOUT_NS;
+
+		pg_atomic_write_u32(&locks->go, (uint32) r);
+		for (int i = 0; i < LW_CONTENDED_PAIRS; i++)
+		{
+			LWLockAcquire(&locks->lock, LW_EXCLUSIVE);
+			locks->counter++;
+			LWLockRelease(&locks->lock);
+		}
+		while (pg_atomic_read_u32(&locks->done) != (uint32) r)
+		{
+			if (now_ns() > deadline)
+				elog(ERROR, "the contending bench worker did not finish round %d", r);
+			pg_spin_delay();
+		}
+		emit(ctx, "ns_per_pair", (double) (now_ns() - t0) / (2.0 * LW_CONTENDED_PAIRS));
+		expected += 2 * LW_CONTENDED_PAIRS;
+	}
+	pg_atomic_write_u32(&locks->go, LW_STOP);
+	wait_stopped(handle);
+	pfree(handle);
+	if (locks->counter != expected)
+		elog(ERROR, "LWLock lost updates: counter " UINT64_FORMAT ", expected " UINT64_FORMAT,
+			 locks->counter, expected);
+	munmap(locks, sizeof(BenchLocks));
+}
+
 void
 bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 {
@@ -465,6 +609,10 @@ bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 		shape_memory(arg, emit, ctx);
 	else if (strcmp(shape, "s8") == 0)
 		shape_register_to_entry_loaded(iters, arg, emit, ctx);
+	else if (strcmp(shape, "s9") == 0)
+		shape_lwlock_uncontended(iters, arg, emit, ctx);
+	else if (strcmp(shape, "s10") == 0)
+		shape_lwlock_contended(iters, emit, ctx);
 	else
 		elog(ERROR, "unknown bench shape \"%s\"", shape);
 }

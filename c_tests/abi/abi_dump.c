@@ -24,6 +24,10 @@
 #include "storage/pmsignal.h"
 #include "utils/elog.h"
 #include "utils/wait_event.h"
+#include "port/atomics.h"
+#include "storage/lwlock.h"
+#include "storage/s_lock.h"
+#include "storage/spin.h"
 #else
 #include "postgres.h"
 #include "fmgr.h"
@@ -40,6 +44,10 @@
 #include "storage/pmsignal.h"
 #include "utils/elog.h"
 #include "utils/wait_event.h"
+#include "port/atomics.h"
+#include "storage/lwlock.h"
+#include "storage/s_lock.h"
+#include "storage/spin.h"
 #endif
 
 /* PostgreSQL's port.h routes printf to pg_printf (in libpgport); use libc's here. */
@@ -154,6 +162,32 @@ dump_types(void)
 	FIELD(ErrorData, saved_errno);
 	FIELD_LAYOUT(ErrorData, assoc_context);
 
+	/* Locks, spinlocks and atomics: modules embed these in their shared structs. */
+	TYPE(pg_atomic_uint32);
+	FIELD(pg_atomic_uint32, value);
+	TYPE(pg_atomic_uint64);
+	FIELD(pg_atomic_uint64, value);
+	TYPE(pg_atomic_flag);
+	FIELD(pg_atomic_flag, value);
+	TYPE(LWLock);
+	FIELD(LWLock, tranche);
+	FIELD_LAYOUT(LWLock, state);
+	FIELD_LAYOUT(LWLock, waiters);
+	TYPE(LWLockPadded);
+	FIELD_LAYOUT(LWLockPadded, lock);
+	FIELD_LAYOUT(LWLockPadded, pad);
+	TYPE(NamedLWLockTranche);
+	FIELD(NamedLWLockTranche, trancheId);
+	FIELD(NamedLWLockTranche, trancheName);
+	TYPEDEF(slock_t);
+	TYPE(SpinDelayStatus);
+	FIELD(SpinDelayStatus, spins);
+	FIELD(SpinDelayStatus, delays);
+	FIELD(SpinDelayStatus, cur_delay);
+	FIELD(SpinDelayStatus, file);
+	FIELD(SpinDelayStatus, line);
+	FIELD(SpinDelayStatus, func);
+
 	TYPEDEF(TimestampTz);
 
 	TYPE(StringInfoData);
@@ -256,6 +290,33 @@ dump_constants(void)
 	CONST(PG_WAIT_IPC);
 	CONST(WAIT_EVENT_BGWORKER_STARTUP);
 	CONST(WAIT_EVENT_BGWORKER_SHUTDOWN);
+	CONST(PG_WAIT_LWLOCK);
+
+	CONST(LW_EXCLUSIVE);
+	CONST(LW_SHARED);
+	CONST(LW_WAIT_UNTIL_FREE);
+	CONST(NUM_INDIVIDUAL_LWLOCKS);
+	CONST(NUM_BUFFER_PARTITIONS);
+	CONST(NUM_LOCK_PARTITIONS);
+	CONST(NUM_PREDICATELOCK_PARTITIONS);
+	CONST(LOCK_MANAGER_LWLOCK_OFFSET);
+	CONST(PREDICATELOCK_MANAGER_LWLOCK_OFFSET);
+	CONST(NUM_FIXED_LWLOCKS);
+	CONST(LWLOCK_PADDED_SIZE);
+	CONST(LWTRANCHE_BUFFER_MAPPING);
+	CONST(LWTRANCHE_LOCK_MANAGER);
+	CONST(LWTRANCHE_PREDICATE_LOCK_MANAGER);
+	CONST(LWTRANCHE_FIRST_USER_DEFINED);
+	CONST(DEFAULT_SPINS_PER_DELAY);
+	{
+		/* Where the fixed-lock macros point, from a stand-in array (nothing is linked). */
+		LWLockPadded *MainLWLockArray = (LWLockPadded *) (uintptr_t) 4096;
+
+		VALUE("AddinShmemInitLock - MainLWLockArray (bytes)",
+			  (char *) AddinShmemInitLock - (char *) MainLWLockArray);
+		VALUE("ShmemIndexLock - MainLWLockArray (bytes)",
+			  (char *) ShmemIndexLock - (char *) MainLWLockArray);
+	}
 
 	CONST(InvalidPid);
 	CONST(InvalidOid);
@@ -501,3 +562,50 @@ SAME_TYPE(GetCurrentTimestamp, TimestampTz(void));
 SAME_TYPE(TimestampDifference, void(TimestampTz, TimestampTz, long *, int *));
 SAME_TYPE(TimestampDifferenceMilliseconds, long(TimestampTz, TimestampTz));
 SAME_TYPE(TimestampDifferenceExceeds, bool(TimestampTz, TimestampTz, int));
+
+/* Locks, spinlocks and atomics. */
+SAME_TYPE(MainLWLockArray, LWLockPadded *);
+SAME_TYPE(LWLockInitialize, void(LWLock *, int));
+SAME_TYPE(LWLockAcquire, bool(LWLock *, LWLockMode));
+SAME_TYPE(LWLockConditionalAcquire, bool(LWLock *, LWLockMode));
+SAME_TYPE(LWLockAcquireOrWait, bool(LWLock *, LWLockMode));
+SAME_TYPE(LWLockRelease, void(LWLock *));
+SAME_TYPE(LWLockReleaseAll, void(void));
+SAME_TYPE(LWLockHeldByMe, bool(LWLock *));
+SAME_TYPE(LWLockHeldByMeInMode, bool(LWLock *, LWLockMode));
+SAME_TYPE(LWLockAnyHeldByMe, bool(LWLock *, int, size_t));
+SAME_TYPE(ForEachLWLockHeldByMe, void(void (*)(LWLock *, LWLockMode, void *), void *));
+SAME_TYPE(LWLockNewTrancheId, int(void));
+SAME_TYPE(LWLockRegisterTranche, void(int, const char *));
+SAME_TYPE(GetLWLockIdentifier, const char *(uint32, uint16));
+SAME_TYPE(GetNamedLWLockTranche, LWLockPadded *(const char *));
+SAME_TYPE(s_lock, int(volatile slock_t *, const char *, int, const char *));
+SAME_TYPE(perform_spin_delay, void(SpinDelayStatus *));
+SAME_TYPE(finish_spin_delay, void(SpinDelayStatus *));
+SAME_TYPE(pg_atomic_init_flag, void(volatile pg_atomic_flag *));
+SAME_TYPE(pg_atomic_test_set_flag, bool(volatile pg_atomic_flag *));
+SAME_TYPE(pg_atomic_unlocked_test_flag, bool(volatile pg_atomic_flag *));
+SAME_TYPE(pg_atomic_clear_flag, void(volatile pg_atomic_flag *));
+SAME_TYPE(pg_atomic_init_u32, void(volatile pg_atomic_uint32 *, uint32));
+SAME_TYPE(pg_atomic_read_u32, uint32(volatile pg_atomic_uint32 *));
+SAME_TYPE(pg_atomic_write_u32, void(volatile pg_atomic_uint32 *, uint32));
+SAME_TYPE(pg_atomic_unlocked_write_u32, void(volatile pg_atomic_uint32 *, uint32));
+SAME_TYPE(pg_atomic_exchange_u32, uint32(volatile pg_atomic_uint32 *, uint32));
+SAME_TYPE(pg_atomic_compare_exchange_u32, bool(volatile pg_atomic_uint32 *, uint32 *, uint32));
+SAME_TYPE(pg_atomic_fetch_add_u32, uint32(volatile pg_atomic_uint32 *, int32));
+SAME_TYPE(pg_atomic_fetch_sub_u32, uint32(volatile pg_atomic_uint32 *, int32));
+SAME_TYPE(pg_atomic_fetch_and_u32, uint32(volatile pg_atomic_uint32 *, uint32));
+SAME_TYPE(pg_atomic_fetch_or_u32, uint32(volatile pg_atomic_uint32 *, uint32));
+SAME_TYPE(pg_atomic_add_fetch_u32, uint32(volatile pg_atomic_uint32 *, int32));
+SAME_TYPE(pg_atomic_sub_fetch_u32, uint32(volatile pg_atomic_uint32 *, int32));
+SAME_TYPE(pg_atomic_init_u64, void(volatile pg_atomic_uint64 *, uint64));
+SAME_TYPE(pg_atomic_read_u64, uint64(volatile pg_atomic_uint64 *));
+SAME_TYPE(pg_atomic_write_u64, void(volatile pg_atomic_uint64 *, uint64));
+SAME_TYPE(pg_atomic_exchange_u64, uint64(volatile pg_atomic_uint64 *, uint64));
+SAME_TYPE(pg_atomic_compare_exchange_u64, bool(volatile pg_atomic_uint64 *, uint64 *, uint64));
+SAME_TYPE(pg_atomic_fetch_add_u64, uint64(volatile pg_atomic_uint64 *, int64));
+SAME_TYPE(pg_atomic_fetch_sub_u64, uint64(volatile pg_atomic_uint64 *, int64));
+SAME_TYPE(pg_atomic_fetch_and_u64, uint64(volatile pg_atomic_uint64 *, uint64));
+SAME_TYPE(pg_atomic_fetch_or_u64, uint64(volatile pg_atomic_uint64 *, uint64));
+SAME_TYPE(pg_atomic_add_fetch_u64, uint64(volatile pg_atomic_uint64 *, int64));
+SAME_TYPE(pg_atomic_sub_fetch_u64, uint64(volatile pg_atomic_uint64 *, int64));

@@ -9,14 +9,20 @@ mod globals;
 mod guc_api;
 mod interrupt_api;
 mod latch_api;
+mod lwlock_api;
 mod memory_api;
 mod process_api;
 mod registration_api;
+mod shmem_api;
 mod stringinfo_api;
 mod time_api;
 
 pub use c_shim::{make_sqlstate, raise, raise_with_code};
 pub use globals::*;
+pub use shmem_api::{
+    process_shmem_requests_in_progress, shmem_request_hook, shmem_startup_hook, MainLWLockArray,
+    MyProc,
+};
 
 /// Runs `f` behind a panic boundary: a panic is logged and turned into `default`, so no unwind
 /// ever crosses into C frames.

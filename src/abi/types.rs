@@ -164,6 +164,23 @@ pub struct ErrorData {
     pub assoc_context: *mut std::ffi::c_void,
 }
 
+/// A process's shared state (`storage/proc.h`): 880 bytes, as in PostgreSQL 15. Modules use
+/// `procLatch` (another process may `SetLatch` it) and `pid`; the rest is reserved, kept zero.
+#[repr(C)]
+pub struct PGPROC {
+    pub _reserved0: [u64; 4],
+    pub _reserved1: u32,
+    pub procLatch: Latch,
+    pub _reserved2: [u32; 3],
+    pub pid: c_int,
+    pub _reserved3: u32,
+    pub _reserved4: [u64; 101],
+}
+
+/// The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
+pub type shmem_request_hook_type = Option<unsafe extern "C" fn()>;
+pub type shmem_startup_hook_type = Option<unsafe extern "C" fn()>;
+
 /// A signal handler as `pqsignal` takes it.
 pub type pqsigfunc = Option<unsafe extern "C" fn(postgres_signal_arg: c_int)>;
 
@@ -230,6 +247,9 @@ const _: () = {
     assert!(size_of::<BackgroundWorkerHandle>() == 16);
     assert!(size_of::<libc::sigset_t>() == 128);
     assert!(size_of::<ErrorData>() == 184 && align_of::<ErrorData>() == 8);
+    assert!(size_of::<PGPROC>() == 880 && align_of::<PGPROC>() == 8);
+    assert!(offset_of!(PGPROC, procLatch) == 36);
+    assert!(offset_of!(PGPROC, pid) == 64);
     assert!(offset_of!(ErrorData, filename) == 8);
     assert!(offset_of!(ErrorData, lineno) == 16);
     assert!(offset_of!(ErrorData, sqlerrcode) == 48);

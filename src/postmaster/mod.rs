@@ -11,7 +11,7 @@ use crate::elog;
 use crate::guc::{self, Settings};
 use crate::registry::list::Id;
 use crate::registry::{self, ExitKind, Phase, RegisteredWorker, Registry, REGISTRY};
-use crate::shmem::{copy_definition, slots, Segment};
+use crate::shmem::{copy_definition, modules, slots, Segment, Sizes};
 use crate::worker;
 use libc::{c_int, pid_t};
 use notify::Notifiers;
@@ -246,6 +246,10 @@ struct Postmaster {
     spare: Option<Spare>,
     /// Spares let go, to be reaped without a word.
     retired_spares: Vec<pid_t>,
+    /// When recent crash-restarts happened (for `restart_after_crash_limit`).
+    crash_restarts: Vec<Instant>,
+    /// Worker forks still to fail on purpose (`BGWORKER_INJECT_FORK_FAILURES`, tests only).
+    injected_fork_failures: u32,
     state: State,
     shutdown: Shutdown,
     /// Between a shared-memory worker's crash and the end of the restart (FatalError).
@@ -323,6 +327,11 @@ impl Postmaster {
             notifiers: Notifiers::default(),
             spare: None,
             retired_spares: Vec::new(),
+            crash_restarts: Vec::new(),
+            injected_fork_failures: std::env::var("BGWORKER_INJECT_FORK_FAILURES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
             state: State::Starting,
             shutdown: Shutdown::None,
             fatal_error: false,
@@ -348,8 +357,28 @@ impl Postmaster {
         if let Err(e) = self.preload_libraries(settings) {
             return fatal(&e);
         }
-        let slots = settings.max_worker_processes as u32;
-        match Segment::create(&self.datadir, slots) {
+        // A segment left by a supervisor that died: refused while its workers still map it
+        // (they could still be writing to it), removed otherwise.
+        let users = crate::shmem::leftover_users(&self.datadir);
+        if !users.is_empty() {
+            let list: Vec<String> = users.iter().map(|p| p.to_string()).collect();
+            return fatal(&StartupError {
+                message: "pre-existing shared memory block is still in use".into(),
+                detail: Some(format!(
+                    "Process{} {} still map{} \"{}\".",
+                    if users.len() == 1 { "" } else { "es" },
+                    list.join(", "),
+                    if users.len() == 1 { "s" } else { "" },
+                    self.datadir.join(crate::shmem::FILE_NAME).display()
+                )),
+                hint: Some(format!(
+                    "Terminate any old worker processes associated with data directory \"{}\".",
+                    self.datadir.display()
+                )),
+            });
+        }
+        let sizes = Self::shmem_requests(settings.max_worker_processes as u32);
+        match Segment::create(&self.datadir, sizes) {
             Ok(seg) => {
                 seg.header()
                     .max_parallel_workers
@@ -363,6 +392,7 @@ impl Postmaster {
             }
         }
         self.assign_slots();
+        Self::shmem_startup(self.seg());
         self.start_up();
         if let Err(e) = self.pidfile.set_status("ready") {
             return fatal(&e);
@@ -393,6 +423,37 @@ impl Postmaster {
             }
             self.launch_pass();
             self.make_spare();
+        }
+    }
+
+    /// Runs the modules' `shmem_request_hook` (PostgreSQL 15's protocol) and returns the sizes
+    /// the segment needs.
+    fn shmem_requests(slots: u32) -> Sizes {
+        *modules::REQUESTS.lock() = modules::Requests::default();
+        // SAFETY: single-threaded supervisor; modules read this flag and chain the hook.
+        unsafe {
+            abi::process_shmem_requests_in_progress = true;
+            if let Some(hook) = abi::shmem_request_hook {
+                hook();
+            }
+            abi::process_shmem_requests_in_progress = false;
+        }
+        let r = modules::REQUESTS.lock();
+        Sizes {
+            slots,
+            addin_size: r.addin_size,
+            named_locks: r.tranches.iter().map(|(_, n)| *n).sum(),
+        }
+    }
+
+    /// Points `MainLWLockArray` at the segment and runs the modules' `shmem_startup_hook`.
+    fn shmem_startup(seg: &Segment) {
+        // SAFETY: single-threaded supervisor, before any worker of this generation forks.
+        unsafe {
+            abi::MainLWLockArray = seg.main_lwlocks().cast();
+            if let Some(hook) = abi::shmem_startup_hook {
+                hook();
+            }
         }
     }
 
@@ -736,6 +797,7 @@ impl Postmaster {
         let w = reg.list.get_mut(id);
         w.last_exit = Some(exit);
         if let Some(s) = w.slot {
+            modules::release_proc(seg, s);
             let slot = seg.slot(s);
             slot.pid.store(0, Ordering::Release);
             slot.last_exit.store(
@@ -747,7 +809,13 @@ impl Postmaster {
             );
         }
         let described = describe_exit(&w.type_name(), pid, exit);
-        let crash = !matches!(exit, ExitKind::Code(0) | ExitKind::Code(1));
+        // A shared-memory worker that left with 0 or 1 without its exit path (`_exit`) may
+        // have left shared state half-done: a crash, as in PostgreSQL (EXIT-4).
+        let skipped_exit_path = matches!(exit, ExitKind::Code(0) | ExitKind::Code(1))
+            && w.has_shmem_access()
+            && w.slot
+                .is_some_and(|s| seg.slot(s).exited_cleanly.load(Ordering::Acquire) == 0);
+        let crash = !matches!(exit, ExitKind::Code(0) | ExitKind::Code(1)) || skipped_exit_path;
         let now = Instant::now();
 
         if crash && w.has_shmem_access() {
@@ -815,6 +883,23 @@ impl Postmaster {
                 self.finish();
                 return Some(1);
             }
+            if let Some(n) = self.crash_restarts_exceeded() {
+                let s = &self.settings;
+                elog::log_with(
+                    LOG,
+                    &format!(
+                        "shutting down because of too many crash-restarts: {n} within {} s",
+                        s.restart_after_crash_window
+                    ),
+                    None,
+                    Some(&format!(
+                        "restart_after_crash_limit is {}; find and fix the crashing worker, or raise the limit.",
+                        s.restart_after_crash_limit
+                    )),
+                );
+                self.finish();
+                return Some(1);
+            }
             elog::log(
                 LOG,
                 format_args!("all server processes terminated; reinitializing"),
@@ -835,11 +920,45 @@ impl Postmaster {
                 reg.list.all_ready();
             }
             self.notifiers.clear();
-            self.assign_slots();
+            self.rebuild_shared_memory();
             self.fatal_error = false;
             self.start_up();
         }
         None
+    }
+
+    /// Counts this crash-restart; the count within the window, if it exceeds the opt-in
+    /// `restart_after_crash_limit` (restart intensity, as Erlang/OTP supervisors have).
+    fn crash_restarts_exceeded(&mut self) -> Option<usize> {
+        let now = Instant::now();
+        let window = Duration::from_secs(self.settings.restart_after_crash_window.max(1) as u64);
+        self.crash_restarts
+            .retain(|&t| now.duration_since(t) < window);
+        self.crash_restarts.push(now);
+        let limit = self.settings.restart_after_crash_limit;
+        (limit > 0 && self.crash_restarts.len() > limit as usize)
+            .then_some(self.crash_restarts.len())
+    }
+
+    /// After a crash: the modules' shared memory is made afresh (their request hook runs again;
+    /// a bigger request gets a new segment), slots are re-assigned, the startup hook runs again.
+    fn rebuild_shared_memory(&mut self) {
+        let sizes = Self::shmem_requests(self.seg().sizes().slots);
+        if sizes != self.seg().sizes() {
+            match Segment::create(&self.datadir, sizes) {
+                Ok(seg) => self.seg = Some(seg),
+                Err(e) => elog::log(
+                    LOG,
+                    format_args!(
+                        "could not recreate shared memory segment, keeping the old one: {e}"
+                    ),
+                ),
+            }
+        } else {
+            self.seg().reinitialise_modules();
+        }
+        self.assign_slots();
+        Self::shmem_startup(self.seg());
     }
 
     /// Clean end: the spare (which exits on EOF) is waited for; the lock file and the segment go.
@@ -943,6 +1062,18 @@ impl Postmaster {
         });
     }
 
+    /// Fault injection for tests (`BGWORKER_INJECT_FORK_FAILURES=N`): the next N worker forks
+    /// fail as if the system were out of processes (EAGAIN).
+    fn inject_fork_failure(&mut self) -> bool {
+        if self.injected_fork_failures == 0 {
+            return false;
+        }
+        self.injected_fork_failures -= 1;
+        // SAFETY: setting this thread's errno, as a failed fork would.
+        unsafe { *libc::__errno_location() = libc::EAGAIN };
+        true
+    }
+
     /// Hands a definition to the spare child, which becomes that worker; its pid, or `None`
     /// when there is no usable spare.
     fn activate_spare(&mut self, def: &BackgroundWorker, slot: Option<usize>) -> Option<pid_t> {
@@ -987,7 +1118,12 @@ impl Postmaster {
                 registry::field_string(&def.bgw_name)
             ),
         );
-        let pid = match self.activate_spare(def, slot) {
+        let spare = if self.inject_fork_failure() {
+            Some(-1)
+        } else {
+            self.activate_spare(def, slot)
+        };
+        let pid = match spare {
             Some(pid) => pid,
             None => {
                 let close_fds = self.child_close_fds();

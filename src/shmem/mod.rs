@@ -5,9 +5,10 @@
 //! Every field another process may write is an atomic, and the supervisor copies definitions out
 //! and validates them before use: it never trusts, and never blocks on, this memory.
 
+pub mod modules;
 pub mod slots;
 
-use crate::abi::types::BackgroundWorker;
+use crate::abi::types::{BackgroundWorker, PGPROC};
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::OpenOptions;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -19,7 +20,7 @@ pub use slots::Slot;
 pub const FILE_NAME: &str = "bgworker.shmem";
 const MAGIC: [u8; 8] = *b"BGWSHM\0\x01";
 /// Bumped whenever the layout changes: attaching across versions is refused.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// The segment header; the change bitmap and the slots follow it.
 #[repr(C)]
@@ -40,6 +41,75 @@ pub struct Header {
     pub shutting_down: AtomicU32,
     /// The supervisor's `max_parallel_workers`, for registrants outside it (DYN-3).
     pub max_parallel_workers: AtomicU32,
+    /// `LWLockNewTrancheId`'s counter, shared so every process agrees on tranche ids.
+    pub next_tranche_id: AtomicU32,
+    /// Locks of named tranches, after PostgreSQL's fixed ones in the main LWLock array.
+    pub named_locks: u32,
+    /// Bytes modules requested (`RequestAddinShmemSpace`), for `ShmemInitStruct`.
+    pub addin_size: u64,
+    /// Bytes of the module area handed out so far.
+    pub addin_used: AtomicU64,
+    /// Guards the `ShmemInitStruct` index (0 free, else the holder's pid); taken only by
+    /// module code, never by the supervisor while workers run.
+    pub index_lock: AtomicI32,
+    pub _pad: u32,
+}
+
+/// Sizes a segment is made for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub slots: u32,
+    pub addin_size: u64,
+    pub named_locks: u32,
+}
+
+/// PostgreSQL 15's fixed part of the main LWLock array (`NUM_FIXED_LWLOCKS`).
+pub const NUM_FIXED_LWLOCKS: usize = 208;
+/// Bytes per main-array lock (`LWLockPadded`).
+pub const LWLOCK_PADDED_SIZE: usize = 128;
+/// PGPROCs beyond one per slot (attached processes may take one).
+pub const EXTRA_PROCS: usize = 16;
+/// Entries of the `ShmemInitStruct` index.
+pub const INDEX_ENTRIES: usize = 256;
+/// First tranche id `LWLockNewTrancheId` hands out (PostgreSQL 15's LWTRANCHE_FIRST_USER_DEFINED).
+pub const FIRST_USER_TRANCHE: u32 = 75;
+
+/// Where each area starts.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    bitmap: usize,
+    slots: usize,
+    procs: usize,
+    lwlocks: usize,
+    index: usize,
+    tranches: usize,
+    addin: usize,
+    size: usize,
+}
+
+fn layout_of(z: Sizes) -> Layout {
+    let align = |n: usize| n.next_multiple_of(128);
+    let bitmap = std::mem::size_of::<Header>();
+    let slots = align(bitmap + bitmap_words(z.slots) * 8);
+    let procs = align(slots + z.slots as usize * std::mem::size_of::<Slot>());
+    let nprocs = z.slots as usize + EXTRA_PROCS;
+    let lwlocks = align(procs + nprocs * std::mem::size_of::<PGPROC>());
+    let nlocks = NUM_FIXED_LWLOCKS + z.named_locks as usize;
+    let index = align(lwlocks + nlocks * LWLOCK_PADDED_SIZE);
+    let tranches = align(index + INDEX_ENTRIES * std::mem::size_of::<modules::IndexEntry>());
+    let addin =
+        align(tranches + modules::MAX_TRANCHES * std::mem::size_of::<modules::TrancheEntry>());
+    let size = align(addin + z.addin_size as usize);
+    Layout {
+        bitmap,
+        slots,
+        procs,
+        lwlocks,
+        index,
+        tranches,
+        addin,
+        size,
+    }
 }
 
 /// A mapped segment, as seen by this process.
@@ -50,6 +120,8 @@ pub struct Segment {
     slots: *const Slot,
     total: usize,
     bitmap: *const AtomicU64,
+    sizes: Sizes,
+    layout: Layout,
 }
 
 static CURRENT: AtomicPtr<Segment> = AtomicPtr::new(std::ptr::null_mut());
@@ -74,31 +146,31 @@ fn bitmap_words(slots: u32) -> usize {
     (slots as usize).div_ceil(64)
 }
 
-fn layout(slots: u32) -> (usize, usize, usize) {
-    let bitmap = std::mem::size_of::<Header>();
-    let slots_off = (bitmap + bitmap_words(slots) * 8).next_multiple_of(64);
-    let size = slots_off + slots as usize * std::mem::size_of::<Slot>();
-    (bitmap, slots_off, size)
-}
-
 impl Segment {
-    fn new(map: MmapMut, path: PathBuf, total: u32) -> Segment {
-        let (bitmap, slots, _) = layout(total);
+    fn new(map: MmapMut, path: PathBuf, sizes: Sizes) -> Segment {
+        let layout = layout_of(sizes);
         // SAFETY: offsets inside the mapping (its size was checked against the layout).
-        let (slots, bitmap) = unsafe { (map.as_ptr().add(slots), map.as_ptr().add(bitmap)) };
+        let (slots, bitmap) = unsafe {
+            (
+                map.as_ptr().add(layout.slots),
+                map.as_ptr().add(layout.bitmap),
+            )
+        };
         Segment {
             map,
             path,
             slots: slots as *const Slot,
-            total: total as usize,
+            total: sizes.slots as usize,
             bitmap: bitmap as *const AtomicU64,
+            sizes,
+            layout,
         }
     }
 
-    /// Creates (or recreates) the segment file and initialises it for `slots` slots.
-    pub fn create(datadir: &Path, slots: u32) -> std::io::Result<&'static Segment> {
+    /// Creates (or recreates) the segment file and initialises it.
+    pub fn create(datadir: &Path, sizes: Sizes) -> std::io::Result<&'static Segment> {
         let path = datadir.join(FILE_NAME);
-        let (_, _, size) = layout(slots);
+        let size = layout_of(sizes).size;
         let _ = std::fs::remove_file(&path);
         let file = OpenOptions::new()
             .read(true)
@@ -110,8 +182,8 @@ impl Segment {
         // SAFETY: the file is ours, freshly created and sized; it is only accessed through the
         // atomics and volatile copies of this module.
         let map = unsafe { MmapOptions::new().len(size).map_mut(&file)? };
-        let seg = Segment::new(map, path, slots);
-        seg.initialise(slots);
+        let seg = Segment::new(map, path, sizes);
+        seg.initialise();
         Ok(publish(seg))
     }
 
@@ -145,12 +217,26 @@ impl Segment {
         // SAFETY: mapping a same-user segment; all access goes through atomics and checks.
         let map = unsafe { MmapOptions::new().map_mut(&file) }.map_err(|e| e.to_string())?;
         // SAFETY: at least a header's worth of bytes, checked above.
-        let total = unsafe { (*(map.as_ptr() as *const Header)).total_slots };
-        let (_, _, size) = layout(total);
-        if map.len() < size {
+        let (version, sizes) = unsafe {
+            let h = &*(map.as_ptr() as *const Header);
+            (
+                h.layout_version,
+                Sizes {
+                    slots: h.total_slots,
+                    addin_size: h.addin_size,
+                    named_locks: h.named_locks,
+                },
+            )
+        };
+        if version != LAYOUT_VERSION {
+            return Err(format!(
+                "incompatible shared memory segment: layout version {version} (this library uses {LAYOUT_VERSION})"
+            ));
+        }
+        if map.len() < layout_of(sizes).size {
             return Err("shared memory segment is smaller than its header says".into());
         }
-        let seg = Segment::new(map, path, total);
+        let seg = Segment::new(map, path, sizes);
         let h = seg.header();
         if h.magic != MAGIC {
             return Err("shared memory segment has no valid header".into());
@@ -161,7 +247,7 @@ impl Segment {
                 h.layout_version, LAYOUT_VERSION
             ));
         }
-        let (_, _, size) = layout(h.total_slots);
+        let size = seg.layout.size;
         if h.size as usize != size || seg.map.len() < size {
             return Err("shared memory segment size does not match its header".into());
         }
@@ -169,8 +255,9 @@ impl Segment {
     }
 
     /// Zeroes the segment and writes a fresh header with every slot free.
-    pub fn initialise(&self, slots: u32) {
-        let (_, _, size) = layout(slots);
+    pub fn initialise(&self) {
+        let size = self.layout.size;
+        let z = self.sizes;
         // SAFETY: the mapping is at least `size` bytes; only the supervisor calls this, while no
         // worker is running (start-up or crash re-initialisation).
         unsafe {
@@ -179,12 +266,82 @@ impl Segment {
             let h = base as *mut Header;
             (*h).magic = MAGIC;
             (*h).layout_version = LAYOUT_VERSION;
-            (*h).total_slots = slots;
+            (*h).total_slots = z.slots;
+            (*h).named_locks = z.named_locks;
+            (*h).addin_size = z.addin_size;
+            (*h).next_tranche_id
+                .store(FIRST_USER_TRANCHE, Ordering::Relaxed);
             (*h).size = size as u64;
             (*h).owner_uid = libc::geteuid();
             (*h).supervisor_pid.store(libc::getpid(), Ordering::Relaxed);
         }
         slots::reset_all(self);
+        modules::initialise(self);
+    }
+
+    /// Zeroes what modules keep here (PGPROCs, locks, index, tranches, their structures) and
+    /// lays it out again; the slots and their generations are left to `slots::reset_all`.
+    pub fn reinitialise_modules(&self) {
+        let from = self.layout.procs;
+        // SAFETY: the module areas run from the PGPROCs to the end of the mapping; no worker
+        // runs during a crash re-initialisation.
+        unsafe { std::ptr::write_bytes(self.base().add(from), 0, self.layout.size - from) };
+        let h = self.header();
+        h.addin_used.store(0, Ordering::Release);
+        h.index_lock.store(0, Ordering::Release);
+        h.next_tranche_id
+            .store(FIRST_USER_TRANCHE, Ordering::Release);
+        modules::initialise(self);
+    }
+
+    /// Sizes this segment was made for.
+    pub fn sizes(&self) -> Sizes {
+        self.sizes
+    }
+
+    /// Base address of the mapping (for offsets modules keep).
+    pub fn base(&self) -> *mut u8 {
+        self.map.as_ptr() as *mut u8
+    }
+
+    /// PGPROC `i` (one per slot, then `EXTRA_PROCS` more).
+    pub fn proc_ptr(&self, i: usize) -> *mut PGPROC {
+        assert!(i < self.num_procs(), "PGPROC {i} out of range");
+        // SAFETY: inside the procs area.
+        unsafe { (self.base().add(self.layout.procs) as *mut PGPROC).add(i) }
+    }
+
+    pub fn num_procs(&self) -> usize {
+        self.total + EXTRA_PROCS
+    }
+
+    /// The main LWLock array (`MainLWLockArray`): 128-byte elements.
+    pub fn main_lwlocks(&self) -> *mut u8 {
+        // SAFETY: inside the mapping.
+        unsafe { self.base().add(self.layout.lwlocks) }
+    }
+
+    pub fn num_main_lwlocks(&self) -> usize {
+        NUM_FIXED_LWLOCKS + self.sizes.named_locks as usize
+    }
+
+    pub(crate) fn index_area(&self) -> *mut modules::IndexEntry {
+        // SAFETY: inside the mapping.
+        unsafe { self.base().add(self.layout.index) as *mut modules::IndexEntry }
+    }
+
+    pub(crate) fn tranche_area(&self) -> *mut modules::TrancheEntry {
+        // SAFETY: inside the mapping.
+        unsafe { self.base().add(self.layout.tranches) as *mut modules::TrancheEntry }
+    }
+
+    /// The module area `ShmemInitStruct` hands out, and its size.
+    pub(crate) fn addin_area(&self) -> (*mut u8, usize) {
+        // SAFETY: inside the mapping.
+        (
+            unsafe { self.base().add(self.layout.addin) },
+            self.sizes.addin_size as usize,
+        )
     }
 
     pub fn header(&self) -> &Header {
@@ -225,6 +382,52 @@ impl Segment {
     pub fn remove_file(&self) {
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// Processes (other than this one) that still map a segment file left in `datadir` by a
+/// supervisor that did not shut down cleanly. Empty when there is no such file.
+pub fn leftover_users(datadir: &Path) -> Vec<i32> {
+    let path = datadir.join(FILE_NAME);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Vec::new();
+    };
+    let (dev, ino) = (meta.dev(), meta.ino());
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let mut users = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return users;
+    };
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+            continue;
+        };
+        // Each line: address perms offset major:minor inode path.
+        let maps_it = maps.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 5 || f[4].parse::<u64>().ok() != Some(ino) {
+                return false;
+            }
+            let Some((maj, min)) = f[3].split_once(':') else {
+                return false;
+            };
+            let (Ok(maj), Ok(min)) = (u32::from_str_radix(maj, 16), u32::from_str_radix(min, 16))
+            else {
+                return false;
+            };
+            libc::makedev(maj, min) == dev
+        });
+        if maps_it {
+            users.push(pid);
+        }
+    }
+    users
 }
 
 /// A copy of a slot's definition, taken with volatile reads (another process may be writing).

@@ -32,6 +32,9 @@ pub struct Slot {
     pub restarts: AtomicU32,
     /// Last exit: 0 none, 1 + code for an exit code, -signal for a signal.
     pub last_exit: AtomicI32,
+    /// Set by the worker's exit path (proc_exit, or exit(), which runs it too); a worker that
+    /// left without it (`_exit`) did not clean up, and is treated as crashed (EXIT-4).
+    pub exited_cleanly: AtomicU32,
     pub worker: UnsafeCell<BackgroundWorker>,
     /// What the worker last reported with `pgstat_report_activity`, guarded by a sequence
     /// count (odd while the worker writes) so readers never show a torn text.

@@ -76,6 +76,8 @@ fn attach(datadir: &Path) -> Result<(), String> {
         libc::sigaddset(&mut urg, libc::SIGURG);
         libc::pthread_sigmask(libc::SIG_BLOCK, &urg, std::ptr::null_mut());
     }
+    // SAFETY: this process's own global, set once.
+    unsafe { crate::abi::MainLWLockArray = seg.main_lwlocks().cast() };
     crate::worker::signals::init_signal_masks();
     crate::latch::set_death_fd(pidfd as i32);
     crate::latch::init_process_latch();

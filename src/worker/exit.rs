@@ -102,6 +102,8 @@ fn run(which: Which, code: c_int) {
 /// `proc_exit`: runs the exit callbacks and ends the process with `code`.
 pub fn proc_exit(code: c_int) -> ! {
     if !EXITING.swap(true, Ordering::SeqCst) {
+        // As PostgreSQL: locks go before anything else runs.
+        crate::lwlock::release_all();
         run(Which::BeforeShmemExit, code);
         run(Which::OnShmemExit, code);
         run(Which::OnProcExit, code);

@@ -108,6 +108,23 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
     // SAFETY: as above.
     unsafe { abi::MyBgworkerEntry = entry };
     crate::latch::init_process_latch();
+    if let (Some(seg), Some(slot)) = (crate::shmem::current(), slot) {
+        seg.slot(slot)
+            .exited_cleanly
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: registering a plain function to run at exit().
+        unsafe { libc::atexit(mark_clean_exit) };
+    }
+    if let (Some(seg), Some(slot)) = (crate::shmem::current(), slot) {
+        // The worker's latch is the one in its PGPROC, so other processes can set it
+        // (`BackendPidGetProc(pid)->procLatch`); it starts set (WP-5).
+        // SAFETY: single-threaded start-up; the PGPROC of our slot is ours.
+        unsafe {
+            let proc_ = crate::shmem::modules::claim_proc(seg, slot, abi::MyProcPid);
+            abi::MyProc = proc_;
+            abi::MyLatch = &raw mut (*proc_).procLatch;
+        }
+    }
 
     let name = field_string(&def.bgw_name);
     let title = if ctx.cluster_name.is_empty() {
@@ -128,6 +145,16 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
     // SAFETY: calling the module's entry point with its registered argument (WP-6).
     unsafe { function(def.bgw_main_arg) };
     exit::proc_exit(0)
+}
+
+/// Runs at `exit()` (so after `proc_exit`'s callbacks): tells the supervisor this worker left
+/// through its exit path.
+extern "C" fn mark_clean_exit() {
+    if let (Some(seg), Some(slot)) = (crate::shmem::current(), my_slot()) {
+        seg.slot(slot)
+            .exited_cleanly
+            .store(1, std::sync::atomic::Ordering::Release);
+    }
 }
 
 fn lookup_entry(

@@ -19,7 +19,7 @@ VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 CARGO_PROFILE_FLAG := $(if $(filter release,$(PROFILE)),--release,)
 BUILD_DIR := target/$(PROFILE)
 
-.PHONY: all release deps run check lint header install bench clean
+.PHONY: all release deps run check lint header install bench clean stress
 
 all:
 	$(CARGO) build
@@ -50,6 +50,16 @@ check: deps
 	else \
 		echo "make check: FAILED:$$failed"; exit 1; \
 	fi
+
+# The fault-injection suite at full size (tests/faults.rs, tests/fuzz.rs; `make check` runs them
+# quick): 10,000 worker deaths, 100,000 launch/exit cycles, 1,000,000 fuzz inputs per property.
+# Release build with overflow checks kept on, so an arithmetic overflow fails as in a debug build.
+# One test at a time, so the figures each test prints are not disturbed by the others.
+stress: deps
+	BGW_STRESS=1 CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		$(CARGO) test --release --test faults -- --nocapture --test-threads=1
+	BGW_STRESS=1 CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		$(CARGO) test --release --test fuzz -- --nocapture
 
 # Speed and memory, side by side: libbgworker, PostgreSQL 15 and the bare fork floor, one table.
 bench: deps

@@ -334,23 +334,31 @@ pub(crate) fn is_valid_placeholder(name: &str) -> bool {
 
 /// PostgreSQL's integer syntax: decimal, `0x` hex or leading-zero octal, within [min, max].
 pub fn parse_int(value: &str, min: c_int, max: c_int) -> Result<c_int, String> {
+    let not_int = || "The value must be an integer.".to_owned();
     let v = value.trim();
     let (neg, digits) = match v.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, v.strip_prefix('+').unwrap_or(v)),
     };
-    let parsed = if let Some(hex) = digits
+    // One sign only, and only digits after it (from_str_radix would take another sign).
+    let digits_only = |d: &str, radix: u32| !d.is_empty() && d.chars().all(|c| c.is_digit(radix));
+    let magnitude = if let Some(hex) = digits
         .strip_prefix("0x")
         .or_else(|| digits.strip_prefix("0X"))
     {
-        i64::from_str_radix(hex, 16)
+        digits_only(hex, 16).then(|| i64::from_str_radix(hex, 16))
     } else if digits.len() > 1 && digits.starts_with('0') {
-        i64::from_str_radix(&digits[1..], 8)
+        digits_only(&digits[1..], 8).then(|| i64::from_str_radix(&digits[1..], 8))
     } else {
-        digits.parse::<i64>()
+        digits_only(digits, 10).then(|| digits.parse::<i64>())
     }
-    .map_err(|_| "The value must be an integer.".to_owned())?;
-    let n = if neg { -parsed } else { parsed };
+    .ok_or_else(not_int)?
+    .map_err(|_| not_int())?;
+    let n = if neg {
+        magnitude.checked_neg().ok_or_else(not_int)?
+    } else {
+        magnitude
+    };
     if n < i64::from(min) || n > i64::from(max) {
         return Err(format!(
             "{n} is outside the valid range for this parameter ({min} .. {max})."
@@ -1597,6 +1605,13 @@ mod tests {
         assert_eq!(parse_int("0x10", 0, 100), Ok(16));
         assert_eq!(parse_int("010", 0, 100), Ok(8));
         assert!(parse_int("12abc", 0, 100).is_err());
+        assert!(parse_int("--5", -10, 10).is_err(), "one sign only");
+        assert!(parse_int("0x-5", -10, 10).is_err());
+        assert!(
+            parse_int("--9223372036854775808", 0, 10).is_err(),
+            "no overflow"
+        );
+        assert_eq!(parse_int("-5", -10, 10), Ok(-5));
         assert_eq!(parse_bool("t"), Some(true));
         assert_eq!(parse_bool("OFF"), Some(false));
         assert_eq!(parse_bool("o"), None);

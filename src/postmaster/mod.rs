@@ -957,6 +957,10 @@ impl Postmaster {
         } else {
             self.seg().reinitialise_modules();
         }
+        self.seg()
+            .header()
+            .max_parallel_workers
+            .store(self.settings.max_parallel_workers as u32, Ordering::Relaxed);
         self.assign_slots();
         Self::shmem_startup(self.seg());
     }

@@ -87,20 +87,29 @@ struct Layout {
     size: usize,
 }
 
-fn layout_of(z: Sizes) -> Layout {
-    let align = |n: usize| n.next_multiple_of(128);
+/// The areas for these sizes; `None` when they do not fit in memory at all (a corrupted
+/// header, or an absurd request).
+fn layout_of(z: Sizes) -> Option<Layout> {
+    let align = |n: usize| n.checked_next_multiple_of(128);
+    let add = |a: usize, b: usize| a.checked_add(b).and_then(align);
     let bitmap = std::mem::size_of::<Header>();
-    let slots = align(bitmap + bitmap_words(z.slots) * 8);
-    let procs = align(slots + z.slots as usize * std::mem::size_of::<Slot>());
-    let nprocs = z.slots as usize + EXTRA_PROCS;
-    let lwlocks = align(procs + nprocs * std::mem::size_of::<PGPROC>());
-    let nlocks = NUM_FIXED_LWLOCKS + z.named_locks as usize;
-    let index = align(lwlocks + nlocks * LWLOCK_PADDED_SIZE);
-    let tranches = align(index + INDEX_ENTRIES * std::mem::size_of::<modules::IndexEntry>());
-    let addin =
-        align(tranches + modules::MAX_TRANCHES * std::mem::size_of::<modules::TrancheEntry>());
-    let size = align(addin + z.addin_size as usize);
-    Layout {
+    let slots_n = z.slots as usize;
+    let slots = add(bitmap, bitmap_words(z.slots).checked_mul(8)?)?;
+    let procs = add(slots, slots_n.checked_mul(std::mem::size_of::<Slot>())?)?;
+    let nprocs = slots_n.checked_add(EXTRA_PROCS)?;
+    let lwlocks = add(procs, nprocs.checked_mul(std::mem::size_of::<PGPROC>())?)?;
+    let nlocks = NUM_FIXED_LWLOCKS.checked_add(z.named_locks as usize)?;
+    let index = add(lwlocks, nlocks.checked_mul(LWLOCK_PADDED_SIZE)?)?;
+    let tranches = add(
+        index,
+        INDEX_ENTRIES * std::mem::size_of::<modules::IndexEntry>(),
+    )?;
+    let addin = add(
+        tranches,
+        modules::MAX_TRANCHES * std::mem::size_of::<modules::TrancheEntry>(),
+    )?;
+    let size = add(addin, usize::try_from(z.addin_size).ok()?)?;
+    Some(Layout {
         bitmap,
         slots,
         procs,
@@ -109,7 +118,7 @@ fn layout_of(z: Sizes) -> Layout {
         tranches,
         addin,
         size,
-    }
+    })
 }
 
 /// A mapped segment, as seen by this process.
@@ -147,8 +156,9 @@ fn bitmap_words(slots: u32) -> usize {
 }
 
 impl Segment {
+    /// `sizes` must have a layout that fits the mapping (checked by the callers).
     fn new(map: MmapMut, path: PathBuf, sizes: Sizes) -> Segment {
-        let layout = layout_of(sizes);
+        let layout = layout_of(sizes).expect("sizes checked by the caller");
         // SAFETY: offsets inside the mapping (its size was checked against the layout).
         let (slots, bitmap) = unsafe {
             (
@@ -170,7 +180,17 @@ impl Segment {
     /// Creates (or recreates) the segment file and initialises it.
     pub fn create(datadir: &Path, sizes: Sizes) -> std::io::Result<&'static Segment> {
         let path = datadir.join(FILE_NAME);
-        let size = layout_of(sizes).size;
+        let size = layout_of(sizes)
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "shared memory request too large ({} bytes for modules)",
+                        sizes.addin_size
+                    ),
+                )
+            })?
+            .size;
         let _ = std::fs::remove_file(&path);
         let file = OpenOptions::new()
             .read(true)
@@ -233,8 +253,10 @@ impl Segment {
                 "incompatible shared memory segment: layout version {version} (this library uses {LAYOUT_VERSION})"
             ));
         }
-        if map.len() < layout_of(sizes).size {
-            return Err("shared memory segment is smaller than its header says".into());
+        // Bounded by the file before anything is computed from the (untrusted) header.
+        match layout_of(sizes) {
+            Some(l) if l.size <= map.len() => {}
+            _ => return Err("shared memory segment size does not match its header".into()),
         }
         let seg = Segment::new(map, path, sizes);
         let h = seg.header();
@@ -257,40 +279,51 @@ impl Segment {
     /// Zeroes the segment and writes a fresh header with every slot free.
     pub fn initialise(&self) {
         let size = self.layout.size;
-        let z = self.sizes;
         // SAFETY: the mapping is at least `size` bytes; only the supervisor calls this, while no
         // worker is running (start-up or crash re-initialisation).
         unsafe {
             let base = self.map.as_ptr() as *mut u8;
             std::ptr::write_bytes(base, 0, size);
-            let h = base as *mut Header;
+        }
+        self.write_header();
+        slots::reset_all(self);
+        modules::initialise(self);
+    }
+
+    /// Writes every header field from what this process knows (never from what is there: a
+    /// crashed worker may have scribbled on it). Supervisor only, with no worker running.
+    fn write_header(&self) {
+        let z = self.sizes;
+        // SAFETY: the mapping starts with a Header; see the caller's contract.
+        unsafe {
+            let h = self.base() as *mut Header;
             (*h).magic = MAGIC;
             (*h).layout_version = LAYOUT_VERSION;
             (*h).total_slots = z.slots;
             (*h).named_locks = z.named_locks;
             (*h).addin_size = z.addin_size;
-            (*h).next_tranche_id
-                .store(FIRST_USER_TRANCHE, Ordering::Relaxed);
-            (*h).size = size as u64;
+            (*h).size = self.layout.size as u64;
             (*h).owner_uid = libc::geteuid();
             (*h).supervisor_pid.store(libc::getpid(), Ordering::Relaxed);
+            (*h).next_tranche_id
+                .store(FIRST_USER_TRANCHE, Ordering::Relaxed);
+            (*h).addin_used.store(0, Ordering::Relaxed);
+            (*h).index_lock.store(0, Ordering::Relaxed);
+            (*h).shutting_down.store(0, Ordering::Relaxed);
+            (*h).parallel_register_count.store(0, Ordering::Relaxed);
+            (*h).parallel_terminate_count.store(0, Ordering::Relaxed);
         }
-        slots::reset_all(self);
-        modules::initialise(self);
     }
 
-    /// Zeroes what modules keep here (PGPROCs, locks, index, tranches, their structures) and
-    /// lays it out again; the slots and their generations are left to `slots::reset_all`.
+    /// After a crash: the header written afresh, and what modules keep here (PGPROCs, locks,
+    /// index, tranches, their structures) zeroed and laid out again; the slots and their
+    /// generations are left to `slots::reset_all`.
     pub fn reinitialise_modules(&self) {
+        self.write_header();
         let from = self.layout.procs;
         // SAFETY: the module areas run from the PGPROCs to the end of the mapping; no worker
         // runs during a crash re-initialisation.
         unsafe { std::ptr::write_bytes(self.base().add(from), 0, self.layout.size - from) };
-        let h = self.header();
-        h.addin_used.store(0, Ordering::Release);
-        h.index_lock.store(0, Ordering::Release);
-        h.next_tranche_id
-            .store(FIRST_USER_TRANCHE, Ordering::Release);
         modules::initialise(self);
     }
 

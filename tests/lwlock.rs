@@ -7,8 +7,6 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 /// A lwlock_probe worker running `mode` with `arg`, never restarted.
@@ -234,60 +232,7 @@ fn atomic_fetch_add_gives_an_exact_total_across_workers() {
     );
 }
 
-/// Builds lwlock_probe.c as a plain program (LWLOCK_PROBE_PROGRAM) linked with the library.
-fn build_lwlock_program() -> PathBuf {
-    let out = fresh_temp_dir("lwlock-program").join("lwlock_probe");
-    let status = Command::new("cc")
-        .args([
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-g",
-            "-DLWLOCK_PROBE_PROGRAM",
-        ])
-        .arg(format!("-I{}", include_dir().display()))
-        .arg("-o")
-        .arg(&out)
-        .arg(module_source("lwlock_probe"))
-        .arg(format!("-L{}", lib_dir().display()))
-        .arg("-lbgworker")
-        .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
-        .status()
-        .expect("run cc");
-    assert!(status.success(), "building the lwlock program failed");
-    out
-}
-
 #[test]
 fn locks_in_a_plain_program_are_clean_under_valgrind() {
-    let program = build_lwlock_program();
-    let plain = with_fresh_library(&mut Command::new(&program))
-        .output()
-        .expect("run lwlock program");
-    let stderr = String::from_utf8_lossy(&plain.stderr);
-    assert!(plain.status.success(), "{stderr}");
-    assert!(stderr.contains("lwlock_probe program ok"), "{stderr}");
-
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: valgrind is not installed; the lwlock program ran without it");
-        return;
-    }
-    let out = with_fresh_library(&mut Command::new("valgrind"))
-        .args([
-            "--quiet",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--error-exitcode=99",
-        ])
-        .arg(&program)
-        .output()
-        .expect("run valgrind");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "valgrind reported errors or leaks:\n{stderr}"
-    );
-    assert!(stderr.contains("lwlock_probe program ok"), "{stderr}");
+    run_probe_program_under_valgrind("lwlock_probe", "LWLOCK_PROBE_PROGRAM");
 }

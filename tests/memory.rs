@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Starts a supervisor with `memory_probe` preloaded and one worker running `mode` once; waits
@@ -219,63 +218,9 @@ fn module_built_with_postgres_headers_uses_the_same_contexts() {
     }
 }
 
-/// Builds memory_probe.c as a plain program (MEMORY_PROBE_PROGRAM) linked with the library.
-fn build_memory_program() -> PathBuf {
-    let out = fresh_temp_dir("memory-program").join("memory_probe");
-    let status = Command::new("cc")
-        .args([
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-g",
-            "-DMEMORY_PROBE_PROGRAM",
-        ])
-        .arg(format!("-I{}", include_dir().display()))
-        .arg("-o")
-        .arg(&out)
-        .arg(module_source("memory_probe"))
-        .arg(format!("-L{}", lib_dir().display()))
-        .arg("-lbgworker")
-        .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
-        .status()
-        .expect("run cc");
-    assert!(status.success(), "building the memory program failed");
-    out
-}
-
 #[test]
 fn contexts_and_stringinfo_are_clean_under_valgrind() {
-    let program = build_memory_program();
-    // Without valgrind the checks still run, natively.
-    let plain = with_fresh_library(&mut Command::new(&program))
-        .output()
-        .expect("run memory program");
-    let stderr = String::from_utf8_lossy(&plain.stderr);
-    assert!(plain.status.success(), "{stderr}");
-    assert!(stderr.contains("memory_probe program ok"), "{stderr}");
-
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: valgrind is not installed; the memory program ran without it");
-        return;
-    }
-    let out = with_fresh_library(&mut Command::new("valgrind"))
-        .args([
-            "--quiet",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--error-exitcode=99",
-        ])
-        .arg(&program)
-        .output()
-        .expect("run valgrind");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "valgrind reported errors or leaks:\n{stderr}"
-    );
-    assert!(stderr.contains("memory_probe program ok"), "{stderr}");
+    run_probe_program_under_valgrind("memory_probe", "MEMORY_PROBE_PROGRAM");
 }
 
 /// PostgreSQL's packed SQLSTATE (MAKE_SQLSTATE) as the module logs it.

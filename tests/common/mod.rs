@@ -1132,3 +1132,59 @@ impl Setup {
 }
 
 pub mod pg;
+
+// ---------------------------------------------------------------------------------------------
+// Probe modules built as plain programs, checked under valgrind
+// ---------------------------------------------------------------------------------------------
+
+/// Builds `c_tests/modules/<name>.c` as a plain program (with `-D<define>`, the module's own
+/// switch for that) linked with the library, runs it natively, then under valgrind (skipped with
+/// a message when valgrind is missing): it must print "<name> program ok", exit 0, and valgrind
+/// must report no error and no definite or indirect leak.
+pub fn run_probe_program_under_valgrind(name: &str, define: &str) {
+    let out = fresh_temp_dir(&format!("{name}-program")).join(name);
+    let status = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
+        .arg(format!("-D{define}"))
+        .arg(format!("-I{}", include_dir().display()))
+        .arg("-o")
+        .arg(&out)
+        .arg(module_source(name))
+        .arg(format!("-L{}", lib_dir().display()))
+        .arg("-lbgworker")
+        .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "building the {name} program failed");
+    let ok_line = format!("{name} program ok");
+
+    // Without valgrind the checks still run, natively.
+    let plain = with_fresh_library(&mut Command::new(&out))
+        .output()
+        .expect("run the probe program");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(plain.status.success(), "{stderr}");
+    assert!(stderr.contains(&ok_line), "{stderr}");
+
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: valgrind is not installed; the {name} program ran without it");
+        return;
+    }
+    let vg = with_fresh_library(&mut Command::new("valgrind"))
+        .args([
+            "--quiet",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run valgrind");
+    let stderr = String::from_utf8_lossy(&vg.stderr);
+    assert_eq!(
+        vg.status.code(),
+        Some(0),
+        "valgrind reported errors or leaks:\n{stderr}"
+    );
+    assert!(stderr.contains(&ok_line), "{stderr}");
+}

@@ -124,6 +124,18 @@ typedef enum BgwHandleStatus {
 // freeable with `pfree`.
 typedef struct BackgroundWorkerHandle BackgroundWorkerHandle;
 
+// A snapshot (`utils/snapshot.h`): opaque here, the server keeps the real ones.
+typedef struct SnapshotData SnapshotData;
+
+// An object identifier.
+typedef uint32_t Oid;
+
+// Microseconds since 2000-01-01 00:00:00 UTC (`datatype/timestamp.h`).
+typedef int64_t TimestampTz;
+
+// `Snapshot`: a pointer to an opaque `SnapshotData`.
+typedef struct SnapshotData *Snapshot;
+
 // When a worker may start. PostgreSQL declares this as an enum; it is an `int` here because
 // modules may store any value in it (an out-of-range value is accepted and never starts), and a
 // Rust enum must never hold a value outside its variants.
@@ -273,16 +285,10 @@ typedef struct StringInfoData {
 // A pointer to a `StringInfoData`, as PostgreSQL's `StringInfo`.
 typedef struct StringInfoData *StringInfo;
 
-// Microseconds since 2000-01-01 00:00:00 UTC (`datatype/timestamp.h`).
-typedef int64_t TimestampTz;
-
 // The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
 typedef void (*shmem_request_hook_type)(void);
 
 typedef void (*shmem_startup_hook_type)(void);
-
-// An object identifier.
-typedef uint32_t Oid;
 
 // An error being reported or caught (`utils/elog.h`), PostgreSQL 15's layout: `CopyErrorData`
 // hands modules one, and they read its fields directly.
@@ -382,6 +388,9 @@ typedef struct pg_atomic_uint64 {
 extern "C" {
 #endif // __cplusplus
 
+// The statement being run, for error reports; NULL here (statements run on the server).
+extern const char *debug_query_string;
+
 // This worker's definition (a private copy), or NULL outside a worker.
 extern struct BackgroundWorker *MyBgworkerEntry;
 
@@ -455,6 +464,69 @@ extern MemoryContext CurTransactionContext;
 
 // PostgreSQL's portal context; there are no portals (NULL).
 extern MemoryContext PortalContext;
+
+// Connects this worker to database `dbname` (NULL: `postgres`) as `username` (NULL: the
+// `database_conninfo` user). Needs `BGWORKER_BACKEND_DATABASE_CONNECTION` in the registration;
+// any failure, or a second call, is FATAL (exit 1).
+//
+// # Safety
+// `dbname` and `username` must be NULL or NUL-terminated strings.
+void BackgroundWorkerInitializeConnection(const char *dbname, const char *username, uint32_t flags);
+
+// `BackgroundWorkerInitializeConnection` by OIDs, resolved through the server's catalog;
+// `InvalidOid` means the same as NULL there.
+void BackgroundWorkerInitializeConnectionByOid(Oid dboid, Oid useroid, uint32_t flags);
+
+// Starts a transaction (BEGIN on the worker's connection); ERROR if one is in progress.
+void StartTransactionCommand(void);
+
+// Commits the transaction (ROLLBACK instead when a statement in it failed); ERROR when none is
+// in progress, or with the server's SQLSTATE when the commit fails.
+void CommitTransactionCommand(void);
+
+// Rolls the current transaction back; nothing happens outside a transaction.
+void AbortCurrentTransaction(void);
+
+// True while a transaction is in progress.
+bool IsTransactionState(void);
+
+// Records the current time as the statement start.
+void SetCurrentStatementStartTimestamp(void);
+
+// The time last recorded by `SetCurrentStatementStartTimestamp`.
+TimestampTz GetCurrentStatementStartTimestamp(void);
+
+// A snapshot for the current transaction (non-NULL, opaque); ERROR outside a transaction.
+Snapshot GetTransactionSnapshot(void);
+
+// Makes `snapshot` the active one; ERROR for NULL or outside a transaction.
+void PushActiveSnapshot(Snapshot snapshot);
+
+// Removes the active snapshot; ERROR when none is active.
+void PopActiveSnapshot(void);
+
+// True when a snapshot is active.
+bool ActiveSnapshotSet(void);
+
+// The active snapshot, or NULL when none is.
+Snapshot GetActiveSnapshot(void);
+
+// Statistics are the server's: nothing to flush; returns 0 (no wait needed).
+long pgstat_report_stat(bool force);
+
+// `ident` itself when it can be used bare in SQL, else a palloc'd double-quoted copy with `"`
+// doubled.
+//
+// # Safety
+// `ident` must be a NUL-terminated string.
+const char *quote_identifier(const char *ident);
+
+// A palloc'd SQL literal of `rawstr`: `'...'` with `'` doubled, `E'...'` with backslashes
+// doubled too when it has one.
+//
+// # Safety
+// `rawstr` must be a NUL-terminated string.
+char *quote_literal_cstr(const char *rawstr);
 
 // `RegisterDynamicBackgroundWorker`: registers a worker from a worker or an attached process.
 // An invalid definition is an ERROR (SQLSTATE 22023); false when no slot is free, the parallel

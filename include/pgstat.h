@@ -1,5 +1,6 @@
 /*
- * pgstat.h -- activity reporting (pgstat_report_activity, BackendState), declared in bgworker.h.
+ * pgstat.h -- activity reporting (pgstat_report_activity, BackendState) and pgstat_report_stat
+ * (statistics are the server's, so it has nothing to flush), declared in bgworker.h.
  */
 #ifndef BGW_COMPAT_PGSTAT_H
 #define BGW_COMPAT_PGSTAT_H

@@ -295,5 +295,7 @@ BGW_EXTERN_C_END
 
 #include "utils/elog.h"
 #include "utils/palloc.h"
+/* The varlena types and macros (part of postgres.h in PostgreSQL 15). */
+#include "varatt.h"
 
 #endif /* BGW_COMPAT_POSTGRES_H */

@@ -31,6 +31,10 @@ pub struct Settings {
     pub restart_after_crash_window: c_int,
     pub log_min_messages: c_int,
     pub cluster_name: String,
+    /// Where database workers connect: a libpq conninfo string (empty: libpq's defaults and the
+    /// `PG*` environment); the database and user of `BackgroundWorkerInitializeConnection`
+    /// override its own.
+    pub database_conninfo: String,
     /// `prefix.name` settings no module has defined (yet), lower-cased name → value.
     pub placeholders: BTreeMap<String, String>,
     /// Where each placeholder's value came from (its `GucSource` for check hooks).
@@ -53,6 +57,7 @@ impl Default for Settings {
             restart_after_crash_window: 60,
             log_min_messages: WARNING,
             cluster_name: String::new(),
+            database_conninfo: String::new(),
             placeholders: BTreeMap::new(),
             origins: BTreeMap::new(),
             conf_path: None,
@@ -99,6 +104,7 @@ const CORE: &[(&str, Context)] = &[
     ("restart_after_crash_window", Context::Sighup),
     ("log_min_messages", Context::Sighup),
     ("cluster_name", Context::Postmaster),
+    ("database_conninfo", Context::Postmaster),
 ];
 
 pub fn context_of(name: &str) -> Option<Context> {
@@ -161,6 +167,7 @@ impl Settings {
                 }
                 self.cluster_name = value.to_owned()
             }
+            "database_conninfo" => self.database_conninfo = value.to_owned(),
             _ if is_valid_placeholder(&name) => {
                 self.origins.insert(name.clone(), source.clone());
                 self.placeholders.insert(name, value.to_owned());
@@ -229,6 +236,7 @@ impl Settings {
             "restart_after_crash_window" => self.restart_after_crash_window.to_string(),
             "log_min_messages" => crate::elog::level_name(self.log_min_messages).to_lowercase(),
             "cluster_name" => self.cluster_name.clone(),
+            "database_conninfo" => self.database_conninfo.clone(),
             _ => return self.placeholders.get(&name).cloned(),
         })
     }
@@ -289,6 +297,7 @@ fn reload_at(conf: &Path, overrides: &[(String, String)], elevel: c_int) -> Sett
     new.shared_preload_libraries = old.shared_preload_libraries.clone();
     new.max_worker_processes = old.max_worker_processes;
     new.cluster_name = old.cluster_name.clone();
+    new.database_conninfo = old.database_conninfo.clone();
     let file_errors = custom::drop_reserved_placeholders(&mut new, elevel);
     install(new.clone());
     if custom::apply_reload(&new) || file_errors {

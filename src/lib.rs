@@ -9,6 +9,8 @@ pub mod abi;
 /// cbindgen:ignore
 pub mod ctl;
 /// cbindgen:ignore
+pub mod db;
+/// cbindgen:ignore
 pub mod elog;
 /// cbindgen:ignore
 pub mod guc;

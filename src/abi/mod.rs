@@ -4,6 +4,7 @@
 pub mod types;
 
 mod c_shim;
+mod db_api;
 mod dynamic_api;
 mod globals;
 mod guc_api;
@@ -14,6 +15,8 @@ mod memory_api;
 mod process_api;
 mod registration_api;
 mod shmem_api;
+/// cbindgen:ignore
+mod spi_api;
 mod stringinfo_api;
 mod time_api;
 

@@ -107,6 +107,7 @@ pub fn proc_exit(code: c_int) -> ! {
         run(Which::BeforeShmemExit, code);
         run(Which::OnShmemExit, code);
         run(Which::OnProcExit, code);
+        crate::db::close();
     }
     // SAFETY: ending the process; stdio buffers are flushed by exit.
     unsafe { libc::exit(code) }

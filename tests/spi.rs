@@ -195,3 +195,86 @@ fn worker_spi_like_folds_deltas_on_sighup() {
         "2"
     );
 }
+
+/// worker_spi_like started as a dynamic worker with `bgworkerctl launch` (the way worker_spi's
+/// `worker_spi_launch()` does), then the database server restarted under it: the worker's
+/// statement fails, it exits 1, is restarted after its restart time, keeps failing to connect
+/// while the server is down, and once the server is back it reconnects and folds again.
+#[test]
+fn dynamic_worker_spi_like_survives_a_server_restart() {
+    let pg = PgCluster::start("wspidyn", &[], &[]);
+    build_module("worker_spi_like");
+    let c = Setup::new()
+        .c("worker_spi_like.naptime=1")
+        .c(&conninfo(&pg))
+        .start();
+    let launched = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
+        .arg("-D")
+        .arg(&c.datadir)
+        .args([
+            "launch",
+            "--library",
+            "worker_spi_like",
+            "--function",
+            "worker_spi_like_main",
+            "--name",
+            "worker_spi_like dynamic 3",
+            "--type",
+            "worker_spi_like",
+            "--arg",
+            "3",
+            "--flags",
+            "shmem,db",
+            "--restart-time",
+            "1",
+            "--wait",
+        ])
+        .output()
+        .expect("run bgworkerctl");
+    assert_eq!(
+        launched.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&launched.stderr)
+    );
+    c.wait_for_log(
+        "worker_spi_like dynamic 3 initialized with schema3.counted",
+        PROMPT,
+    );
+    wait_until("schema3.counted exists", PROMPT, || {
+        counted(&pg, 3).is_some()
+    });
+    sql(
+        &pg,
+        "INSERT INTO schema3.counted VALUES ('total', 100), ('delta', 5)",
+    );
+    c.wait_for_log("count in schema3.counted is now 105", PROMPT);
+
+    pg.stop();
+    let down = c.log_len();
+    // Its session is gone: the next fold fails, the worker exits 1 and is started again, and
+    // cannot connect while the server is down.
+    c.wait_for_log_since(down, "background worker \"worker_spi_like\" (PID", PROMPT);
+    c.wait_for_log_since(down, "worker_spi_like FATAL:  connection to server", PROMPT);
+    let initialized_before = c.count_log("worker_spi_like dynamic 3 initialized");
+    pg.start_server(&[]);
+    let back = c.log_len();
+    wait_until("the worker reconnects", PROMPT, || {
+        c.count_log("worker_spi_like dynamic 3 initialized") > initialized_before
+    });
+    sql(&pg, "INSERT INTO schema3.counted VALUES ('delta', 7)");
+    c.wait_for_log_since(back, "count in schema3.counted is now 112", PROMPT);
+    assert_eq!(counted(&pg, 3).as_deref(), Some("total|112"));
+    // The supervisor kept the worker registered throughout.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
+        .arg("-D")
+        .arg(&c.datadir)
+        .arg("status")
+        .output()
+        .expect("run bgworkerctl");
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("worker_spi_like dynamic 3"),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+}

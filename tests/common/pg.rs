@@ -139,12 +139,25 @@ impl PgCluster {
         let mut text = std::fs::read_to_string(&conf_path).unwrap();
         text.push_str(&conf);
         std::fs::write(&conf_path, text).unwrap();
-        let mut cmd = Command::new(bin.join("pg_ctl"));
+        let cluster = PgCluster {
+            root,
+            data,
+            socket_dir,
+            port,
+            log,
+        };
+        cluster.start_server(env);
+        cluster
+    }
+
+    /// `pg_ctl start` on the existing data directory; waits until it accepts connections.
+    pub fn start_server(&self, env: &[(String, String)]) {
+        let mut cmd = Command::new(pg_bindir().join("pg_ctl"));
         cmd.args([
             "-D",
-            data.to_str().unwrap(),
+            self.data.to_str().unwrap(),
             "-l",
-            log.to_str().unwrap(),
+            self.log.to_str().unwrap(),
             "-w",
             "-t",
             "60",
@@ -154,21 +167,13 @@ impl PgCluster {
             cmd.env(k, v);
         }
         let out = run_as(&mut cmd);
-        let cluster = PgCluster {
-            root,
-            data,
-            socket_dir,
-            port,
-            log,
-        };
         assert!(
             out.status.success(),
             "pg_ctl start failed: {}{}\n{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
-            cluster.log_text()
+            self.log_text()
         );
-        cluster
     }
 
     pub fn log_text(&self) -> String {

@@ -2,7 +2,9 @@
 //! matched to the statement, SPI_processed and count limits, SPI_tuptable in PostgreSQL 15's
 //! layout read through SPI_getbinval, heap_getattr and SPI_getvalue, SPI_execute_with_args, the
 //! helpers, a server error caught with PG_TRY (SQLSTATE kept) and rolled back, and an uncaught
-//! one ending the worker with exit 1 and nothing committed.
+//! one ending the worker with exit 1 and nothing committed. Then worker_spi_like
+//! (c_tests/modules/worker_spi_like.c) as static workers folding on SIGHUP, and as a dynamic
+//! worker launched with `bgworkerctl` that outlives a restart of the database server.
 
 mod common;
 

@@ -2,8 +2,8 @@
 //! connection shows in the server's `pg_stat_activity` under its `bgw_type`; a missing
 //! registration flag, a second call, an unknown database or role, and a database refusing
 //! connections are FATAL (exit 1) with the server's message; `...ByOid` resolves through the
-//! catalog; no connection outlives its worker (`DB_CYCLES` short workers in a row, 50 by default;
-//! `DB_CYCLES=1000` for the full run).
+//! catalog; no connection outlives its worker (1,000 short workers in a row;
+//! `DB_CYCLES=N` changes the count).
 
 mod common;
 
@@ -317,7 +317,7 @@ fn short_db_workers_in_a_row_leave_no_connection_behind() {
     let n: i32 = std::env::var("DB_CYCLES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
+        .unwrap_or(1000);
     let pg = PgCluster::start("dbcycle", &[], &[]);
     let c = Setup::new()
         .worker(

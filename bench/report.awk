@@ -33,6 +33,8 @@ function num(x, unit) {
 		return "—"
 	if (unit == "ns/call")
 		return sprintf("%.2f", x)
+	if (unit == "µs/stmt")
+		return sprintf("%.1f", x)
 	if (unit == "µs")
 		return sprintf("%.0f", x)
 	return sprintf("%.0f", x)
@@ -108,6 +110,8 @@ END {
 	row("9 LWLock acquire+release, free, LW_EXCLUSIVE", "ns/call", "s9_excl", "ns_per_pair", "", "", "≤1.00", "")
 	row("9 LWLock acquire+release, free, LW_SHARED", "ns/call", "s9_shared", "ns_per_pair", "", "", "≤1.00", "")
 	row("10 LWLock exclusive pairs, 2 processes contending", "ns/call", "s10", "ns_per_pair", "", "", "≤1.20", "")
+	row("11 register → database connection ready", "µs", "s11", "latency_us", "fork_started", "latency_us", "≤1.00", "")
+	row("12 SPI \"SELECT 1\" in a loop (per statement)", "µs/stmt", "s12", "us_per_stmt", "", "", "", "")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
 		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive"

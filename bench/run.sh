@@ -13,6 +13,7 @@
 #   BENCH_STORM_ROUNDS 1,000-worker storms per round (default 5)
 #   BENCH_STORM_BATCH  workers registered back to back before waiting for them (default 100)
 #   BENCH_LW_ROUNDS    timed rounds of the LWLock shapes 9 and 10 per round (default 20)
+#   BENCH_DB_ITERS     database workers per round in shape 11, a tenth of it in shape 12 (default 200)
 #   BENCH_TIMEOUT      seconds allowed for each side (default 300)
 #   BENCH_USER         unprivileged user when run as root (default bgwbench)
 #   PG_BIN             PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
@@ -29,6 +30,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 STORM_ROUNDS=${BENCH_STORM_ROUNDS:-5}
 STORM_BATCH=${BENCH_STORM_BATCH:-100}
 LW_ROUNDS=${BENCH_LW_ROUNDS:-20}
+DB_ITERS=${BENCH_DB_ITERS:-200}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_USER=${BENCH_USER:-bgwbench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -113,6 +115,7 @@ pg_module=$tmp/build/pg/pg_bgw_bench.so
 # ---- the plan: KEY SHAPE ITERATIONS ARG, run identically by both sides --------------------------
 half=$(((ITERS + 1) / 2))
 fifth=$(((ITERS + 4) / 5))
+db_tenth=$(((DB_ITERS + 9) / 10))
 cat >"$tmp/plan" <<EOF
 s1 s1 $ITERS 0
 s2 s2 $ITERS 0
@@ -127,6 +130,8 @@ s8_1000 s8 $fifth 1000
 s9_excl s9 $LW_ROUNDS 0
 s9_shared s9 $LW_ROUNDS 1
 s10 s10 $LW_ROUNDS 0
+s11 s11 $DB_ITERS 0
+s12 s12 $db_tenth 0
 EOF
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
@@ -185,6 +190,7 @@ run_ours() {
 	as_user env BGW_BENCH_DIR="$rdir" "$rel/bgworkerd" -D "$tmp/out/ours-data.$round" \
 		-c shared_preload_libraries=bgw_bench -c dynamic_library_path="$tmp/lib" \
 		-c max_worker_processes=$MAX_WORKERS -c log_min_messages=log -c cluster_name=bench \
+		-c "database_conninfo=host=$tmp/sock port=$port user=$run_user" \
 		</dev/null >"$tmp/ours.$round.log" 2>&1 &
 	ours_job=$!
 	deadline=$((SECONDS + TIMEOUT))
@@ -250,7 +256,8 @@ echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version
 	"$(nproc) CPUs, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); ${elapsed}s"
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
 	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$fifth," \
-	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs; max_worker_processes $MAX_WORKERS"
+	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
+	"shape 12 $db_tenth × 200 statements; max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |
 	awk -v storm_batch="$STORM_BATCH" -v s7_idle="$S7_IDLE" -f "$bench/report.awk"

@@ -15,12 +15,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "access/xact.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "port/atomics.h"
+#include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 #ifdef BGW_BENCH_PG
 #include "storage/procsignal.h"
@@ -32,6 +35,8 @@
 #define STAMP_SLOTS 4096
 /* Calls per timed round in shape 6. */
 #define PID_CALLS_PER_ROUND 100000
+/* Statements per sample in shape 12. */
+#define SPI_STATEMENTS 200
 /* Bounded polls: a worker that never gets ready is an error, not a hang. */
 #define READY_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
 
@@ -109,6 +114,54 @@ bgw_bench_idle(Datum main_arg)
 	proc_exit(0);
 }
 
+/* Shape 11: connect to the database, note the moment the connection is ready, exit. */
+void
+bgw_bench_db_ready(Datum main_arg)
+{
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection("postgres", NULL, 0);
+	write_stamp(main_arg, now_ns());
+	proc_exit(0);
+}
+
+/*
+ * Shape 12: connect, then run SPI_STATEMENTS small statements in one transaction (after one
+ * untimed statement); the loop's start goes to stamp slot main_arg, its end to slot
+ * main_arg + 1.
+ */
+void
+bgw_bench_spi_loop(Datum main_arg)
+{
+	uint64		start,
+				end;
+
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection("postgres", NULL, 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "bench worker: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	/* One untimed statement first: the session's first query fills its catalog caches. */
+	if (SPI_execute("SELECT 1", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "bench worker: the first SELECT 1 failed");
+	start = now_ns();
+	for (int i = 0; i < SPI_STATEMENTS; i++)
+	{
+		int			rc = SPI_execute("SELECT 1", true, 0);
+
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "bench worker: SELECT 1 returned %s", SPI_result_code_string(rc));
+	}
+	end = now_ns();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	write_stamp(main_arg, start);
+	write_stamp(Int32GetDatum(DatumGetInt32(main_arg) + 1), end);
+	proc_exit(0);
+}
+
 /* ---- the registrant's side ------------------------------------------------------------------- */
 
 void
@@ -148,15 +201,18 @@ take_stamp(void)
 	return idx;
 }
 
-/* Registers a worker running `function` with stamp slot `idx`; NULL when no slot is free. */
+/*
+ * Registers a worker running `function` with stamp slot `idx` and `flags`; NULL when no slot
+ * is free.
+ */
 static BackgroundWorkerHandle *
-try_launch(const char *function, int idx)
+try_launch(const char *function, int idx, int flags)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle = NULL;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_flags = flags;
 	worker.bgw_start_time = BgWorkerStart_ConsistentState;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	strcpy(worker.bgw_library_name, bench_library);
@@ -173,11 +229,11 @@ try_launch(const char *function, int idx)
 
 /* As try_launch, but a full slot array is waited out (briefly) rather than reported. */
 static BackgroundWorkerHandle *
-launch(const char *function, int idx)
+launch_flags(const char *function, int idx, int flags)
 {
 	for (int attempt = 0; attempt < 20000; attempt++)
 	{
-		BackgroundWorkerHandle *handle = try_launch(function, idx);
+		BackgroundWorkerHandle *handle = try_launch(function, idx, flags);
 
 		if (handle != NULL)
 			return handle;
@@ -186,6 +242,14 @@ launch(const char *function, int idx)
 	elog(ERROR, "could not register a bench worker: no free slot for 2 s");
 	return NULL;				/* not reached */
 }
+
+static BackgroundWorkerHandle *
+launch(const char *function, int idx)
+{
+	return launch_flags(function, idx, BGWORKER_SHMEM_ACCESS);
+}
+
+#define DB_FLAGS (BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION)
 
 static pid_t
 wait_started(BackgroundWorkerHandle *handle)
@@ -446,6 +510,48 @@ shape_register_to_entry_loaded(int iters, int idle, BenchEmit emit, void *ctx)
 	stop_all(handles, idle);
 }
 
+/* ---- database workers (shapes 11 and 12) -------------------------------------------------- */
+
+/* Shape 11: register a database worker -> its connection is ready (stamped by the worker). */
+static void
+shape_db_ready(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		int			idx = take_stamp();
+		uint64		t0 = now_ns();
+		BackgroundWorkerHandle *handle = launch_flags("bgw_bench_db_ready", idx, DB_FLAGS);
+
+		wait_stopped(handle);
+		emit(ctx, "latency_us", (double) (wait_stamp(idx) - t0) / 1000.0);
+		pfree(handle);
+	}
+}
+
+/* Shape 12: one sample per worker, microseconds per small SPI statement over its loop. */
+static void
+shape_spi_loop(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		int			idx = take_stamp();
+		BackgroundWorkerHandle *handle;
+		uint64		start,
+					end;
+
+		/* Two adjacent slots: skip the wrap-around. */
+		while (idx == STAMP_SLOTS - 1)
+			idx = take_stamp();
+		(void) take_stamp();
+		handle = launch_flags("bgw_bench_spi_loop", idx, DB_FLAGS);
+		wait_stopped(handle);
+		pfree(handle);
+		start = wait_stamp(idx);
+		end = wait_stamp(idx + 1);
+		emit(ctx, "us_per_stmt", (double) (end - start) / 1000.0 / SPI_STATEMENTS);
+	}
+}
+
 /* ---- LWLocks (shapes 9 and 10) -------------------------------------------------------------- */
 
 /* Acquire/release pairs per timed round. */
@@ -613,6 +719,10 @@ bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 		shape_lwlock_uncontended(iters, arg, emit, ctx);
 	else if (strcmp(shape, "s10") == 0)
 		shape_lwlock_contended(iters, emit, ctx);
+	else if (strcmp(shape, "s11") == 0)
+		shape_db_ready(iters, emit, ctx);
+	else if (strcmp(shape, "s12") == 0)
+		shape_spi_loop(iters, emit, ctx);
 	else
 		elog(ERROR, "unknown bench shape \"%s\"", shape);
 }

@@ -465,19 +465,21 @@ fn connect(dbname: Option<&str>, user: Option<&str>, flags: u32) {
     let database = dbname.unwrap_or("postgres");
     match open(Some(database), user) {
         Ok(conn) => {
-            let c = Connection {
+            // The server reports the session's role at start-up: no round trip needed.
+            // SAFETY: conn is live; the name is NUL-terminated; the value is copied at once.
+            let reported = libpq::text(unsafe {
+                (libpq::api().PQparameterStatus)(conn, c"session_authorization".as_ptr())
+            });
+            let user = if reported.is_empty() {
+                user.unwrap_or_default().to_owned()
+            } else {
+                reported
+            };
+            let c: &'static Connection = Box::leak(Box::new(Connection {
                 conn: Cell::new(conn),
                 database: database.to_owned(),
-                user: String::new(),
-            };
-            let who = c.exec("SELECT current_user", &[]);
-            let user = if who.ok().is_ok() {
-                String::from_utf8_lossy(who.value(0, 0)).into_owned()
-            } else {
-                user.unwrap_or_default().to_owned()
-            };
-            drop(who);
-            let c: &'static Connection = Box::leak(Box::new(Connection { user, ..c }));
+                user,
+            }));
             // SAFETY: set once, by the worker's main thread.
             unsafe { CONNECTION = Some(c) };
         }

@@ -72,6 +72,8 @@ pub struct Api {
     pub PQsocket: unsafe extern "C" fn(conn: *const PGconn) -> c_int,
     pub PQsslInUse: unsafe extern "C" fn(conn: *mut PGconn) -> c_int,
     pub PQbackendPID: unsafe extern "C" fn(conn: *const PGconn) -> c_int,
+    pub PQparameterStatus:
+        unsafe extern "C" fn(conn: *const PGconn, name: *const c_char) -> *const c_char,
     /// Kept open for the life of the process: the function pointers above point into it.
     _lib: libloading::os::unix::Library,
 }
@@ -117,6 +119,7 @@ fn load() -> Result<Api, String> {
         PQsocket: sym!(PQsocket),
         PQsslInUse: sym!(PQsslInUse),
         PQbackendPID: sym!(PQbackendPID),
+        PQparameterStatus: sym!(PQparameterStatus),
         _lib: lib,
     })
 }

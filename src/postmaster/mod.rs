@@ -1171,6 +1171,13 @@ impl Postmaster {
             slot.pid.store(pid, Ordering::Release);
         }
         self.notifiers.notify(&mut reg, notify_pid);
+        drop(reg);
+        if def.bgw_flags & BGWORKER_BACKEND_DATABASE_CONNECTION != 0 {
+            // Loading libpq and its dependencies costs a few milliseconds; done once here,
+            // every later spare and worker inherits it, so database workers start connected
+            // that much sooner. A missing libpq is remembered and reported by each worker.
+            let _ = crate::db::libpq::try_api();
+        }
     }
 }
 

@@ -474,25 +474,16 @@ fn c_hint(hint: &str) -> *const c_char {
         .as_ptr()
 }
 
-/// `parse_int`: PostgreSQL's integer setting syntax, with a unit when `flags` has one.
+/// What `parse_int` and `parse_real` hand back: the value into `result`, or the hint (if any)
+/// into `hintmsg`, which is NULLed first; true on success.
 ///
 /// # Safety
-/// `value` NUL-terminated; `result` writable; `hintmsg` NULL or writable.
-/// cbindgen:ignore
-#[no_mangle]
-pub unsafe extern "C" fn parse_int(
-    value: *const c_char,
-    result: *mut c_int,
-    flags: c_int,
+/// `result` NULL or writable; `hintmsg` NULL or writable.
+unsafe fn deliver_parsed<T>(
+    parsed: Result<T, Option<&'static str>>,
+    result: *mut T,
     hintmsg: *mut *const c_char,
 ) -> bool {
-    // SAFETY: as the caller promises.
-    let Some(v) = (unsafe { text(value) }) else {
-        return false;
-    };
-    let parsed = boundary("parse_int", Err(None), || {
-        custom::parse_int_units(&v, flags)
-    });
     // SAFETY: as the caller promises.
     unsafe {
         if !hintmsg.is_null() {
@@ -515,6 +506,29 @@ pub unsafe extern "C" fn parse_int(
     }
 }
 
+/// `parse_int`: PostgreSQL's integer setting syntax, with a unit when `flags` has one.
+///
+/// # Safety
+/// `value` NUL-terminated; `result` writable; `hintmsg` NULL or writable.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn parse_int(
+    value: *const c_char,
+    result: *mut c_int,
+    flags: c_int,
+    hintmsg: *mut *const c_char,
+) -> bool {
+    // SAFETY: as the caller promises.
+    let Some(v) = (unsafe { text(value) }) else {
+        return false;
+    };
+    let parsed = boundary("parse_int", Err(None), || {
+        custom::parse_int_units(&v, flags)
+    });
+    // SAFETY: as the caller promises.
+    unsafe { deliver_parsed(parsed, result, hintmsg) }
+}
+
 /// `parse_real`: PostgreSQL's real setting syntax, with a unit when `flags` has one.
 ///
 /// # Safety
@@ -535,23 +549,5 @@ pub unsafe extern "C" fn parse_real(
         custom::parse_real_units(&v, flags)
     });
     // SAFETY: as the caller promises.
-    unsafe {
-        if !hintmsg.is_null() {
-            *hintmsg = std::ptr::null();
-        }
-        match parsed {
-            Ok(n) => {
-                if !result.is_null() {
-                    *result = n;
-                }
-                true
-            }
-            Err(h) => {
-                if let (Some(h), false) = (h, hintmsg.is_null()) {
-                    *hintmsg = c_hint(h);
-                }
-                false
-            }
-        }
-    }
+    unsafe { deliver_parsed(parsed, result, hintmsg) }
 }

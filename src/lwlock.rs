@@ -565,6 +565,29 @@ unsafe fn note_owner(lock: *mut LWLock) {
     unsafe { write_volatile(addr_of_mut!((*lock).waiters.head), my_pid()) };
 }
 
+/// Bookkeeping once `lock` is taken in `mode`: the exclusive owner's pid, the held-lock list.
+///
+/// # Safety
+/// `lock` points at a live LWLock this process has just taken in `mode`.
+#[inline(always)]
+unsafe fn note_taken(lock: *mut LWLock, mode: LWLockMode) {
+    if mode == LW_EXCLUSIVE {
+        // SAFETY: as the caller promises.
+        unsafe { note_owner(lock) };
+    }
+    remember(lock, mode);
+}
+
+/// The checks every way of taking a lock makes first: a valid mode (else ERROR) and room in
+/// the held-lock list (else ERROR).
+#[inline(always)]
+fn check_mode_and_room(mode: LWLockMode) {
+    if mode != LW_EXCLUSIVE && mode != LW_SHARED {
+        bad_mode(mode);
+    }
+    room_for_one_more();
+}
+
 /// This process's pid as start-up recorded it (0 in a plain program, where no waiter checks).
 #[inline(always)]
 fn my_pid() -> c_int {
@@ -605,10 +628,7 @@ pub unsafe fn acquire(lock: *mut LWLock, mode: LWLockMode) -> bool {
         if !taken {
             return acquire_contended(lock, mode);
         }
-        if mode == LW_EXCLUSIVE {
-            note_owner(lock);
-        }
-        remember(lock, mode);
+        note_taken(lock, mode);
         true
     }
 }
@@ -620,10 +640,7 @@ pub unsafe fn acquire(lock: *mut LWLock, mode: LWLockMode) -> bool {
 #[cold]
 #[inline(never)]
 unsafe fn acquire_checked(lock: *mut LWLock, mode: LWLockMode) -> bool {
-    if mode != LW_EXCLUSIVE && mode != LW_SHARED {
-        bad_mode(mode);
-    }
-    room_for_one_more();
+    check_mode_and_room(mode);
     // SAFETY: as the caller promises.
     unsafe { acquire(lock, mode) }
 }
@@ -643,10 +660,7 @@ unsafe fn acquire_contended(lock: *mut LWLock, mode: LWLockMode) -> bool {
             wait_and_take(lock, mode);
             true
         };
-        if mode == LW_EXCLUSIVE {
-            note_owner(lock);
-        }
-        remember(lock, mode);
+        note_taken(lock, mode);
         !waited
     }
 }
@@ -703,18 +717,12 @@ unsafe fn wait_and_take(lock: *mut LWLock, mode: LWLockMode) {
 /// As `acquire`.
 #[inline]
 pub unsafe fn conditional_acquire(lock: *mut LWLock, mode: LWLockMode) -> bool {
-    if mode != LW_EXCLUSIVE && mode != LW_SHARED {
-        bad_mode(mode);
-    }
-    room_for_one_more();
+    check_mode_and_room(mode);
     hold_interrupts();
     // SAFETY: as the caller promises.
     unsafe {
         if try_take(lock, mode) {
-            if mode == LW_EXCLUSIVE {
-                note_owner(lock);
-            }
-            remember(lock, mode);
+            note_taken(lock, mode);
             true
         } else {
             resume_interrupts();
@@ -729,18 +737,12 @@ pub unsafe fn conditional_acquire(lock: *mut LWLock, mode: LWLockMode) -> bool {
 /// # Safety
 /// As `acquire`.
 pub unsafe fn acquire_or_wait(lock: *mut LWLock, mode: LWLockMode) -> bool {
-    if mode != LW_EXCLUSIVE && mode != LW_SHARED {
-        bad_mode(mode);
-    }
-    room_for_one_more();
+    check_mode_and_room(mode);
     hold_interrupts();
     // SAFETY: as the caller promises.
     unsafe {
         if try_take(lock, mode) {
-            if mode == LW_EXCLUSIVE {
-                note_owner(lock);
-            }
-            remember(lock, mode);
+            note_taken(lock, mode);
             return true;
         }
         let word = state(lock);

@@ -294,40 +294,6 @@ fn attach_is_refused_when_the_supervisor_is_dead() {
     assert!(err.contains("not running"), "{err}");
 }
 
-/// The uid and gid of an unprivileged user `bgwtest`, created with useradd if needed. None when
-/// the tests do not run as root.
-fn other_user() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let id = |flag: &str| -> Option<u32> {
-        let out = Command::new("id").arg(flag).arg("bgwtest").output().ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    };
-    if id("-u").is_none() {
-        let st = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "bgwtest",
-            ])
-            .status()
-            .expect("run useradd");
-        // Another test process may have created it meanwhile; only the lookup below decides.
-        let _ = st;
-    }
-    Some((
-        id("-u").expect("uid of bgwtest"),
-        id("-g").expect("gid of bgwtest"),
-    ))
-}
-
 /// A copy of attach_client and libbgworker.so.1 that any user can run.
 fn world_runnable_client() -> (PathBuf, PathBuf) {
     let dir = fresh_temp_dir("attach-other-user");
@@ -343,7 +309,7 @@ fn world_runnable_client() -> (PathBuf, PathBuf) {
 
 #[test]
 fn attach_is_refused_for_another_user() {
-    let Some((uid, gid)) = other_user() else {
+    let Some((uid, gid)) = unprivileged_user() else {
         eprintln!(
             "SKIPPED: attach_is_refused_for_another_user needs root (to run as another user)"
         );

@@ -5,17 +5,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
-
-fn ctl(c: &Cluster, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-        .arg("-D")
-        .arg(&c.datadir)
-        .args(args)
-        .output()
-        .expect("run bgworkerctl")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -23,17 +14,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn status_json(c: &Cluster) -> Value {
-    let o = ctl(c, &["status", "--json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "status --json failed: {}",
-        stderr(&o)
-    );
-    serde_json::from_str(&stdout(&o)).expect("status --json prints valid JSON")
 }
 
 fn worker<'a>(status: &'a Value, name: &str) -> Option<&'a Value> {
@@ -63,8 +43,8 @@ fn status_json_describes_supervisor_and_every_worker() {
     let steady_pid = c.wait_started("steady", 1);
     c.wait_for_log("background worker \"flapping\"", PROMPT);
 
-    let launched = ctl(
-        &c,
+    let launched = bgworkerctl(
+        &c.datadir,
         &[
             "launch",
             "--library",
@@ -133,7 +113,7 @@ fn status_shows_reported_activity() {
     let w = status_json(&c);
     let rep = worker(&w, "reporter").expect("reporter listed");
     assert_eq!(rep["activity"], "folding \"deltas\" into totals");
-    let text = stdout(&ctl(&c, &["status"]));
+    let text = stdout(&bgworkerctl(&c.datadir, &["status"]));
     assert!(text.contains("folding \"deltas\" into totals"), "{text}");
     assert!(text.contains("reporter"), "{text}");
 }
@@ -146,7 +126,7 @@ fn status_text_has_a_header_and_a_row_per_worker() {
         .start();
     c.wait_started("alpha", 1);
     c.wait_started("beta", 1);
-    let o = ctl(&c, &["status"]);
+    let o = bgworkerctl(&c.datadir, &["status"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
     assert!(
@@ -168,8 +148,8 @@ fn status_text_has_a_header_and_a_row_per_worker() {
 #[test]
 fn launch_without_wait_registers_and_the_worker_starts() {
     let c = Setup::new().start();
-    let o = ctl(
-        &c,
+    let o = bgworkerctl(
+        &c.datadir,
         &[
             "launch",
             "--library",
@@ -199,8 +179,8 @@ fn launch_exit_codes_say_what_happened() {
         .worker(Worker::new("occupant"))
         .start();
     c.wait_started("occupant", 1);
-    let full = ctl(
-        &c,
+    let full = bgworkerctl(
+        &c.datadir,
         &[
             "launch",
             "--library",
@@ -212,8 +192,8 @@ fn launch_exit_codes_say_what_happened() {
     assert_eq!(full.status.code(), Some(1), "no free slot → 1");
     assert!(stderr(&full).contains("no free slot"), "{}", stderr(&full));
 
-    let invalid = ctl(
-        &c,
+    let invalid = bgworkerctl(
+        &c.datadir,
         &[
             "launch",
             "--library",
@@ -235,7 +215,7 @@ fn launch_exit_codes_say_what_happened() {
         stderr(&invalid)
     );
 
-    let usage = ctl(&c, &["launch", "--function", "f"]);
+    let usage = bgworkerctl(&c.datadir, &["launch", "--function", "f"]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(stderr(&usage).contains("--library"), "{}", stderr(&usage));
 }
@@ -245,8 +225,8 @@ fn terminate_by_slot_and_by_pid_stops_workers_for_good() {
     let c = Setup::new().start();
     let mut pids = Vec::new();
     for name in ["by slot", "by pid"] {
-        let o = ctl(
-            &c,
+        let o = bgworkerctl(
+            &c.datadir,
             &[
                 "launch",
                 "--library",
@@ -270,10 +250,10 @@ fn terminate_by_slot_and_by_pid_stops_workers_for_good() {
         .as_u64()
         .unwrap()
         .to_string();
-    let o = ctl(&c, &["terminate", &slot]);
+    let o = bgworkerctl(&c.datadir, &["terminate", &slot]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains(&format!("slot {slot}")));
-    let o = ctl(&c, &["terminate", "--pid", &pids[1].to_string()]);
+    let o = bgworkerctl(&c.datadir, &["terminate", "--pid", &pids[1].to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for (name, pid) in ["by slot", "by pid"].iter().zip(&pids) {
         c.wait_for_log(
@@ -292,7 +272,7 @@ fn terminate_by_slot_and_by_pid_stops_workers_for_good() {
         assert_eq!(starts, 1, "{name} was started again after termination");
     }
 
-    let none = ctl(&c, &["terminate", "--pid", "999999"]);
+    let none = bgworkerctl(&c.datadir, &["terminate", "--pid", "999999"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(stderr(&none).contains("no worker with PID 999999"));
 }
@@ -300,7 +280,7 @@ fn terminate_by_slot_and_by_pid_stops_workers_for_good() {
 #[test]
 fn reload_makes_the_supervisor_reread_its_settings() {
     let c = Setup::new().start();
-    let o = ctl(&c, &["reload"]);
+    let o = bgworkerctl(&c.datadir, &["reload"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     c.wait_for_log("received SIGHUP, reloading configuration files", PROMPT);
 }
@@ -310,7 +290,7 @@ fn stop_shuts_down_in_each_mode_and_waits() {
     for mode in ["smart", "fast", "immediate"] {
         let mut c = Setup::new().worker(Worker::new("w")).start();
         let pid = c.wait_started("w", 1);
-        let o = ctl(&c, &["stop", "--mode", mode]);
+        let o = bgworkerctl(&c.datadir, &["stop", "--mode", mode]);
         assert_eq!(o.status.code(), Some(0), "{mode}: {}", stderr(&o));
         assert!(stdout(&o).contains("bgworkerd stopped"));
         // It waited: the lock file is gone when the command returns (as pg_ctl stop waits).
@@ -334,12 +314,7 @@ fn commands_without_a_supervisor_exit_3() {
         vec!["stop"],
         vec!["terminate", "0"],
     ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-            .arg("-D")
-            .arg(&dir)
-            .args(&args)
-            .output()
-            .unwrap();
+        let o = bgworkerctl(&dir, &args);
         assert_eq!(
             o.status.code(),
             Some(3),
@@ -348,9 +323,6 @@ fn commands_without_a_supervisor_exit_3() {
         );
         assert!(String::from_utf8_lossy(&o.stderr).contains("no bgworkerd is running"));
     }
-    let o = Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-        .args(["-D", "/tmp", "frobnicate"])
-        .output()
-        .unwrap();
+    let o = bgworkerctl(std::path::Path::new("/tmp"), &["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }

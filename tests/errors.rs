@@ -227,12 +227,7 @@ fn wait_events_and_activity_show_in_status() {
         c.wait_for_log("errors_probe waitevent: waiting", PROMPT);
         let mut out = String::new();
         wait_until("status shows the wait event", PROMPT, || {
-            let o = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-                .arg("-D")
-                .arg(&c.datadir)
-                .args(["status", "--json"])
-                .output()
-                .unwrap();
+            let o = bgworkerctl(&c.datadir, &["status", "--json"]);
             out = String::from_utf8_lossy(&o.stdout).into_owned();
             out.contains("\"wait_event\":\"Extension\"")
         });

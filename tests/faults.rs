@@ -12,7 +12,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -93,27 +92,6 @@ fn settle_zombies(c: &Cluster, timeout: Duration) -> Vec<i32> {
         }
         thread::sleep(POLL);
     }
-}
-
-fn bgworkerctl(datadir: &Path, args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bgworkerctl"));
-    with_fresh_library(&mut cmd);
-    cmd.arg("-D")
-        .arg(datadir)
-        .args(args)
-        .output()
-        .expect("run bgworkerctl")
-}
-
-fn status_json(c: &Cluster) -> Value {
-    let o = bgworkerctl(&c.datadir, &["status", "--json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "bgworkerctl status --json failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("status --json prints valid JSON")
 }
 
 /// (name, kind, state) of every slot `bgworkerctl status --json` shows, sorted.
@@ -446,11 +424,22 @@ fn mixed_worker_deaths_leave_no_zombie_no_leak_and_restart_on_time() {
         deaths >= want_deaths,
         "only {deaths} deaths (expected at least {want_deaths})"
     );
+    // A registration made while a crash-restart is under way is refused (DYN-11) and one not
+    // yet started when it begins is dropped (CRASH-3); how many cycles meet one depends on the
+    // machine's load. Every registration the supervisor accepted ran and died otherwise: each
+    // client has one in flight at a time, so each crash-restart drops at most one of it.
     for t in ["dyn plain", "dyn shmem"] {
-        let n = by_type.get(t).copied().unwrap_or(0);
+        let died = by_type.get(t).copied().unwrap_or(0);
+        let accepted = lines
+            .iter()
+            .filter(|l| l.contains(&format!("registering background worker \"{t}\"")))
+            .filter(|l| !l.contains("unregistering"))
+            .count();
+        assert!(died >= 1, "no \"{t}\" worker ran and died");
         assert!(
-            n >= dyn_cycles / 4,
-            "only {n} of {dyn_cycles} \"{t}\" workers ran and died"
+            died + reinits.len() >= accepted,
+            "{accepted} \"{t}\" registrations accepted, only {died} ran and died ({} crash-restarts)",
+            reinits.len()
         );
     }
     assert!(
@@ -1036,36 +1025,6 @@ fn supervisor_sigkilled_under_lock_holders_and_waiters() {
 // 7. The segment is private to its owner
 // ---------------------------------------------------------------------------------------------
 
-/// The uid and gid of an unprivileged user `bgwtest`, created if needed; None unless root.
-fn other_user() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let id = |flag: &str| -> Option<u32> {
-        let out = Command::new("id").arg(flag).arg("bgwtest").output().ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    };
-    if id("-u").is_none() {
-        let _ = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "bgwtest",
-            ])
-            .status();
-    }
-    Some((
-        id("-u").expect("uid of bgwtest"),
-        id("-g").expect("gid of bgwtest"),
-    ))
-}
-
 #[test]
 fn segment_file_is_private_to_its_owner() {
     let c = fault_setup(&[("idler", BGWORKER_SHMEM_ACCESS, 60, "idle".into())]).start();
@@ -1083,7 +1042,7 @@ fn segment_file_is_private_to_its_owner() {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(meta.uid(), unsafe { libc::geteuid() });
 
-    let Some((uid, gid)) = other_user() else {
+    let Some((uid, gid)) = unprivileged_user() else {
         eprintln!("SKIPPED: the other-user half needs root");
         return;
     };

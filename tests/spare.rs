@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 
 fn spare_pid(c: &Cluster) -> Option<i32> {
     all_processes()
@@ -25,10 +24,9 @@ fn wait_spare(c: &Cluster, not: Option<i32>) -> i32 {
 }
 
 fn launch(c: &Cluster, name: &str) -> i32 {
-    let o = Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-        .arg("-D")
-        .arg(&c.datadir)
-        .args([
+    let o = bgworkerctl(
+        &c.datadir,
+        &[
             "launch",
             "--library",
             "postgres",
@@ -37,9 +35,8 @@ fn launch(c: &Cluster, name: &str) -> i32 {
             "--name",
             name,
             "--wait",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(
         o.status.code(),
         Some(0),

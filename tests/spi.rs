@@ -210,10 +210,9 @@ fn dynamic_worker_spi_like_survives_a_server_restart() {
         .c("worker_spi_like.naptime=1")
         .c(&conninfo(&pg))
         .start();
-    let launched = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-        .arg("-D")
-        .arg(&c.datadir)
-        .args([
+    let launched = bgworkerctl(
+        &c.datadir,
+        &[
             "launch",
             "--library",
             "worker_spi_like",
@@ -230,9 +229,8 @@ fn dynamic_worker_spi_like_survives_a_server_restart() {
             "--restart-time",
             "1",
             "--wait",
-        ])
-        .output()
-        .expect("run bgworkerctl");
+        ],
+    );
     assert_eq!(
         launched.status.code(),
         Some(0),
@@ -268,12 +266,7 @@ fn dynamic_worker_spi_like_survives_a_server_restart() {
     c.wait_for_log_since(back, "count in schema3.counted is now 112", PROMPT);
     assert_eq!(counted(&pg, 3).as_deref(), Some("total|112"));
     // The supervisor kept the worker registered throughout.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
-        .arg("-D")
-        .arg(&c.datadir)
-        .arg("status")
-        .output()
-        .expect("run bgworkerctl");
+    let status = bgworkerctl(&c.datadir, &["status"]);
     assert!(
         String::from_utf8_lossy(&status.stdout).contains("worker_spi_like dynamic 3"),
         "{}",

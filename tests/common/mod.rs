@@ -134,58 +134,112 @@ fn run_cc(args: &[String], what: &str) {
     );
 }
 
+/// The unprivileged user that tests run PostgreSQL and "another user" checks as, when root.
+pub const TEST_USER: &str = "bgwtest";
+
+/// (uid, gid) of `TEST_USER` (created if missing) when the tests run as root; None otherwise.
+pub fn unprivileged_user() -> Option<(u32, u32)> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    let lookup = || {
+        let out = Command::new("id").args(["-u", TEST_USER]).output().ok()?;
+        let uid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+        let out = Command::new("id").args(["-g", TEST_USER]).output().ok()?;
+        let gid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+        Some((uid, gid))
+    };
+    if let Some(ids) = lookup() {
+        return Some(ids);
+    }
+    let status = Command::new("useradd")
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            TEST_USER,
+        ])
+        .status()
+        .expect("useradd");
+    assert!(
+        status.success() || lookup().is_some(),
+        "could not create user {TEST_USER}"
+    );
+    Some(lookup().expect("uid and gid of the user just created"))
+}
+
+/// Runs `bgworkerctl -D datadir args...` and returns what it did.
+pub fn bgworkerctl(datadir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bgworkerctl"));
+    with_fresh_library(&mut cmd);
+    cmd.arg("-D")
+        .arg(datadir)
+        .args(args)
+        .output()
+        .expect("run bgworkerctl")
+}
+
+/// `bgworkerctl status --json` of a running cluster, parsed; panics unless it succeeds.
+pub fn status_json(c: &Cluster) -> serde_json::Value {
+    let o = bgworkerctl(&c.datadir, &["status", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "bgworkerctl status --json failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("status --json prints valid JSON")
+}
+
 /// Compiles `c_tests/modules/<name>.c` into `<module dir>/<name>.so` once per test process.
 pub fn build_module(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = built.get(name) {
-        return p.clone();
-    }
-    let out = module_dir().join(format!("{name}.so"));
-    let args: Vec<String> = vec![
-        "-std=c11".into(),
-        "-Wall".into(),
-        "-Wextra".into(),
-        "-Werror".into(),
-        "-fPIC".into(),
-        "-shared".into(),
-        format!("-I{}", include_dir().display()),
-        "-o".into(),
-        out.display().to_string(),
-        module_source(name).display().to_string(),
-        format!("-L{}", lib_dir().display()),
-        "-lbgworker".into(),
-    ];
-    run_cc(&args, &format!("module {name}"));
-    built.insert(name.to_string(), out.clone());
-    out
+    build_once(name, true)
 }
 
 /// Compiles `c_tests/modules/<name>.c` into an executable linked with -lbgworker, once per process.
 pub fn build_program(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    build_once(name, false)
+}
+
+/// The C test source `name` built against include/ and -lbgworker: a module (`<name>.so`) or a
+/// program (`<name>`, which finds the library through its rpath); each once per test process.
+fn build_once(name: &str, module: bool) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<(String, bool), PathBuf>>> = OnceLock::new();
     let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = built.get(name) {
+    if let Some(p) = built.get(&(name.to_string(), module)) {
         return p.clone();
     }
-    let out = module_dir().join(name);
-    let args: Vec<String> = vec![
+    let out = if module {
+        module_dir().join(format!("{name}.so"))
+    } else {
+        module_dir().join(name)
+    };
+    let mut args: Vec<String> = vec![
         "-std=c11".into(),
         "-Wall".into(),
         "-Wextra".into(),
         "-Werror".into(),
+    ];
+    if module {
+        args.extend(["-fPIC".into(), "-shared".into()]);
+    }
+    args.extend([
         format!("-I{}", include_dir().display()),
         "-o".into(),
         out.display().to_string(),
         module_source(name).display().to_string(),
         format!("-L{}", lib_dir().display()),
         "-lbgworker".into(),
-        format!("-Wl,-rpath,{}", lib_dir().display()),
-    ];
-    run_cc(&args, &format!("program {name}"));
-    built.insert(name.to_string(), out.clone());
+    ]);
+    if !module {
+        args.push(format!("-Wl,-rpath,{}", lib_dir().display()));
+    }
+    let what = if module { "module" } else { "program" };
+    run_cc(&args, &format!("{what} {name}"));
+    built.insert((name.to_string(), module), out.clone());
     out
 }
 

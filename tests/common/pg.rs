@@ -1,15 +1,12 @@
 //! A throwaway PostgreSQL 15 cluster for tests: `initdb` as an unprivileged user (PostgreSQL
 //! refuses root), a private unix socket directory, no TCP, removed on drop.
 
-use super::fresh_temp_dir;
+use super::{fresh_temp_dir, unprivileged_user};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-/// The user clusters run as when the tests run as root.
-pub const PG_USER: &str = "bgwtest";
 
 /// PostgreSQL 15's binaries.
 pub fn pg_bindir() -> PathBuf {
@@ -26,41 +23,8 @@ pub fn pg_bindir() -> PathBuf {
     }
 }
 
-/// (uid, gid) to run the cluster as: `bgwtest` (created if missing) when root, else ourselves.
-pub fn pg_identity() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let lookup = || {
-        let out = Command::new("id").args(["-u", PG_USER]).output().ok()?;
-        let uid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-        let out = Command::new("id").args(["-g", PG_USER]).output().ok()?;
-        let gid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-        Some((uid, gid))
-    };
-    if let Some(ids) = lookup() {
-        return Some(ids);
-    }
-    let status = Command::new("useradd")
-        .args([
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            PG_USER,
-        ])
-        .status()
-        .expect("useradd");
-    assert!(
-        status.success() || lookup().is_some(),
-        "could not create user {PG_USER}"
-    );
-    lookup()
-}
-
 fn run_as(cmd: &mut Command) -> Output {
-    if let Some((uid, gid)) = pg_identity() {
+    if let Some((uid, gid)) = unprivileged_user() {
         cmd.uid(uid).gid(gid);
     }
     cmd.output().expect("run a PostgreSQL program")
@@ -100,7 +64,7 @@ impl PgCluster {
         std::fs::create_dir_all(&socket_dir).unwrap();
         let log = root.join("server.log");
         share_with_cluster(&root);
-        if let Some((uid, gid)) = pg_identity() {
+        if let Some((uid, gid)) = unprivileged_user() {
             for p in [&root, &socket_dir] {
                 std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
             }

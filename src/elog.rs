@@ -44,6 +44,7 @@ fn label() -> &'static [u8] {
 }
 
 /// PostgreSQL's rule for the server log: LOG ranks between ERROR and FATAL.
+#[inline]
 pub fn is_log_level_output(elevel: c_int, min: c_int) -> bool {
     if elevel == LOG || elevel == LOG_SERVER_ONLY {
         min == LOG || min <= ERROR
@@ -56,6 +57,7 @@ pub fn is_log_level_output(elevel: c_int, min: c_int) -> bool {
     }
 }
 
+#[inline]
 pub fn enabled(elevel: c_int) -> bool {
     is_log_level_output(elevel, LOG_MIN_MESSAGES.load(Ordering::Relaxed))
 }
@@ -158,10 +160,21 @@ pub struct Report<'a> {
 }
 
 /// Writes a report to stderr if `log_min_messages` lets its level through.
+///
+/// The level check stays inline and the 8 kB line buffer lives in an out-of-line function, so
+/// a caller whose message is filtered out never grows its stack frame by it (frames over a
+/// page are probed page by page, and every stack page a forked worker touches is a private
+/// copy it keeps).
+#[inline]
 pub fn emit(elevel: c_int, report: &Report<'_>) {
-    if !enabled(elevel) {
-        return;
+    if enabled(elevel) {
+        write_report(elevel, report);
     }
+}
+
+#[inline(never)]
+#[cold]
+fn write_report(elevel: c_int, report: &Report<'_>) {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -214,17 +227,23 @@ fn write_all_stderr(mut bytes: &[u8]) {
     }
 }
 
-/// Logs a formatted message (Rust callers).
+/// Logs a formatted message (Rust callers); inline gate, out-of-line buffer as for `emit`.
+#[inline]
 pub fn log(elevel: c_int, args: fmt::Arguments<'_>) {
-    if !enabled(elevel) {
-        return;
+    if enabled(elevel) {
+        log_formatted(elevel, args);
     }
+}
+
+#[inline(never)]
+#[cold]
+fn log_formatted(elevel: c_int, args: fmt::Arguments<'_>) {
     let mut msg = LineBuf {
         buf: [0; 8192],
         len: 0,
     };
     let _ = msg.write_fmt(args);
-    emit(
+    write_report(
         elevel,
         &Report {
             message: &msg.buf[..msg.len],

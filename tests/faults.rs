@@ -831,6 +831,45 @@ fn fork_failure_retries_a_static_worker_after_its_restart_time() {
 }
 
 #[test]
+fn children_without_a_pidfd_are_still_reaped_and_restarted() {
+    // The supervisor watches each child through a pidfd kept at descriptor 1024 or above. With
+    // a limit of 1030 the first six children get one and the later ones none: exits of both
+    // kinds must be found (the latter through SIGCHLD), and the supervisor's own descriptors
+    // (lock file, spare pipes) never run out.
+    let idle: Vec<String> = (0..10).map(|i| format!("idle {i}")).collect();
+    let mut workers: Vec<Spec> = idle
+        .iter()
+        .map(|n| (n.as_str(), 0, 1, "idle".to_string()))
+        .collect();
+    workers.push(("cycler", 0, 0, "cycle:exit1,segv,exit3:30".into()));
+    let names: Vec<&str> = workers.iter().map(|w| w.0).collect();
+    let c = fault_setup(&workers)
+        .conf("max_worker_processes = 16")
+        .nofile(1030, 1030)
+        .start();
+    c.wait_for_log("has no pidfd (no descriptor free from 1024", PROMPT);
+    c.wait_for_log("fault \"cycler\" done after 30 deaths", PROMPT);
+    assert_eq!(
+        c.count_log("background worker \"cycler\" (PID "),
+        30,
+        "every death of the cycler was seen"
+    );
+    // An idle worker killed from outside is reaped and restarted too, pidfd or not.
+    for name in ["idle 0", "idle 9"] {
+        let pid = wait_fault_started(&c, name, 1, PROMPT);
+        // SAFETY: signalling a worker process of this test's supervisor.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    wait_fault_started(&c, "idle 0", 2, PROMPT);
+    wait_fault_started(&c, "idle 9", 2, PROMPT);
+    wait_status_exactly(&c, &names, PROMPT);
+    assert!(
+        settle_zombies(&c, Duration::from_secs(5)).is_empty(),
+        "zombie children left"
+    );
+}
+
+#[test]
 fn fork_failure_drops_a_never_restart_dynamic_worker_and_tells_its_registrant() {
     let c = fault_setup(&[])
         .env("BGWORKER_INJECT_FORK_FAILURES", "1")

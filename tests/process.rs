@@ -61,6 +61,61 @@ fn worker_runs_in_its_own_session() {
     assert_eq!(after[3].parse::<i32>().unwrap(), pid, "session = pid");
 }
 
+/// Soft and hard `RLIMIT_NOFILE` of a process.
+fn max_open_files(pid: i32) -> (u64, u64) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    (v[0], v[1])
+}
+
+/// What each open descriptor of a process is (`readlink /proc/PID/fd/N`).
+fn descriptor_targets(pid: i32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn workers_keep_no_supervisor_descriptor_and_get_its_original_limit() {
+    // The supervisor holds a signalfd, an epoll set and a pidfd per child (above 1024, so it
+    // raises its own soft limit); none of that reaches a worker.
+    let names: Vec<String> = (0..4).map(|i| format!("fd worker {i}")).collect();
+    let mut setup = Setup::new().nofile(1024, 8192);
+    for n in &names {
+        setup = setup.worker(Worker::new(n));
+    }
+    let c = setup.start();
+    let pids: Vec<i32> = names.iter().map(|n| c.wait_started(n, 1)).collect();
+    let supervisor = descriptor_targets(c.pid);
+    assert!(
+        supervisor.iter().filter(|t| t.contains("pidfd")).count() >= names.len(),
+        "the supervisor watches its children through pidfds: {supervisor:?}"
+    );
+    assert!(max_open_files(c.pid).0 > 1024, "the supervisor made room");
+    for pid in pids {
+        let fds = descriptor_targets(pid);
+        assert!(
+            !fds.iter()
+                .any(|t| t.contains("pidfd") || t.contains("eventpoll")),
+            "worker {pid} inherited a supervisor descriptor: {fds:?}"
+        );
+        assert!(
+            fds.iter().filter(|t| t.contains("signalfd")).count() <= 1,
+            "worker {pid} has only its own latch's signalfd: {fds:?}"
+        );
+        assert_eq!(max_open_files(pid), (1024, 8192), "worker {pid}");
+    }
+}
+
 #[test]
 fn latch_is_set_at_entry() {
     // WP-5: the first WaitLatch(WL_LATCH_SET…) returns WL_LATCH_SET at once; after ResetLatch a

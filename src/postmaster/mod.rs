@@ -2,6 +2,7 @@
 //! arrive through a signalfd and are handled in the main loop, never in handlers. It starts
 //! workers by phase, reaps them, applies the restart rules, runs crash-restart and shutdown.
 
+mod children;
 mod notify;
 pub mod pidfile;
 
@@ -13,6 +14,7 @@ use crate::registry::list::Id;
 use crate::registry::{self, ExitKind, Phase, RegisteredWorker, Registry, REGISTRY};
 use crate::shmem::{copy_definition, modules, slots, Segment, Sizes};
 use crate::worker;
+use children::Children;
 use libc::{c_int, pid_t};
 use notify::Notifiers;
 use pidfile::{PidFile, StartupError};
@@ -230,6 +232,12 @@ struct Spare {
     command: RawFd,
 }
 
+/// What a new child closes: a sorted list, and a range of pidfds.
+struct ChildFds {
+    list: Vec<RawFd>,
+    range: Option<(RawFd, RawFd)>,
+}
+
 struct Postmaster {
     datadir: PathBuf,
     conf: PathBuf,
@@ -237,6 +245,8 @@ struct Postmaster {
     pidfile: PidFile,
     settings: Settings,
     signal_fd: RawFd,
+    /// Every child, watched through a pidfd; the epoll set the supervisor sleeps on.
+    children: Children,
     death_pipe_read: RawFd,
     death_pipe_write: RawFd,
     /// The shared segment (slots), built after the preload libraries registered their workers.
@@ -314,13 +324,20 @@ impl Postmaster {
         }
         // SAFETY: setting O_NONBLOCK on the read end we own, so liveness checks never block.
         unsafe { libc::fcntl(pipe[0], libc::F_SETFL, libc::O_NONBLOCK) };
+        let settings = guc::current();
+        // Workers, the spare, and spares let go but not yet reaped.
+        let max_children = settings.max_worker_processes.max(0) as u64 + 16;
+        let children = Children::new(signal_fd, max_children).map_err(|e| {
+            StartupError::new(format!("could not create the supervisor's epoll set: {e}"))
+        })?;
         Ok(Self {
             datadir,
             conf,
             overrides,
             pidfile,
-            settings: guc::current(),
+            settings,
             signal_fd,
+            children,
             death_pipe_read: pipe[0],
             death_pipe_write: pipe[1],
             seg: None,
@@ -402,9 +419,7 @@ impl Postmaster {
         loop {
             self.sleep();
             let signals = self.read_signals();
-            if signals.contains(&libc::SIGCHLD) {
-                self.reap_children();
-            }
+            self.reap_children(signals.contains(&libc::SIGCHLD));
             for sig in &signals {
                 match *sig {
                     libc::SIGTERM => self.request_shutdown(Shutdown::Smart),
@@ -520,13 +535,7 @@ impl Postmaster {
             .as_micros()
             .div_ceil(1000)
             .min(c_int::MAX as u128) as c_int;
-        let mut pfd = libc::pollfd {
-            fd: self.signal_fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: polling one descriptor we own.
-        unsafe { libc::poll(&mut pfd, 1, ms) };
+        self.children.wait(ms);
     }
 
     fn read_signals(&mut self) -> Vec<c_int> {
@@ -754,19 +763,9 @@ impl Postmaster {
         self.start_pending = true;
     }
 
-    fn reap_children(&mut self) {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes the status into our local.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
-            let exit = if libc::WIFEXITED(status) {
-                ExitKind::Code(libc::WEXITSTATUS(status))
-            } else {
-                ExitKind::Signal(libc::WTERMSIG(status))
-            };
+    /// Handles every child that has exited (see `children` for how they are found).
+    fn reap_children(&mut self, sigchld: bool) {
+        for (pid, exit) in self.children.reap(sigchld) {
             if let Some(seg) = self.seg {
                 slots::reclaim_abandoned(seg, pid);
             }
@@ -1017,18 +1016,23 @@ impl Postmaster {
     }
 
     /// Descriptors a new child must not keep.
-    fn child_close_fds(&self) -> Vec<RawFd> {
+    fn child_close_fds(&self) -> ChildFds {
         let mut fds = vec![self.signal_fd, self.death_pipe_write];
         fds.extend(self.notifiers.fds());
         if let Some(spare) = &self.spare {
             fds.push(spare.command);
         }
-        fds
+        let (pidfds, range) = self.children.descriptors();
+        fds.extend(pidfds);
+        fds.sort_unstable();
+        ChildFds { list: fds, range }
     }
 
-    fn child_context<'a>(&'a self, close_fds: &'a [RawFd]) -> worker::ChildContext<'a> {
+    fn child_context<'a>(&'a self, close: &'a ChildFds) -> worker::ChildContext<'a> {
         worker::ChildContext {
-            close_fds,
+            close_fds: &close.list,
+            close_range: close.range,
+            nofile: self.children.child_nofile(),
             death_pipe_read: self.death_pipe_read,
             cluster_name: &self.settings.cluster_name,
             dynamic_library_path: &self.settings.dynamic_library_path,
@@ -1047,7 +1051,8 @@ impl Postmaster {
             return;
         }
         let mut close_fds = self.child_close_fds();
-        close_fds.push(pipe[1]);
+        let at = close_fds.list.partition_point(|&fd| fd < pipe[1]);
+        close_fds.list.insert(at, pipe[1]);
         // SAFETY: as for a worker: single-threaded, no lock held.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
@@ -1060,6 +1065,7 @@ impl Postmaster {
             unsafe { libc::close(pipe[1]) };
             return;
         }
+        self.children.track(pid);
         self.spare = Some(Spare {
             pid,
             command: pipe[1],
@@ -1136,6 +1142,9 @@ impl Postmaster {
                 let pid = unsafe { libc::fork() };
                 if pid == 0 {
                     worker::run_child(def, slot, &self.child_context(&close_fds));
+                }
+                if pid > 0 {
+                    self.children.track(pid);
                 }
                 pid
             }

@@ -14,8 +14,13 @@ use std::os::fd::RawFd;
 
 /// What the supervisor hands a new child besides its definition.
 pub struct ChildContext<'a> {
-    /// Supervisor descriptors the child must not keep (signalfd, the death pipe's write end).
+    /// Supervisor descriptors the child must not keep (signalfd, the death pipe's write end,
+    /// the pidfds of the other children), in ascending order.
     pub close_fds: &'a [RawFd],
+    /// And every descriptor in this range (the other children's pidfds).
+    pub close_range: Option<(RawFd, RawFd)>,
+    /// The descriptor limit to put back (the supervisor raises its own for the pidfds).
+    pub nofile: Option<libc::rlimit>,
     pub death_pipe_read: RawFd,
     pub cluster_name: &'a str,
     pub dynamic_library_path: &'a str,
@@ -81,13 +86,47 @@ fn prepare(ctx: &ChildContext<'_>) {
         abi::IsUnderPostmaster = true;
         abi::IsBackgroundWorker = true;
         abi::process_shared_preload_libraries_in_progress = false;
-        for &fd in ctx.close_fds {
-            libc::close(fd);
-        }
         libc::setsid();
     }
+    close_inherited(ctx.close_fds, ctx.close_range, ctx.nofile);
     signals::install_worker_defaults();
     crate::latch::set_death_fd(ctx.death_pipe_read);
+}
+
+/// In a new child: closes `fds` (ascending) one run of consecutive numbers at a time, then
+/// `range`, and puts back the descriptor limit the supervisor started with.
+fn close_inherited(fds: &[RawFd], range: Option<(RawFd, RawFd)>, nofile: Option<libc::rlimit>) {
+    let mut i = 0;
+    while i < fds.len() {
+        let first = fds[i];
+        let mut last = first;
+        while i + 1 < fds.len() && fds[i + 1] == last + 1 {
+            i += 1;
+            last = fds[i];
+        }
+        i += 1;
+        close_run(first, last);
+    }
+    if let Some((first, last)) = range {
+        close_run(first, last);
+    }
+    if let Some(lim) = nofile {
+        // SAFETY: setrlimit reads the struct we own; lowering the soft limit always succeeds.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+}
+
+/// Closes descriptors `first..=last` (those open), with one system call where the kernel has
+/// `close_range`.
+fn close_run(first: RawFd, last: RawFd) {
+    // SAFETY: closing descriptors this new process inherited and must not keep.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0) };
+    if r != 0 {
+        for fd in first..=last {
+            // SAFETY: as above, one at a time.
+            unsafe { libc::close(fd) };
+        }
+    }
 }
 
 /// Becomes the worker `def`: identity, latch (set, WP-5), title, entry function.

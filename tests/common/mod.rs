@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -357,6 +358,7 @@ pub struct Setup {
     env: Vec<(String, String)>,
     ready_line: String,
     bare: bool,
+    nofile: Option<(u64, u64)>,
 }
 
 impl Default for Setup {
@@ -378,6 +380,7 @@ impl Setup {
             env: Vec::new(),
             ready_line: "supervisor state: running".into(),
             bare: false,
+            nofile: None,
         }
     }
     /// Do not create DATADIR nor write bgworker.conf: the supervisor finds nothing there.
@@ -427,6 +430,11 @@ impl Setup {
     /// Use this DATADIR instead of a fresh one (it is not removed afterwards).
     pub fn datadir(mut self, d: &Path) -> Self {
         self.datadir = Some(d.to_path_buf());
+        self
+    }
+    /// Starts the supervisor with this soft and hard `RLIMIT_NOFILE`.
+    pub fn nofile(mut self, soft: u64, hard: u64) -> Self {
+        self.nofile = Some((soft, hard));
         self
     }
     /// The log line `start()` waits for.
@@ -519,6 +527,22 @@ impl Setup {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some((soft, hard)) = self.nofile {
+            let lim = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            // SAFETY: setrlimit is async-signal-safe and only reads our copy of `lim`.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 /// signalfd reading this process's SIGURG, or -1 before `init_process_latch`.
 static SIGNAL_FD: AtomicI32 = AtomicI32::new(-1);
+/// The process that created `SIGNAL_FD`: a forked child makes its own.
+static SIGNAL_FD_OWNER: AtomicI32 = AtomicI32::new(0);
 /// A descriptor that polls readable (or hung up) once the supervisor is gone: the read end of
 /// its death pipe in a worker, a pidfd of the supervisor in an attached process; -1 otherwise.
 static DEATH_FD: AtomicI32 = AtomicI32::new(-1);
@@ -43,9 +45,15 @@ pub fn set_death_fd(fd: c_int) {
     DEATH_FD.store(fd, Ordering::Relaxed);
 }
 
-/// Creates this process's signalfd for SIGURG and points `MyLatch` at a fresh local latch, set.
-/// SIGURG must already be blocked.
-pub fn init_process_latch() {
+/// Creates this process's signalfd for SIGURG unless it has one already (a spare makes it
+/// while it waits, so becoming a worker does not); the descriptor, or -1.
+pub fn prepare_signal_fd() -> c_int {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let fd = SIGNAL_FD.load(Ordering::Relaxed);
+    if fd >= 0 && SIGNAL_FD_OWNER.load(Ordering::Relaxed) == me {
+        return fd;
+    }
     // SAFETY: sigset operations on a local set; signalfd returns a new fd or -1.
     let fd = unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -54,6 +62,21 @@ pub fn init_process_latch() {
         libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC)
     };
     if fd < 0 {
+        return -1;
+    }
+    let old = SIGNAL_FD.swap(fd, Ordering::Relaxed);
+    SIGNAL_FD_OWNER.store(me, Ordering::Relaxed);
+    if old >= 0 {
+        // SAFETY: closing the fd this module created in the parent (inherited across fork).
+        unsafe { libc::close(old) };
+    }
+    fd
+}
+
+/// Gives this process its SIGURG signalfd (see `prepare_signal_fd`) and points `MyLatch` at a
+/// fresh local latch, set. SIGURG must already be blocked.
+pub fn init_process_latch() {
+    if prepare_signal_fd() < 0 {
         crate::elog::log(
             FATAL,
             format_args!(
@@ -62,11 +85,6 @@ pub fn init_process_latch() {
             ),
         );
         crate::worker::exit::proc_exit(1);
-    }
-    let old = SIGNAL_FD.swap(fd, Ordering::Relaxed);
-    if old >= 0 {
-        // SAFETY: closing the fd this module created earlier (inherited across fork).
-        unsafe { libc::close(old) };
     }
     // SAFETY: single-threaded process start; nothing else references LOCAL_LATCH yet.
     unsafe {

@@ -125,6 +125,14 @@ fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf),
 }
 
 /// Looks up a symbol in a loaded library.
+/// Looks a symbol up in every loaded module, so a spare has the dynamic linker's lookup code
+/// and the modules' symbol tables mapped before its entry function is looked up for real.
+pub fn warm_up() {
+    for l in LOADED.lock().iter() {
+        std::hint::black_box(symbol(l.handle, "Pg_magic_func"));
+    }
+}
+
 pub fn symbol(handle: usize, name: &str) -> Option<*mut c_void> {
     let cname = CString::new(name).ok()?;
     // SAFETY: handle is a live dlopen handle; cname is NUL-terminated.

@@ -56,6 +56,7 @@ pub fn run_child(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
 /// worker costs one pipe write instead of a fork.
 pub fn run_spare(command: RawFd, ctx: &ChildContext<'_>) -> ! {
     prepare(ctx);
+    warm_up();
     ps_title::set("bgworker: spare");
     let mut buf = [0u8; std::mem::size_of::<Activation>()];
     let mut got = 0;
@@ -76,6 +77,27 @@ pub fn run_spare(command: RawFd, ctx: &ChildContext<'_>) -> ! {
     // SAFETY: the buffer holds a whole Activation written by the supervisor (plain data).
     let a: Activation = unsafe { std::ptr::read_unaligned(buf.as_ptr().cast()) };
     become_worker(&a.def, (a.slot != usize::MAX).then_some(a.slot), ctx)
+}
+
+/// In a spare, before it waits: does once what becoming any worker does first, so the faults a
+/// new process takes on first use (fork copies no page-table entries for code, and a written
+/// page is copied on its first write) fall here rather than between a registration and the
+/// entry function: the latch's signalfd, the allocator's paths and chunks of the sizes
+/// activation allocates, the dynamic linker's lookup, the clocks.
+fn warm_up() {
+    let _ = crate::latch::prepare_signal_fd();
+    for size in [32, 64, 128, 256, std::mem::size_of::<BackgroundWorker>(), 1024] {
+        drop(std::hint::black_box(Vec::<u8>::with_capacity(size)));
+    }
+    crate::loader::warm_up();
+    for clock in [libc::CLOCK_MONOTONIC, libc::CLOCK_REALTIME] {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the timespec we own.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+    }
 }
 
 /// The part of a child's set-up that does not depend on which worker it becomes.

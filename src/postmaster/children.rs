@@ -122,10 +122,10 @@ impl Children {
     }
 
     /// Reaps every child known to have exited (and, after a SIGCHLD while some child has no
-    /// pidfd, every other one) and returns them with how they ended.
-    pub fn reap(&mut self, sigchld: bool) -> Vec<(pid_t, ExitKind)> {
-        let mut out = Vec::new();
-        for (pid, fd) in std::mem::take(&mut self.exited) {
+    /// pidfd, every other one) and adds them to `out` with how they ended.
+    pub fn reap(&mut self, sigchld: bool, out: &mut Vec<(pid_t, ExitKind)>) {
+        let mut exited = std::mem::take(&mut self.exited);
+        for &(pid, fd) in &exited {
             // A pidfd reports its exit until closed; one reaped by the walk is gone already.
             if self.pidfds.get(&fd) != Some(&pid) {
                 continue;
@@ -135,6 +135,10 @@ impl Children {
                 out.push((pid, exit));
             }
         }
+        // The buffer is kept (allocations here would land anywhere in the heap; see
+        // `registry::sanitise_field`).
+        exited.clear();
+        self.exited = exited;
         if sigchld && self.untracked > 0 {
             while let Some((pid, exit)) = wait_any() {
                 // Rare (only while some child has no pidfd), so a scan is fine here.
@@ -145,7 +149,6 @@ impl Children {
                 out.push((pid, exit));
             }
         }
-        out
     }
 
     /// Stops watching a reaped child's pidfd.
@@ -159,20 +162,18 @@ impl Children {
         }
     }
 
-    /// The descriptors a new child must close: the epoll set and the pidfds, as a list
-    /// (ascending) and a range `[first, last]` that holds nothing else of the supervisor's.
+    /// The descriptors a new child must close: the epoll set and the pidfds, added to `list`
+    /// and as a range `[first, last]` that holds nothing else of the supervisor's.
     /// Building the list for 1,000 children on every fork would cost more than the range.
-    pub fn descriptors(&self) -> (Vec<RawFd>, Option<(RawFd, RawFd)>) {
-        let mut list = vec![self.epoll];
-        let mut range = None;
+    pub fn descriptors(&self, list: &mut Vec<RawFd>) -> Option<(RawFd, RawFd)> {
+        list.push(self.epoll);
         if self.high_range_is_ours {
-            if let Some((&last, _)) = self.pidfds.last_key_value() {
-                range = Some((PIDFD_BASE, last));
-            }
+            let (&last, _) = self.pidfds.last_key_value()?;
+            Some((PIDFD_BASE, last))
         } else {
             list.extend(self.pidfds.keys().copied());
+            None
         }
-        (list, range)
     }
 
     /// The descriptor limit a child should have (the one the supervisor started with).

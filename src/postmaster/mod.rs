@@ -266,6 +266,34 @@ struct Postmaster {
     fatal_error: bool,
     kill_deadline: Option<Instant>,
     start_pending: bool,
+    /// Buffers kept between events, so handling one allocates nothing (see `sanitise_field`).
+    ready_buf: Vec<Id>,
+    close_buf: Vec<RawFd>,
+    reaped_buf: Vec<(pid_t, ExitKind)>,
+}
+
+/// The distinct signals one read of the signalfd found, in order of arrival.
+#[derive(Default)]
+struct Pending {
+    sigs: [c_int; 8],
+    n: usize,
+}
+
+impl Pending {
+    fn add(&mut self, sig: c_int) {
+        if !self.contains(sig) && self.n < self.sigs.len() {
+            self.sigs[self.n] = sig;
+            self.n += 1;
+        }
+    }
+
+    fn contains(&self, sig: c_int) -> bool {
+        self.sigs[..self.n].contains(&sig)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = c_int> + '_ {
+        self.sigs[..self.n].iter().copied()
+    }
 }
 
 /// The signals the supervisor takes through its signalfd.
@@ -354,6 +382,9 @@ impl Postmaster {
             fatal_error: false,
             kill_deadline: None,
             start_pending: false,
+            ready_buf: Vec::new(),
+            close_buf: Vec::new(),
+            reaped_buf: Vec::new(),
         })
     }
 
@@ -419,9 +450,9 @@ impl Postmaster {
         loop {
             self.sleep();
             let signals = self.read_signals();
-            self.reap_children(signals.contains(&libc::SIGCHLD));
-            for sig in &signals {
-                match *sig {
+            self.reap_children(signals.contains(libc::SIGCHLD));
+            for sig in signals.iter() {
+                match sig {
                     libc::SIGTERM => self.request_shutdown(Shutdown::Smart),
                     libc::SIGINT => self.request_shutdown(Shutdown::Fast),
                     libc::SIGQUIT => self.request_shutdown(Shutdown::Immediate),
@@ -429,7 +460,7 @@ impl Postmaster {
                     _ => {}
                 }
             }
-            if signals.contains(&libc::SIGUSR1) {
+            if signals.contains(libc::SIGUSR1) {
                 self.worker_state_change();
             }
             self.check_kill_deadline();
@@ -481,6 +512,8 @@ impl Postmaster {
         let seg = self.seg();
         slots::reset_all(seg);
         let mut reg = REGISTRY.lock();
+        reg.list
+            .reserve(self.settings.max_worker_processes.max(0) as usize);
         for id in reg.list.ids() {
             let w = reg.list.get_mut(id);
             w.def.bgw_notify_pid = 0;
@@ -538,8 +571,8 @@ impl Postmaster {
         self.children.wait(ms);
     }
 
-    fn read_signals(&mut self) -> Vec<c_int> {
-        let mut out = Vec::new();
+    fn read_signals(&mut self) -> Pending {
+        let mut out = Pending::default();
         loop {
             // SAFETY: signalfd_siginfo is plain data; the read fills it or fails.
             let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
@@ -549,10 +582,7 @@ impl Postmaster {
             if n != size as isize {
                 break;
             }
-            let sig = info.ssi_signo as c_int;
-            if !out.contains(&sig) {
-                out.push(sig);
-            }
+            out.add(info.ssi_signo as c_int);
         }
         out
     }
@@ -735,10 +765,15 @@ impl Postmaster {
         ] {
             registry::sanitise_field(field);
         }
-        let name = registry::field_string(&def.bgw_name);
         if let Err(reason) = registry::sanity_check(&mut def) {
             // The registrant checked this too; a definition changed behind its back is refused.
-            elog::log(LOG, format_args!("background worker \"{name}\": {reason}"));
+            elog::log(
+                LOG,
+                format_args!(
+                    "background worker \"{}\": {reason}",
+                    registry::FieldDisplay(&def.bgw_name)
+                ),
+            );
             slots::release(seg, s, def.bgw_flags & BGWORKER_CLASS_PARALLEL != 0);
             Notifiers::notify_once(notify_pid);
             return;
@@ -753,7 +788,10 @@ impl Postmaster {
         }
         elog::log(
             DEBUG1,
-            format_args!("registering background worker \"{name}\""),
+            format_args!(
+                "registering background worker \"{}\"",
+                registry::FieldDisplay(&def.bgw_name)
+            ),
         );
         let mut w = RegisteredWorker::new(def);
         w.slot = Some(s);
@@ -765,12 +803,16 @@ impl Postmaster {
 
     /// Handles every child that has exited (see `children` for how they are found).
     fn reap_children(&mut self, sigchld: bool) {
-        for (pid, exit) in self.children.reap(sigchld) {
+        let mut reaped = std::mem::take(&mut self.reaped_buf);
+        self.children.reap(sigchld, &mut reaped);
+        for &(pid, exit) in &reaped {
             if let Some(seg) = self.seg {
                 slots::reclaim_abandoned(seg, pid);
             }
             self.cleanup_worker(pid, exit);
         }
+        reaped.clear();
+        self.reaped_buf = reaped;
     }
 
     /// What happens when a worker exits (EXIT-1..3, CRASH-1).
@@ -986,12 +1028,13 @@ impl Postmaster {
             return;
         }
         let mut started = 0;
-        let ready = {
+        let mut ready = std::mem::take(&mut self.ready_buf);
+        {
             let mut reg = REGISTRY.lock();
             reg.list.promote_due(Instant::now());
-            reg.list.ready_ids()
-        };
-        for id in ready {
+            reg.list.ready_ids_into(&mut ready);
+        }
+        for &id in &ready {
             let def = {
                 let mut reg = REGISTRY.lock();
                 let w = reg.list.get_mut(id);
@@ -1004,26 +1047,29 @@ impl Postmaster {
                     continue;
                 }
                 w.crashed_at = None;
-                *w.def
+                w.def
             };
             self.start_worker(id, &def);
             started += 1;
             if started >= MAX_STARTS_PER_PASS {
                 self.start_pending = true;
-                return;
+                break;
             }
         }
+        ready.clear();
+        self.ready_buf = ready;
     }
 
     /// Descriptors a new child must not keep.
-    fn child_close_fds(&self) -> ChildFds {
-        let mut fds = vec![self.signal_fd, self.death_pipe_write];
+    fn child_close_fds(&mut self) -> ChildFds {
+        let mut fds = std::mem::take(&mut self.close_buf);
+        fds.clear();
+        fds.extend([self.signal_fd, self.death_pipe_write]);
         fds.extend(self.notifiers.fds());
         if let Some(spare) = &self.spare {
             fds.push(spare.command);
         }
-        let (pidfds, range) = self.children.descriptors();
-        fds.extend(pidfds);
+        let range = self.children.descriptors(&mut fds);
         fds.sort_unstable();
         ChildFds { list: fds, range }
     }
@@ -1058,6 +1104,7 @@ impl Postmaster {
         if pid == 0 {
             worker::run_spare(pipe[0], &self.child_context(&close_fds));
         }
+        self.close_buf = close_fds.list;
         // SAFETY: closing our copy of the read end (the spare keeps its own).
         unsafe { libc::close(pipe[0]) };
         if pid < 0 {
@@ -1125,7 +1172,7 @@ impl Postmaster {
             DEBUG1,
             format_args!(
                 "starting background worker process \"{}\"",
-                registry::field_string(&def.bgw_name)
+                registry::FieldDisplay(&def.bgw_name)
             ),
         );
         let spare = if self.inject_fork_failure() {
@@ -1143,6 +1190,7 @@ impl Postmaster {
                 if pid == 0 {
                     worker::run_child(def, slot, &self.child_context(&close_fds));
                 }
+                self.close_buf = close_fds.list;
                 if pid > 0 {
                     self.children.track(pid);
                 }

@@ -32,6 +32,15 @@ fn startable(w: &RegisteredWorker) -> bool {
 }
 
 impl List {
+    /// Room for `n` registrations, so that registering and starting workers never grows (and
+    /// moves) the list or its indexes while workers are alive.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n.saturating_sub(self.entries.len()));
+        self.free_ids.reserve(n);
+        self.by_pid.reserve(n);
+        self.by_slot.reserve(n);
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len() - self.free_ids.len()
     }
@@ -176,8 +185,9 @@ impl List {
     }
 
     /// The ready registrations, in launch order.
-    pub fn ready_ids(&self) -> Vec<Id> {
-        self.ready.iter().map(|&(_, id)| id).collect()
+    /// The ready registrations, in start order, into `out` (a buffer the caller keeps).
+    pub fn ready_ids_into(&self, out: &mut Vec<Id>) {
+        out.extend(self.ready.iter().map(|&(_, id)| id));
     }
 
     pub fn running(&self) -> usize {

@@ -21,9 +21,10 @@ pub enum ExitKind {
 
 /// One registered worker as the supervisor tracks it.
 pub struct RegisteredWorker {
-    /// The supervisor's own copy of the definition (boxed: the list is scanned often, and
-    /// small entries keep those scans cheap).
-    pub def: Box<BackgroundWorker>,
+    /// The supervisor's own copy of the definition, inline: the list is indexed, never
+    /// scanned, and an allocation per registration would scatter the supervisor's writes over
+    /// its heap (each heap page it writes becomes a private copy in every live worker).
+    pub def: BackgroundWorker,
     /// Running pid, or 0.
     pub pid: pid_t,
     /// When it last exited or failed to start, if it is waiting to be restarted.
@@ -47,7 +48,7 @@ pub struct RegisteredWorker {
 impl RegisteredWorker {
     pub fn new(def: BackgroundWorker) -> Self {
         Self {
-            def: Box::new(def),
+            def,
             pid: 0,
             crashed_at: None,
             terminate: false,
@@ -81,19 +82,16 @@ impl RegisteredWorker {
 /// PostgreSQL's sanitiser for strings a dynamic registrant wrote (DYN-9): at most 95 bytes, and
 /// every byte that is not printable ASCII, newline, carriage return or tab becomes `?`.
 pub fn sanitise_field(field: &mut [c_char; BGW_MAXLEN]) {
-    let bytes = field_bytes(field).to_vec();
-    let clean: Vec<u8> = bytes
-        .iter()
-        .take(BGW_MAXLEN - 1)
-        .map(|&b| {
-            if (32..127).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t') {
-                b
-            } else {
-                b'?'
-            }
-        })
-        .collect();
-    set_field(field, &clean);
+    // In place: the supervisor runs this for every dynamic registration and allocates nothing
+    // on that path (every heap page it writes becomes a private copy in each live worker).
+    let n = field_bytes(field).len().min(BGW_MAXLEN - 1);
+    for c in &mut field[..n] {
+        let b = *c as u8;
+        if !((32..127).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t')) {
+            *c = b'?' as c_char;
+        }
+    }
+    field[n..].fill(0);
 }
 
 /// The bytes of a fixed-size C string field, up to its first NUL (or the whole field when a
@@ -107,6 +105,22 @@ pub fn field_bytes(field: &[c_char]) -> &[u8] {
 
 pub fn field_string(field: &[c_char]) -> String {
     String::from_utf8_lossy(field_bytes(field)).into_owned()
+}
+
+/// A field for `format_args!`, converted as `field_string` does but only when it is formatted
+/// (so a filtered-out log line costs no allocation).
+pub struct FieldDisplay<'a>(pub &'a [c_char]);
+
+impl std::fmt::Display for FieldDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for chunk in field_bytes(self.0).utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Writes `value` into a fixed-size C string field, truncated and NUL-terminated.

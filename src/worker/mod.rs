@@ -86,7 +86,14 @@ pub fn run_spare(command: RawFd, ctx: &ChildContext<'_>) -> ! {
 /// activation allocates, the dynamic linker's lookup, the clocks.
 fn warm_up() {
     let _ = crate::latch::prepare_signal_fd();
-    for size in [32, 64, 128, 256, std::mem::size_of::<BackgroundWorker>(), 1024] {
+    for size in [
+        32,
+        64,
+        128,
+        256,
+        std::mem::size_of::<BackgroundWorker>(),
+        1024,
+    ] {
         drop(std::hint::black_box(Vec::<u8>::with_capacity(size)));
     }
     crate::loader::warm_up();

@@ -18,7 +18,6 @@ use crate::abi::types::DEBUG1;
 use crate::elog;
 use crate::registry::ExitKind;
 use libc::{c_int, pid_t};
-use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 
 /// Lowest descriptor number a child's pidfd is moved to.
@@ -30,8 +29,8 @@ const SIGNALS: u64 = u64::MAX;
 
 pub struct Children {
     epoll: RawFd,
-    /// Pidfd → child, ordered by descriptor so children close them in runs.
-    pidfds: BTreeMap<RawFd, pid_t>,
+    /// Pidfd → child.
+    pidfds: PidfdTable,
     /// Children without a pidfd; while there are any, SIGCHLD means a `waitpid(-1)` walk.
     untracked: usize,
     /// False once a descriptor at or above `PIDFD_BASE` was not made by us (the supervisor
@@ -61,7 +60,7 @@ impl Children {
         }
         Ok(Self {
             epoll,
-            pidfds: BTreeMap::new(),
+            pidfds: PidfdTable::with_capacity(max_children as usize),
             untracked: 0,
             high_range_is_ours: true,
             exited: Vec::new(),
@@ -127,7 +126,7 @@ impl Children {
         let mut exited = std::mem::take(&mut self.exited);
         for &(pid, fd) in &exited {
             // A pidfd reports its exit until closed; one reaped by the walk is gone already.
-            if self.pidfds.get(&fd) != Some(&pid) {
+            if self.pidfds.get(fd) != Some(pid) {
                 continue;
             }
             if let Some(exit) = wait_for(pid) {
@@ -142,8 +141,8 @@ impl Children {
         if sigchld && self.untracked > 0 {
             while let Some((pid, exit)) = wait_any() {
                 // Rare (only while some child has no pidfd), so a scan is fine here.
-                match self.pidfds.iter().find(|(_, &p)| p == pid) {
-                    Some((&fd, _)) => self.forget(fd),
+                match self.pidfds.find(pid) {
+                    Some(fd) => self.forget(fd),
                     None => self.untracked = self.untracked.saturating_sub(1),
                 }
                 out.push((pid, exit));
@@ -153,7 +152,7 @@ impl Children {
 
     /// Stops watching a reaped child's pidfd.
     fn forget(&mut self, fd: RawFd) {
-        self.pidfds.remove(&fd);
+        self.pidfds.remove(fd);
         // SAFETY: removing and closing a pidfd we own (a child may still hold a copy, so
         // it is taken out of the set explicitly).
         unsafe {
@@ -168,10 +167,9 @@ impl Children {
     pub fn descriptors(&self, list: &mut Vec<RawFd>) -> Option<(RawFd, RawFd)> {
         list.push(self.epoll);
         if self.high_range_is_ours {
-            let (&last, _) = self.pidfds.last_key_value()?;
-            Some((PIDFD_BASE, last))
+            Some((PIDFD_BASE, self.pidfds.last()?))
         } else {
-            list.extend(self.pidfds.keys().copied());
+            list.extend(self.pidfds.fds());
             None
         }
     }
@@ -179,6 +177,63 @@ impl Children {
     /// The descriptor limit a child should have (the one the supervisor started with).
     pub fn child_nofile(&self) -> Option<libc::rlimit> {
         self.original_nofile
+    }
+}
+
+/// Pidfd → pid as a dense table indexed by `fd - PIDFD_BASE` (every pidfd is at or above it):
+/// adding or dropping a child writes one entry, where a tree would rewrite nodes on several heap
+/// pages, each a copy-on-write fault after every fork.
+struct PidfdTable {
+    /// 0 where no pidfd is open; no trailing zeros.
+    pids: Vec<pid_t>,
+}
+
+impl PidfdTable {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            pids: Vec::with_capacity(n),
+        }
+    }
+
+    fn insert(&mut self, fd: RawFd, pid: pid_t) {
+        let i = (fd - PIDFD_BASE) as usize;
+        if i >= self.pids.len() {
+            self.pids.resize(i + 1, 0);
+        }
+        self.pids[i] = pid;
+    }
+
+    fn get(&self, fd: RawFd) -> Option<pid_t> {
+        let i = usize::try_from(fd - PIDFD_BASE).ok()?;
+        self.pids.get(i).copied().filter(|&p| p != 0)
+    }
+
+    fn remove(&mut self, fd: RawFd) {
+        if let Some(p) = self.pids.get_mut((fd - PIDFD_BASE) as usize) {
+            *p = 0;
+        }
+        while self.pids.last() == Some(&0) {
+            self.pids.pop();
+        }
+    }
+
+    /// The pidfd of `pid` (a scan: only the SIGCHLD fallback needs it).
+    fn find(&self, pid: pid_t) -> Option<RawFd> {
+        let i = self.pids.iter().position(|&p| p == pid)?;
+        Some(PIDFD_BASE + i as RawFd)
+    }
+
+    /// The highest pidfd.
+    fn last(&self) -> Option<RawFd> {
+        (!self.pids.is_empty()).then(|| PIDFD_BASE + self.pids.len() as RawFd - 1)
+    }
+
+    /// Every pidfd, ascending.
+    fn fds(&self) -> impl Iterator<Item = RawFd> + '_ {
+        (PIDFD_BASE..)
+            .zip(&self.pids)
+            .filter(|&(_, &p)| p != 0)
+            .map(|(fd, _)| fd)
     }
 }
 

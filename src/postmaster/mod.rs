@@ -88,6 +88,11 @@ const SIGKILL_AFTER: Duration = Duration::from_secs(5);
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// Workers started per launch pass before the loop comes round again (PM-6).
 const MAX_STARTS_PER_PASS: usize = 100;
+/// Workers forked back to back before their bookkeeping is done and registrants are told.
+/// After each fork every page the supervisor writes is copied once more (the children share
+/// them), so forking a batch with almost no writes in between, then recording it, saves most of
+/// those copies; the batch stays small so the first of it is reported soon.
+const START_BATCH: usize = 16;
 
 struct Args {
     datadir: Option<PathBuf>,
@@ -226,16 +231,17 @@ pub fn main(args: Vec<String>) -> c_int {
     code
 }
 
+/// A worker about to start: its registration, a copy of its definition, its slot.
+struct Launch {
+    id: Id,
+    def: BackgroundWorker,
+    slot: Option<usize>,
+}
+
 /// A spare child and the write end of the pipe it waits on.
 struct Spare {
     pid: pid_t,
     command: RawFd,
-}
-
-/// What a new child closes: a sorted list, and a range of pidfds.
-struct ChildFds {
-    list: Vec<RawFd>,
-    range: Option<(RawFd, RawFd)>,
 }
 
 struct Postmaster {
@@ -245,7 +251,7 @@ struct Postmaster {
     pidfile: PidFile,
     settings: Settings,
     signal_fd: RawFd,
-    /// Every child, watched through a pidfd; the epoll set the supervisor sleeps on.
+    /// Which children exited (SIGCHLD records, sweeps).
     children: Children,
     death_pipe_read: RawFd,
     death_pipe_write: RawFd,
@@ -268,6 +274,9 @@ struct Postmaster {
     start_pending: bool,
     /// Buffers kept between events, so handling one allocates nothing (see `sanitise_field`).
     ready_buf: Vec<Id>,
+    launch_buf: Vec<Launch>,
+    /// Per launch: the new pid, or -1 where the fork failed.
+    forked_buf: Vec<pid_t>,
     close_buf: Vec<RawFd>,
     reaped_buf: Vec<(pid_t, ExitKind)>,
 }
@@ -353,11 +362,6 @@ impl Postmaster {
         // SAFETY: setting O_NONBLOCK on the read end we own, so liveness checks never block.
         unsafe { libc::fcntl(pipe[0], libc::F_SETFL, libc::O_NONBLOCK) };
         let settings = guc::current();
-        // Workers, the spare, and spares let go but not yet reaped.
-        let max_children = settings.max_worker_processes.max(0) as u64 + 16;
-        let children = Children::new(signal_fd, max_children).map_err(|e| {
-            StartupError::new(format!("could not create the supervisor's epoll set: {e}"))
-        })?;
         Ok(Self {
             datadir,
             conf,
@@ -365,7 +369,7 @@ impl Postmaster {
             pidfile,
             settings,
             signal_fd,
-            children,
+            children: Children::default(),
             death_pipe_read: pipe[0],
             death_pipe_write: pipe[1],
             seg: None,
@@ -383,6 +387,8 @@ impl Postmaster {
             kill_deadline: None,
             start_pending: false,
             ready_buf: Vec::new(),
+            launch_buf: Vec::with_capacity(START_BATCH),
+            forked_buf: Vec::with_capacity(START_BATCH),
             close_buf: Vec::new(),
             reaped_buf: Vec::new(),
         })
@@ -450,7 +456,7 @@ impl Postmaster {
         loop {
             self.sleep();
             let signals = self.read_signals();
-            self.reap_children(signals.contains(libc::SIGCHLD));
+            self.reap_children(false);
             for sig in signals.iter() {
                 match sig {
                     libc::SIGTERM => self.request_shutdown(Shutdown::Smart),
@@ -465,10 +471,25 @@ impl Postmaster {
             }
             self.check_kill_deadline();
             if let Some(code) = self.state_machine() {
+                self.flush_notifications();
                 return code;
             }
             self.launch_pass();
+            // Registrants hear of starts and stops before the next spare is forked.
+            self.flush_notifications();
             self.make_spare();
+            if self.children.sweep_due() {
+                self.reap_children(true);
+                self.flush_notifications();
+            }
+        }
+    }
+
+    /// Sends the notifications this wake-up owes (see `notify`).
+    fn flush_notifications(&mut self) {
+        if self.notifiers.any_pending() {
+            let mut reg = REGISTRY.lock();
+            self.notifiers.flush(&mut reg);
         }
     }
 
@@ -568,7 +589,13 @@ impl Postmaster {
             .as_micros()
             .div_ceil(1000)
             .min(c_int::MAX as u128) as c_int;
-        self.children.wait(ms);
+        let mut pfd = libc::pollfd {
+            fd: self.signal_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: polling one descriptor we own.
+        unsafe { libc::poll(&mut pfd, 1, ms) };
     }
 
     fn read_signals(&mut self) -> Pending {
@@ -582,7 +609,11 @@ impl Postmaster {
             if n != size as isize {
                 break;
             }
-            out.add(info.ssi_signo as c_int);
+            let sig = info.ssi_signo as c_int;
+            if sig == libc::SIGCHLD {
+                self.children.note_sigchld(info.ssi_pid, info.ssi_code);
+            }
+            out.add(sig);
         }
         out
     }
@@ -625,7 +656,7 @@ impl Postmaster {
         }
         let pid = w.def.bgw_notify_pid;
         if notify {
-            self.notifiers.notify(reg, pid);
+            self.notifiers.notify(pid);
         }
         self.notifiers.release(pid);
     }
@@ -801,10 +832,18 @@ impl Postmaster {
         self.start_pending = true;
     }
 
-    /// Handles every child that has exited (see `children` for how they are found).
-    fn reap_children(&mut self, sigchld: bool) {
+    /// Handles the children that SIGCHLD named as exited, or with `sweep` every other exited
+    /// one (see `children`). What a sweep finds is acted on in the next turn of the loop.
+    fn reap_children(&mut self, sweep: bool) {
         let mut reaped = std::mem::take(&mut self.reaped_buf);
-        self.children.reap(sigchld, &mut reaped);
+        if sweep {
+            self.children.sweep(&mut reaped);
+            if !reaped.is_empty() {
+                self.start_pending = true;
+            }
+        } else {
+            self.children.reap_named(&mut reaped);
+        }
         for &(pid, exit) in &reaped {
             if let Some(seg) = self.seg {
                 slots::reclaim_abandoned(seg, pid);
@@ -894,7 +933,7 @@ impl Postmaster {
             w.crashed_at = Some(now);
             let (notify_pid, due) = (w.def.bgw_notify_pid, now + restart_interval(&w.def));
             reg.list.schedule(id, due);
-            self.notifiers.notify(&mut reg, notify_pid);
+            self.notifiers.notify(notify_pid);
         }
     }
 
@@ -960,6 +999,7 @@ impl Postmaster {
                 }
                 reg.list.all_ready();
             }
+            self.flush_notifications();
             self.notifiers.clear();
             self.rebuild_shared_memory();
             self.fatal_error = false;
@@ -1029,13 +1069,14 @@ impl Postmaster {
         }
         let mut started = 0;
         let mut ready = std::mem::take(&mut self.ready_buf);
+        let mut batch = std::mem::take(&mut self.launch_buf);
         {
             let mut reg = REGISTRY.lock();
             reg.list.promote_due(Instant::now());
             reg.list.ready_ids_into(&mut ready);
         }
         for &id in &ready {
-            let def = {
+            {
                 let mut reg = REGISTRY.lock();
                 let w = reg.list.get_mut(id);
                 if w.terminate || (w.crashed_at.is_some() && w.never_restart()) {
@@ -1047,21 +1088,31 @@ impl Postmaster {
                     continue;
                 }
                 w.crashed_at = None;
-                w.def
-            };
-            self.start_worker(id, &def);
+                batch.push(Launch {
+                    id,
+                    def: w.def,
+                    slot: w.slot,
+                });
+            }
+            if batch.len() == START_BATCH {
+                self.start_workers(&mut batch);
+            }
             started += 1;
             if started >= MAX_STARTS_PER_PASS {
                 self.start_pending = true;
                 break;
             }
         }
+        if !batch.is_empty() {
+            self.start_workers(&mut batch);
+        }
+        self.launch_buf = batch;
         ready.clear();
         self.ready_buf = ready;
     }
 
     /// Descriptors a new child must not keep.
-    fn child_close_fds(&mut self) -> ChildFds {
+    fn child_close_fds(&mut self) -> Vec<RawFd> {
         let mut fds = std::mem::take(&mut self.close_buf);
         fds.clear();
         fds.extend([self.signal_fd, self.death_pipe_write]);
@@ -1069,16 +1120,13 @@ impl Postmaster {
         if let Some(spare) = &self.spare {
             fds.push(spare.command);
         }
-        let range = self.children.descriptors(&mut fds);
         fds.sort_unstable();
-        ChildFds { list: fds, range }
+        fds
     }
 
-    fn child_context<'a>(&'a self, close: &'a ChildFds) -> worker::ChildContext<'a> {
+    fn child_context<'a>(&'a self, close_fds: &'a [RawFd]) -> worker::ChildContext<'a> {
         worker::ChildContext {
-            close_fds: &close.list,
-            close_range: close.range,
-            nofile: self.children.child_nofile(),
+            close_fds,
             death_pipe_read: self.death_pipe_read,
             cluster_name: &self.settings.cluster_name,
             dynamic_library_path: &self.settings.dynamic_library_path,
@@ -1097,14 +1145,14 @@ impl Postmaster {
             return;
         }
         let mut close_fds = self.child_close_fds();
-        let at = close_fds.list.partition_point(|&fd| fd < pipe[1]);
-        close_fds.list.insert(at, pipe[1]);
+        let at = close_fds.partition_point(|&fd| fd < pipe[1]);
+        close_fds.insert(at, pipe[1]);
         // SAFETY: as for a worker: single-threaded, no lock held.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             worker::run_spare(pipe[0], &self.child_context(&close_fds));
         }
-        self.close_buf = close_fds.list;
+        self.close_buf = close_fds;
         // SAFETY: closing our copy of the read end (the spare keeps its own).
         unsafe { libc::close(pipe[0]) };
         if pid < 0 {
@@ -1112,7 +1160,6 @@ impl Postmaster {
             unsafe { libc::close(pipe[1]) };
             return;
         }
-        self.children.track(pid);
         self.spare = Some(Spare {
             pid,
             command: pipe[1],
@@ -1165,71 +1212,88 @@ impl Postmaster {
         }
     }
 
-    /// Forks one worker (PM-9); a failed fork counts as a crash of that worker (PM-8).
-    fn start_worker(&mut self, id: Id, def: &BackgroundWorker) {
-        let slot = REGISTRY.lock().list.get(id).slot;
-        elog::log(
-            DEBUG1,
-            format_args!(
-                "starting background worker process \"{}\"",
-                registry::FieldDisplay(&def.bgw_name)
-            ),
-        );
-        let spare = if self.inject_fork_failure() {
-            Some(-1)
-        } else {
-            self.activate_spare(def, slot)
-        };
-        let pid = match spare {
-            Some(pid) => pid,
-            None => {
-                let close_fds = self.child_close_fds();
+    /// Starts a batch of workers (PM-9): the first through the spare if there is one, the others
+    /// forked back to back; then records them all and tells their registrants. A failed fork
+    /// counts as a crash of that worker (PM-8). Empties `batch`.
+    fn start_workers(&mut self, batch: &mut Vec<Launch>) {
+        let mut forked = std::mem::take(&mut self.forked_buf);
+        forked.clear();
+        let mut close_fds = None;
+        for (i, l) in batch.iter().enumerate() {
+            elog::log(
+                DEBUG1,
+                format_args!(
+                    "starting background worker process \"{}\"",
+                    registry::FieldDisplay(&l.def.bgw_name)
+                ),
+            );
+            let pid = if self.inject_fork_failure() {
+                -1
+            } else if let Some(pid) = (i == 0)
+                .then(|| self.activate_spare(&l.def, l.slot))
+                .flatten()
+            {
+                pid
+            } else {
+                // Made once the spare is taken (its pipe is then closed) and kept for the batch.
+                let close_fds = close_fds.get_or_insert_with(|| self.child_close_fds());
                 // SAFETY: the supervisor is single-threaded and holds no lock here, so the child
                 // starts from a consistent copy of this process.
                 let pid = unsafe { libc::fork() };
                 if pid == 0 {
-                    worker::run_child(def, slot, &self.child_context(&close_fds));
-                }
-                self.close_buf = close_fds.list;
-                if pid > 0 {
-                    self.children.track(pid);
+                    worker::run_child(&l.def, l.slot, &self.child_context(close_fds));
                 }
                 pid
+            };
+            if pid < 0 {
+                elog::log(
+                    LOG,
+                    format_args!(
+                        "could not fork worker process: {}",
+                        std::io::Error::last_os_error()
+                    ),
+                );
             }
-        };
+            forked.push(pid);
+        }
+        if let Some(fds) = close_fds {
+            self.close_buf = fds;
+        }
+
+        let mut database = false;
         let mut reg = REGISTRY.lock();
-        if pid < 0 {
-            elog::log(
-                LOG,
-                format_args!(
-                    "could not fork worker process: {}",
-                    std::io::Error::last_os_error()
-                ),
-            );
-            // Like a crash of this worker: retried after its restart time, or dropped (PM-8).
-            let now = Instant::now();
+        for (l, &pid) in batch.iter().zip(&forked) {
+            database |= l.def.bgw_flags & BGWORKER_BACKEND_DATABASE_CONNECTION != 0;
+            let id = l.id;
+            if pid < 0 {
+                // Like a crash of this worker: retried after its restart time, or dropped.
+                let now = Instant::now();
+                let w = reg.list.get_mut(id);
+                w.crashed_at = Some(now);
+                let due = now + restart_interval(&w.def);
+                reg.list.schedule(id, due);
+                continue;
+            }
+            reg.list.started(id, pid);
             let w = reg.list.get_mut(id);
-            w.crashed_at = Some(now);
-            let due = now + restart_interval(&w.def);
-            reg.list.schedule(id, due);
-            return;
+            if w.last_exit.is_some() {
+                w.restarts += 1;
+            }
+            w.started_at = Some(std::time::SystemTime::now());
+            let (restarts, notify_pid, slot) = (w.restarts, w.def.bgw_notify_pid, w.slot);
+            if let Some(s) = slot {
+                let slot = self.seg().slot(s);
+                slot.started_at_ms.store(now_ms(), Ordering::Relaxed);
+                slot.restarts.store(restarts, Ordering::Relaxed);
+                slot.pid.store(pid, Ordering::Release);
+            }
+            self.notifiers.notify(notify_pid);
         }
-        reg.list.started(id, pid);
-        let w = reg.list.get_mut(id);
-        if w.last_exit.is_some() {
-            w.restarts += 1;
-        }
-        w.started_at = Some(std::time::SystemTime::now());
-        let (restarts, notify_pid, slot) = (w.restarts, w.def.bgw_notify_pid, w.slot);
-        if let Some(s) = slot {
-            let slot = self.seg().slot(s);
-            slot.started_at_ms.store(now_ms(), Ordering::Relaxed);
-            slot.restarts.store(restarts, Ordering::Relaxed);
-            slot.pid.store(pid, Ordering::Release);
-        }
-        self.notifiers.notify(&mut reg, notify_pid);
+        self.notifiers.flush(&mut reg);
         drop(reg);
-        if def.bgw_flags & BGWORKER_BACKEND_DATABASE_CONNECTION != 0 {
+        batch.clear();
+        self.forked_buf = forked;
+        if database {
             // Loading libpq and its dependencies costs a few milliseconds; done once here,
             // every later spare and worker inherits it, so database workers start connected
             // that much sooner. A missing libpq is remembered and reported by each worker.

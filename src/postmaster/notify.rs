@@ -1,6 +1,11 @@
 //! Notifying `bgw_notify_pid` (NTF-*). Each notify process is held by a pidfd, so a signal can
 //! only ever reach the process that registered: once it has exited, the send fails with ESRCH
 //! and the pid is forgotten everywhere (NTF-5), so a recycled pid is never signalled.
+//!
+//! Notifications are collected while the supervisor handles one wake-up and sent at its end,
+//! one SIGUSR1 per process however many of its workers started or stopped meanwhile. The
+//! receiver could not tell more apart anyway (pending signals of one kind fold into one), and
+//! a launcher of 100 workers is woken a few times instead of 200.
 
 use crate::abi::types::DEBUG1;
 use crate::elog;
@@ -15,6 +20,8 @@ const IDLE_KEPT: usize = 16;
 #[derive(Default)]
 pub struct Notifiers {
     fds: HashMap<pid_t, (c_int, usize)>,
+    /// Notify pids owed a SIGUSR1 at the end of this wake-up, each once.
+    pending: Vec<pid_t>,
 }
 
 /// Sends `sig` through a pidfd (typed, so no wrong value can reach the variadic syscall).
@@ -61,23 +68,34 @@ impl Notifiers {
         }
     }
 
-    /// Sends SIGUSR1 to a notify pid; forgets it everywhere if it has exited.
-    pub fn notify(&mut self, reg: &mut Registry, pid: pid_t) {
-        if pid <= 0 {
-            return;
+    /// Owes a notify pid a SIGUSR1, sent by the next `flush`.
+    pub fn notify(&mut self, pid: pid_t) {
+        if pid > 0 && self.fds.contains_key(&pid) && !self.pending.contains(&pid) {
+            self.pending.push(pid);
         }
-        let Some(&(fd, _)) = self.fds.get(&pid) else {
-            return;
-        };
-        if let Err(e) = pidfd_send_signal(fd, libc::SIGUSR1) {
-            if e.raw_os_error() == Some(libc::ESRCH) {
-                elog::log(
-                    DEBUG1,
-                    format_args!("notification process {pid} has exited; forgetting it"),
-                );
-                self.forget(reg, pid);
+    }
+
+    /// Sends the SIGUSR1s owed; forgets every notify pid that has exited.
+    pub fn flush(&mut self, reg: &mut Registry) {
+        while let Some(pid) = self.pending.pop() {
+            let Some(&(fd, _)) = self.fds.get(&pid) else {
+                continue;
+            };
+            if let Err(e) = pidfd_send_signal(fd, libc::SIGUSR1) {
+                if e.raw_os_error() == Some(libc::ESRCH) {
+                    elog::log(
+                        DEBUG1,
+                        format_args!("notification process {pid} has exited; forgetting it"),
+                    );
+                    self.forget(reg, pid);
+                }
             }
         }
+    }
+
+    /// Whether any SIGUSR1 is owed.
+    pub fn any_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Sends SIGUSR1 to a pid the supervisor never adopted (a refused registration, DYN-10/11).
@@ -105,25 +123,29 @@ impl Notifiers {
 
     /// One registration naming `pid` is gone. The pidfd stays open for the next registration
     /// from the same process (a launcher usually registers one worker after another); unused
-    /// ones are closed once more than `IDLE_KEPT` pile up.
+    /// ones are closed once more than `IDLE_KEPT` pile up (not those still owed a signal).
     pub fn release(&mut self, pid: pid_t) {
         if let Some((_, refs)) = self.fds.get_mut(&pid) {
             *refs = refs.saturating_sub(1);
         }
         let idle = self.fds.values().filter(|&&(_, refs)| refs == 0).count();
         if idle > IDLE_KEPT {
-            self.fds.retain(|_, &mut (fd, refs)| {
-                if refs == 0 {
+            let pending = &self.pending;
+            self.fds.retain(|pid, &mut (fd, refs)| {
+                let close = refs == 0 && !pending.contains(pid);
+                if close {
                     // SAFETY: closing a pidfd we own that no registration uses.
                     unsafe { libc::close(fd) };
                 }
-                refs > 0
+                !close
             });
         }
     }
 
-    /// Forgets every notify pid (crash re-initialisation, NTF-6).
+    /// Forgets every notify pid (crash re-initialisation, NTF-6); `flush` first, or what is
+    /// owed is dropped.
     pub fn clear(&mut self) {
+        self.pending.clear();
         for (_, (fd, _)) in self.fds.drain() {
             // SAFETY: closing pidfds we own.
             unsafe { libc::close(fd) };

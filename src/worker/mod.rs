@@ -15,12 +15,8 @@ use std::os::fd::RawFd;
 /// What the supervisor hands a new child besides its definition.
 pub struct ChildContext<'a> {
     /// Supervisor descriptors the child must not keep (signalfd, the death pipe's write end,
-    /// the pidfds of the other children), in ascending order.
+    /// the notify pidfds, the spare's pipe), in ascending order.
     pub close_fds: &'a [RawFd],
-    /// And every descriptor in this range (the other children's pidfds).
-    pub close_range: Option<(RawFd, RawFd)>,
-    /// The descriptor limit to put back (the supervisor raises its own for the pidfds).
-    pub nofile: Option<libc::rlimit>,
     pub death_pipe_read: RawFd,
     pub cluster_name: &'a str,
     pub dynamic_library_path: &'a str,
@@ -117,14 +113,13 @@ fn prepare(ctx: &ChildContext<'_>) {
         abi::process_shared_preload_libraries_in_progress = false;
         libc::setsid();
     }
-    close_inherited(ctx.close_fds, ctx.close_range, ctx.nofile);
+    close_inherited(ctx.close_fds);
     signals::install_worker_defaults();
     crate::latch::set_death_fd(ctx.death_pipe_read);
 }
 
-/// In a new child: closes `fds` (ascending) one run of consecutive numbers at a time, then
-/// `range`, and puts back the descriptor limit the supervisor started with.
-fn close_inherited(fds: &[RawFd], range: Option<(RawFd, RawFd)>, nofile: Option<libc::rlimit>) {
+/// In a new child: closes `fds` (ascending) one run of consecutive numbers at a time.
+fn close_inherited(fds: &[RawFd]) {
     let mut i = 0;
     while i < fds.len() {
         let first = fds[i];
@@ -135,13 +130,6 @@ fn close_inherited(fds: &[RawFd], range: Option<(RawFd, RawFd)>, nofile: Option<
         }
         i += 1;
         close_run(first, last);
-    }
-    if let Some((first, last)) = range {
-        close_run(first, last);
-    }
-    if let Some(lim) = nofile {
-        // SAFETY: setrlimit reads the struct we own; lowering the soft limit always succeeds.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
     }
 }
 

@@ -830,31 +830,31 @@ fn fork_failure_retries_a_static_worker_after_its_restart_time() {
     wait_status_exactly(&c, &["other", "retry"], PROMPT);
 }
 
-#[test]
-fn exits_that_fold_into_one_sigchld_are_all_reaped_and_restarted() {
-    // The supervisor reaps the child each SIGCHLD names, then sweeps for the others: exits that
-    // happen while SIGCHLD is pending fold into one signal. Killing 24 workers at once makes
-    // many fold; every one must still be reaped and restarted, and the cycler's 30 deaths of
-    // every kind must all be seen meanwhile.
-    let idle: Vec<String> = (0..24).map(|i| format!("idle {i}")).collect();
-    let mut workers: Vec<Spec> = idle
+/// The supervisor reaps the child each SIGCHLD names, then sweeps for the others: exits that
+/// happen while SIGCHLD is pending fold into one signal. Of `idle` workers, 24 are killed at
+/// once, so many exits fold; every one must still be reaped and restarted, and the cycler's 30
+/// deaths of every kind must all be seen meanwhile.
+fn folded_exits_are_all_reaped(idle: usize) {
+    let names: Vec<String> = (0..idle).map(|i| format!("idle {i}")).collect();
+    let mut workers: Vec<Spec> = names
         .iter()
         .map(|n| (n.as_str(), 0, 1, "idle".to_string()))
         .collect();
     workers.push(("cycler", 0, 0, "cycle:exit1,segv,exit3:30".into()));
-    let names: Vec<&str> = workers.iter().map(|w| w.0).collect();
+    let all: Vec<&str> = workers.iter().map(|w| w.0).collect();
     let c = fault_setup(&workers)
-        .conf("max_worker_processes = 32")
+        .conf(&format!("max_worker_processes = {}", idle + 8))
         .start();
-    let pids: Vec<i32> = idle
+    let pids: Vec<i32> = names
         .iter()
         .map(|n| wait_fault_started(&c, n, 1, PROMPT))
         .collect();
-    for &pid in &pids {
+    let killed = &names[idle - 24..];
+    for &pid in &pids[idle - 24..] {
         // SAFETY: signalling worker processes of this test's supervisor.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
-    for n in &idle {
+    for n in killed {
         wait_fault_started(&c, n, 2, PROMPT);
     }
     c.wait_for_log("fault \"cycler\" done after 30 deaths", PROMPT);
@@ -865,14 +865,26 @@ fn exits_that_fold_into_one_sigchld_are_all_reaped_and_restarted() {
     );
     assert_eq!(
         c.count_log("was terminated by signal 9: Killed"),
-        idle.len(),
+        killed.len(),
         "every killed worker was reaped once"
     );
-    wait_status_exactly(&c, &names, PROMPT);
+    wait_status_exactly(&c, &all, PROMPT);
     assert!(
         settle_zombies(&c, Duration::from_secs(5)).is_empty(),
         "zombie children left"
     );
+}
+
+#[test]
+fn exits_that_fold_into_one_sigchld_are_all_reaped_and_restarted() {
+    // Few children: the sweep runs in the same wake-up.
+    folded_exits_are_all_reaped(24);
+}
+
+#[test]
+fn exits_that_fold_are_reaped_by_the_deferred_sweep_with_many_children() {
+    // More than 128 children: the sweep waits for a quiet moment (at most 10 ms).
+    folded_exits_are_all_reaped(150);
 }
 
 #[test]

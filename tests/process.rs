@@ -103,16 +103,8 @@ fn workers_keep_no_supervisor_descriptor_and_its_limit() {
         supervisor.iter().any(|t| t.contains("pidfd")),
         "the supervisor holds the driver's pidfd while its workers run: {supervisor:?}"
     );
-    let mut spare = None;
-    wait_until("a spare child is ready", PROMPT, || {
-        spare = all_processes()
-            .into_iter()
-            .filter(|(_, st)| st.ppid == c.pid && st.state != 'Z')
-            .map(|(pid, _)| pid)
-            .find(|&pid| cmdline(pid).is_some_and(|cmd| cmd.starts_with("bgworker: spare")));
-        spare.is_some()
-    });
-    for pid in workers.into_iter().chain(spare) {
+    let spare = wait_spare(&c, None);
+    for pid in workers.into_iter().chain([spare]) {
         let fds = descriptor_targets(pid);
         assert!(
             !fds.iter().any(|t| t.contains("pidfd")),

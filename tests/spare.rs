@@ -6,23 +6,6 @@ mod common;
 
 use common::*;
 
-fn spare_pid(c: &Cluster) -> Option<i32> {
-    all_processes()
-        .into_iter()
-        .filter(|(_, st)| st.ppid == c.pid && st.state != 'Z')
-        .map(|(pid, _)| pid)
-        .find(|&pid| cmdline(pid).is_some_and(|cmd| cmd.starts_with("bgworker: spare")))
-}
-
-fn wait_spare(c: &Cluster, not: Option<i32>) -> i32 {
-    let mut found = None;
-    wait_until("a spare child is ready", PROMPT, || {
-        found = spare_pid(c).filter(|p| Some(*p) != not);
-        found.is_some()
-    });
-    found.unwrap()
-}
-
 fn launch(c: &Cluster, name: &str) -> i32 {
     let o = bgworkerctl(
         &c.datadir,

@@ -86,6 +86,13 @@ enum Shutdown {
 const SIGKILL_AFTER: Duration = Duration::from_secs(5);
 /// The longest the main loop sleeps (PM-7).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// With at most this many children the sweep for exits no SIGCHLD named (see `children`) runs
+/// at the end of the wake-up that owes it; it walks every child, so with more it waits until
+/// the supervisor has had nothing to do for `SWEEP_QUIET` (not delaying a registration that is
+/// about to arrive, typically from a registrant just told of an exit), or `SWEEP_LATEST` at most.
+const SWEEP_AT_ONCE_MAX: usize = 128;
+const SWEEP_QUIET: Duration = Duration::from_millis(1);
+const SWEEP_LATEST: Duration = Duration::from_millis(10);
 /// Workers started per launch pass before the loop comes round again (PM-6).
 const MAX_STARTS_PER_PASS: usize = 100;
 /// Workers forked back to back before their bookkeeping is done and registrants are told.
@@ -478,7 +485,10 @@ impl Postmaster {
             // Registrants hear of starts and stops before the next spare is forked.
             self.flush_notifications();
             self.make_spare();
-            if self.children.sweep_due() {
+            if self.children.sweep_due()
+                && (self.child_count() <= SWEEP_AT_ONCE_MAX
+                    || self.children.sweep_due_for() >= SWEEP_LATEST)
+            {
                 self.reap_children(true);
                 self.flush_notifications();
             }
@@ -584,6 +594,10 @@ impl Postmaster {
                 wake = wake.min(due);
             }
         }
+        let sweep = self.children.sweep_due();
+        if sweep {
+            wake = wake.min(now + SWEEP_QUIET);
+        }
         let ms = wake
             .saturating_duration_since(now)
             .as_micros()
@@ -595,7 +609,18 @@ impl Postmaster {
             revents: 0,
         };
         // SAFETY: polling one descriptor we own.
-        unsafe { libc::poll(&mut pfd, 1, ms) };
+        let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if sweep && ready == 0 {
+            // A quiet moment: the deferred sweep (what it finds is handled in this turn).
+            self.reap_children(true);
+        }
+    }
+
+    /// Children not reaped yet: workers, the spare, spares let go.
+    fn child_count(&self) -> usize {
+        REGISTRY.lock().list.running()
+            + usize::from(self.spare.is_some())
+            + self.retired_spares.len()
     }
 
     fn read_signals(&mut self) -> Pending {

@@ -950,6 +950,25 @@ pub fn proc_stat(pid: i32) -> Option<ProcStat> {
     })
 }
 
+/// The supervisor's spare child (`bgworker: spare`), if one is waiting.
+pub fn spare_pid(c: &Cluster) -> Option<i32> {
+    all_processes()
+        .into_iter()
+        .filter(|(_, st)| st.ppid == c.pid && st.state != 'Z')
+        .map(|(pid, _)| pid)
+        .find(|&pid| cmdline(pid).is_some_and(|cmd| cmd.starts_with("bgworker: spare")))
+}
+
+/// Waits for a spare child other than `not`; returns its pid.
+pub fn wait_spare(c: &Cluster, not: Option<i32>) -> i32 {
+    let mut found = None;
+    wait_until("a spare child is ready", PROMPT, || {
+        found = spare_pid(c).filter(|p| Some(*p) != not);
+        found.is_some()
+    });
+    found.unwrap()
+}
+
 pub fn all_processes() -> Vec<(i32, ProcStat)> {
     let mut out = Vec::new();
     if let Ok(entries) = fs::read_dir("/proc") {

@@ -495,7 +495,7 @@ impl Postmaster {
         }
     }
 
-    /// Sends the notifications this wake-up owes (see `notify`).
+    /// Sends the notifications owed so far (see `notify`).
     fn flush_notifications(&mut self) {
         if self.notifiers.any_pending() {
             let mut reg = REGISTRY.lock();
@@ -858,7 +858,8 @@ impl Postmaster {
     }
 
     /// Handles the children that SIGCHLD named as exited, or with `sweep` every other exited
-    /// one (see `children`). What a sweep finds is acted on in the next turn of the loop.
+    /// one (see `children`). After a sweep that found any, the loop comes round again at once,
+    /// so their restarts and the state machine are not left for the next signal.
     fn reap_children(&mut self, sweep: bool) {
         let mut reaped = std::mem::take(&mut self.reaped_buf);
         if sweep {

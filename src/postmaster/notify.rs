@@ -2,10 +2,11 @@
 //! only ever reach the process that registered: once it has exited, the send fails with ESRCH
 //! and the pid is forgotten everywhere (NTF-5), so a recycled pid is never signalled.
 //!
-//! Notifications are collected while the supervisor handles one wake-up and sent at its end,
-//! one SIGUSR1 per process however many of its workers started or stopped meanwhile. The
-//! receiver could not tell more apart anyway (pending signals of one kind fold into one), and
-//! a launcher of 100 workers is woken a few times instead of 200.
+//! Notifications are collected while the supervisor handles events together (a batch of
+//! starts, a launch pass, a sweep of exits) and sent once those are recorded: one SIGUSR1 per
+//! process however many of its workers started or stopped meanwhile. The receiver could not
+//! tell more apart anyway (pending signals of one kind fold into one), and a launcher of 100
+//! workers is woken a few times instead of 200.
 
 use crate::abi::types::DEBUG1;
 use crate::elog;
@@ -20,7 +21,7 @@ const IDLE_KEPT: usize = 16;
 #[derive(Default)]
 pub struct Notifiers {
     fds: HashMap<pid_t, (c_int, usize)>,
-    /// Notify pids owed a SIGUSR1 at the end of this wake-up, each once.
+    /// Notify pids owed a SIGUSR1 by the next `flush`, each once.
     pending: Vec<pid_t>,
 }
 

@@ -124,7 +124,6 @@ fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf),
     Ok((handle, path))
 }
 
-/// Looks up a symbol in a loaded library.
 /// Looks a symbol up in every loaded module, so a spare has the dynamic linker's lookup code
 /// and the modules' symbol tables mapped before its entry function is looked up for real.
 pub fn warm_up() {
@@ -133,6 +132,30 @@ pub fn warm_up() {
     }
 }
 
+/// The handle of a library this process has already loaded as `name` along
+/// `dynamic_library_path`; found without allocating, so a worker whose module was preloaded
+/// starts without touching the allocator.
+pub fn loaded_handle(name: &[u8], dynamic_library_path: &str) -> Option<usize> {
+    LOADED_BY_NAME
+        .lock()
+        .iter()
+        .find(|b| b.name.as_bytes() == name && b.dynamic_library_path == dynamic_library_path)
+        .map(|b| b.handle)
+}
+
+/// `symbol` for a name of at most `BGW_MAXLEN` bytes, without allocating.
+pub fn symbol_bytes(handle: usize, name: &[u8]) -> Option<*mut c_void> {
+    let mut cname = [0u8; BGW_MAXLEN + 1];
+    if name.len() > BGW_MAXLEN || name.contains(&0) {
+        return None;
+    }
+    cname[..name.len()].copy_from_slice(name);
+    // SAFETY: handle is a live dlopen handle; cname is NUL-terminated.
+    let p = unsafe { libc::dlsym(handle as *mut c_void, cname.as_ptr().cast()) };
+    (!p.is_null()).then_some(p)
+}
+
+/// Looks a symbol up in a loaded library.
 pub fn symbol(handle: usize, name: &str) -> Option<*mut c_void> {
     let cname = CString::new(name).ok()?;
     // SAFETY: handle is a live dlopen handle; cname is NUL-terminated.

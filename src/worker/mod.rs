@@ -22,6 +22,9 @@ pub struct ChildContext<'a> {
     pub dynamic_library_path: &'a str,
 }
 
+/// `MyBgworkerEntry`'s storage in a worker.
+static mut ENTRY: std::mem::MaybeUninit<BackgroundWorker> = std::mem::MaybeUninit::zeroed();
+
 static MY_SLOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
 
 /// This worker's shared slot, if it is a worker.
@@ -160,9 +163,13 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
         unsafe { abi::my_wait_event_info = wait_event };
     }
 
-    let entry: &'static mut BackgroundWorker = Box::leak(Box::new(*def));
-    // SAFETY: as above.
-    unsafe { abi::MyBgworkerEntry = entry };
+    // SAFETY: as above; the entry lives in static storage for the life of the process (no
+    // allocation on the way to the entry function).
+    unsafe {
+        let entry = (&raw mut ENTRY).cast::<BackgroundWorker>();
+        entry.write(*def);
+        abi::MyBgworkerEntry = entry;
+    }
     crate::latch::init_process_latch();
     if let (Some(seg), Some(slot)) = (crate::shmem::current(), slot) {
         seg.slot(slot)
@@ -182,13 +189,12 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
         }
     }
 
-    let name = field_string(&def.bgw_name);
-    let title = if ctx.cluster_name.is_empty() {
-        format!("bgworker: {name}")
+    let name = field_bytes(&def.bgw_name);
+    if ctx.cluster_name.is_empty() {
+        ps_title::set_parts(&[b"bgworker: ", name]);
     } else {
-        format!("bgworker: {}: {name}", ctx.cluster_name)
-    };
-    ps_title::set(&title);
+        ps_title::set_parts(&[b"bgworker: ", ctx.cluster_name.as_bytes(), b": ", name]);
+    }
 
     let function = match std::panic::catch_unwind(|| lookup_entry(def, ctx.dynamic_library_path)) {
         Ok(Ok(f)) => f,
@@ -217,11 +223,26 @@ fn lookup_entry(
     def: &BackgroundWorker,
     dynamic_library_path: &str,
 ) -> Result<unsafe extern "C" fn(Datum), String> {
-    let function = field_string(&def.bgw_function_name);
     if is_core_library(def) {
-        return builtin::lookup(field_bytes(&def.bgw_function_name))
-            .ok_or_else(|| format!("internal function \"{function}\" not found"));
+        let function = field_bytes(&def.bgw_function_name);
+        return builtin::lookup(function).ok_or_else(|| {
+            format!(
+                "internal function \"{}\" not found",
+                String::from_utf8_lossy(function)
+            )
+        });
     }
+    // A module this process has loaded already (preloaded): found without allocating.
+    if let Some(f) =
+        crate::loader::loaded_handle(field_bytes(&def.bgw_library_name), dynamic_library_path)
+            .and_then(|h| crate::loader::symbol_bytes(h, field_bytes(&def.bgw_function_name)))
+    {
+        // SAFETY: a bgworker entry point takes one Datum and returns nothing (LOAD-5).
+        return Ok(unsafe {
+            std::mem::transmute::<*mut std::ffi::c_void, unsafe extern "C" fn(Datum)>(f)
+        });
+    }
+    let function = field_string(&def.bgw_function_name);
     let library = field_string(&def.bgw_library_name);
     let (handle, path) = crate::loader::load(&library, dynamic_library_path)?;
     let f = crate::loader::symbol(handle, &function).ok_or_else(|| {

@@ -62,20 +62,34 @@ pub unsafe fn save_args(argc: c_int, argv: *mut *mut c_char) {
 
 /// Sets the title: the argv area when claimed, and always the thread name.
 pub fn set(title: &str) {
+    set_parts(&[title.as_bytes()]);
+}
+
+/// Sets the title to `parts` joined, as bytes (so a starting worker builds no string).
+pub fn set_parts(parts: &[&[u8]]) {
     let start = AREA_START.load(Ordering::Relaxed);
     let len = AREA_LEN.load(Ordering::Relaxed);
-    if !start.is_null() && len > 1 {
-        let n = title.len().min(len - 1);
-        // SAFETY: [start, start+len) is the argv/environ memory claimed in save_args, which
-        // nothing else refers to any more.
-        unsafe {
-            std::ptr::copy_nonoverlapping(title.as_ptr(), start, n);
-            std::ptr::write_bytes(start.add(n), 0, len - n);
-        }
-    }
     let mut comm = [0u8; 16];
-    let n = title.len().min(15);
-    comm[..n].copy_from_slice(&title.as_bytes()[..n]);
+    let mut at = 0;
+    for &part in parts {
+        if !start.is_null() && len > 1 && at < len - 1 {
+            let n = part.len().min(len - 1 - at);
+            // SAFETY: [start, start+len) is the argv/environ memory claimed in save_args,
+            // which nothing else refers to any more; at + n < len.
+            unsafe { std::ptr::copy_nonoverlapping(part.as_ptr(), start.add(at), n) };
+        }
+        for (i, &b) in part.iter().enumerate() {
+            if at + i < 15 {
+                comm[at + i] = b;
+            }
+        }
+        at += part.len();
+    }
+    if !start.is_null() && len > 1 {
+        let n = at.min(len - 1);
+        // SAFETY: as above: the rest of the claimed area is cleared.
+        unsafe { std::ptr::write_bytes(start.add(n), 0, len - n) };
+    }
     // SAFETY: PR_SET_NAME reads a NUL-terminated buffer of at most 16 bytes.
     unsafe { libc::prctl(libc::PR_SET_NAME, comm.as_ptr()) };
 }

@@ -11,7 +11,7 @@ use std::ptr::addr_of_mut;
 use std::sync::atomic::{fence, AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-/// signalfd reading this process's SIGURG, or -1 before `init_process_latch`.
+/// signalfd reading this process's SIGURG, or -1 before the first latch wait.
 static SIGNAL_FD: AtomicI32 = AtomicI32::new(-1);
 /// The process that created `SIGNAL_FD`: a forked child makes its own.
 static SIGNAL_FD_OWNER: AtomicI32 = AtomicI32::new(0);
@@ -73,19 +73,10 @@ pub fn prepare_signal_fd() -> c_int {
     fd
 }
 
-/// Gives this process its SIGURG signalfd (see `prepare_signal_fd`) and points `MyLatch` at a
-/// fresh local latch, set. SIGURG must already be blocked.
+/// Points `MyLatch` at a fresh local latch, set. SIGURG must already be blocked: a SIGURG sent
+/// before the first wait stays pending until that wait's signalfd reads it, so the signalfd is
+/// made then (a worker that never waits never pays for it).
 pub fn init_process_latch() {
-    if prepare_signal_fd() < 0 {
-        crate::elog::log(
-            FATAL,
-            format_args!(
-                "could not create signalfd for latch: {}",
-                std::io::Error::last_os_error()
-            ),
-        );
-        crate::worker::exit::proc_exit(1);
-    }
     // SAFETY: single-threaded process start; nothing else references LOCAL_LATCH yet.
     unsafe {
         let latch = &raw mut LOCAL_LATCH;
@@ -167,7 +158,20 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
     let deadline = (events & WL_TIMEOUT != 0 && timeout_ms >= 0)
         .then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
     let watch_death = events & (WL_POSTMASTER_DEATH | WL_EXIT_ON_PM_DEATH) != 0;
-    let sigfd = SIGNAL_FD.load(Ordering::Relaxed);
+    let mut sigfd = SIGNAL_FD.load(Ordering::Relaxed);
+    if sigfd < 0 {
+        sigfd = prepare_signal_fd();
+        if sigfd < 0 {
+            crate::elog::log(
+                FATAL,
+                format_args!(
+                    "could not create signalfd for latch: {}",
+                    std::io::Error::last_os_error()
+                ),
+            );
+            crate::worker::exit::proc_exit(1);
+        }
+    }
     let death = DEATH_FD.load(Ordering::Relaxed);
 
     loop {

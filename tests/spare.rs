@@ -49,6 +49,50 @@ fn the_spare_becomes_the_next_worker_and_is_replaced() {
     assert_ne!(next, pid);
 }
 
+/// The scheduling policy of process `pid` (its main thread).
+fn policy(pid: i32) -> i32 {
+    // SAFETY: sched_getscheduler only reads.
+    let p = unsafe { libc::sched_getscheduler(pid) };
+    assert!(p >= 0, "sched_getscheduler({pid}) failed");
+    p
+}
+
+#[test]
+fn a_spare_sets_up_in_the_background_but_becomes_a_normal_worker() {
+    // The spare's set-up runs as SCHED_BATCH (it never preempts running workers); by the time
+    // it waits, and so as the worker it becomes, it is back to SCHED_OTHER.
+    let c = Setup::new().start();
+    let spare = wait_spare(&c, None);
+    assert_eq!(policy(spare), libc::SCHED_OTHER, "the waiting spare");
+    let pid = launch(&c, "normal policy");
+    assert_eq!(pid, spare);
+    assert_eq!(policy(pid), libc::SCHED_OTHER, "the worker it became");
+}
+
+#[test]
+fn workers_keep_the_policy_the_supervisor_was_started_with() {
+    // A supervisor started under SCHED_BATCH (say, by an administrator) passes it on: the
+    // spare's set-up policy dance happens only under SCHED_OTHER, so nothing resets it.
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: changes only this test thread's policy, which the spawned supervisor inherits;
+    // restored below.
+    assert_eq!(
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) },
+        0
+    );
+    let c = Setup::new().start();
+    // SAFETY: as above (back from SCHED_BATCH to SCHED_OTHER needs no privilege).
+    unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+    assert_eq!(policy(c.pid), libc::SCHED_BATCH, "the supervisor");
+    let spare = wait_spare(&c, None);
+    let first = launch(&c, "batch one");
+    assert_eq!(first, spare);
+    let second = launch(&c, "batch two");
+    for pid in [first, second] {
+        assert_eq!(policy(pid), libc::SCHED_BATCH, "worker {pid}");
+    }
+}
+
 #[test]
 fn a_killed_spare_is_replaced_and_workers_still_start() {
     let c = Setup::new().start();

@@ -54,8 +54,10 @@ pub fn run_child(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
 /// then it waits for its activation on `command` (EOF: not needed, leave quietly), so starting a
 /// worker costs one pipe write instead of a fork.
 pub fn run_spare(command: RawFd, ctx: &ChildContext<'_>) -> ! {
-    prepare(ctx);
-    warm_up();
+    in_background(|| {
+        prepare(ctx);
+        warm_up();
+    });
     ps_title::set("bgworker: spare");
     let mut buf = [0u8; std::mem::size_of::<Activation>()];
     let mut got = 0;
@@ -253,4 +255,24 @@ fn lookup_entry(
     })?;
     // SAFETY: a bgworker entry point takes one Datum and returns nothing (LOAD-5).
     Ok(unsafe { std::mem::transmute::<*mut std::ffi::c_void, unsafe extern "C" fn(Datum)>(f) })
+}
+
+/// Runs `f` (a spare's set-up, which nothing waits for) as `SCHED_BATCH`, so it never preempts
+/// the worker the spare was forked beside, nor the supervisor; then back to `SCHED_OTHER`, the
+/// policy the worker it becomes runs with. Only done when this process runs as `SCHED_OTHER`
+/// (a supervisor started under another policy passes that on unchanged). Both changes keep the
+/// nice value and need no privilege.
+fn in_background(f: impl FnOnce()) {
+    let set = |policy| {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sched_setscheduler reads the parameter we pass.
+        unsafe { libc::sched_setscheduler(0, policy, &param) == 0 }
+    };
+    // SAFETY: sched_getscheduler has no preconditions.
+    let batch =
+        unsafe { libc::sched_getscheduler(0) } == libc::SCHED_OTHER && set(libc::SCHED_BATCH);
+    f();
+    if batch {
+        set(libc::SCHED_OTHER);
+    }
 }

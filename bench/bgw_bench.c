@@ -69,12 +69,13 @@ bgw_bench_driver(Datum main_arg)
 	plan = fopen(path, "r");
 	if (plan == NULL)
 		elog(ERROR, "could not open bench plan \"%s\": %m", path);
-	while (fscanf(plan, "%63s %15s %d %d", key, shape, &iters, &arg) == 4)
+	for (int line = 1; fscanf(plan, "%63s %15s %d %d", key, shape, &iters, &arg) == 4; line++)
 	{
 		FILE	   *out;
 
-		snprintf(path, sizeof(path), "%s/ours.%s.partial", dir, key);
-		snprintf(final, sizeof(final), "%s/ours.%s", dir, key);
+		/* Per plan line: a key may come back (shape 8's blocks alternate). */
+		snprintf(path, sizeof(path), "%s/ours.%d.%s.partial", dir, line, key);
+		snprintf(final, sizeof(final), "%s/ours.%d.%s", dir, line, key);
 		out = fopen(path, "w");
 		if (out == NULL)
 			elog(ERROR, "could not create \"%s\": %m", path);

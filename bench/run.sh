@@ -9,7 +9,8 @@
 # Environment (all optional):
 #   BENCH_ROUNDS       rounds of floor, libbgworker, PostgreSQL; samples are pooled (default 3)
 #   BENCH_ITERS        iterations of shapes 1-3 per round (default 1000); shape 4 and shape 8 at 10 and
-#                      100 idle use half, shape 8 at 1,000 idle a fifth
+#                      100 idle use half, shape 8 at 1,000 idle a fifth (10 and 1,000 idle are measured
+#                      in two blocks each, alternating, so drift during a round weighs on both alike)
 #   BENCH_STORM_ROUNDS 1,000-worker storms per round (default 5)
 #   BENCH_STORM_BATCH  workers registered back to back before waiting for them (default 100)
 #   BENCH_LW_ROUNDS    timed rounds of the LWLock shapes 9 and 10 per round (default 20)
@@ -114,7 +115,8 @@ pg_module=$tmp/build/pg/pg_bgw_bench.so
 
 # ---- the plan: KEY SHAPE ITERATIONS ARG, run identically by both sides --------------------------
 half=$(((ITERS + 1) / 2))
-fifth=$(((ITERS + 4) / 5))
+quarter=$(((ITERS + 3) / 4))
+tenth=$(((ITERS + 9) / 10))
 db_tenth=$(((DB_ITERS + 9) / 10))
 cat >"$tmp/plan" <<EOF
 s1 s1 $ITERS 0
@@ -124,9 +126,11 @@ s4 s4 $half 0
 s5 s5 $STORM_ROUNDS $STORM_BATCH
 s6 s6 50 0
 s7 s7 1 $S7_IDLE
-s8_10 s8 $half 10
+s8_10 s8 $quarter 10
+s8_1000 s8 $tenth 1000
 s8_100 s8 $half 100
-s8_1000 s8 $fifth 1000
+s8_10 s8 $quarter 10
+s8_1000 s8 $tenth 1000
 s9_excl s9 $LW_ROUNDS 0
 s9_shared s9 $LW_ROUNDS 1
 s10 s10 $LW_ROUNDS 0
@@ -213,8 +217,10 @@ run_ours() {
 	kill -INT "$ours_pid"
 	wait "$ours_job" || die "bgworkerd exited with status $? after a fast shutdown"
 	ours_pid=""
+	line=0
 	while read -r key _; do
-		awk -v k="$key" 'NF == 2 { print "ours", k, $1, $2 }' "$rdir/ours.$key" >>"$tmp/samples"
+		line=$((line + 1))
+		awk -v k="$key" 'NF == 2 { print "ours", k, $1, $2 }' "$rdir/ours.$line.$key" >>"$tmp/samples"
 	done <"$tmp/plan"
 }
 
@@ -255,7 +261,7 @@ echo
 echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version) vs bare fork;" \
 	"$(nproc) CPUs, $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); ${elapsed}s"
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
-	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$fifth," \
+	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$((2 * tenth)) (10 and 1,000 idle in two alternating blocks)," \
 	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
 	"shape 12 $db_tenth × 200 statements; max_worker_processes $MAX_WORKERS"
 echo

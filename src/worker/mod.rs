@@ -257,9 +257,10 @@ fn lookup_entry(
     Ok(unsafe { std::mem::transmute::<*mut std::ffi::c_void, unsafe extern "C" fn(Datum)>(f) })
 }
 
-/// Runs `f` (a spare's set-up, which nothing waits for) as `SCHED_BATCH`, so it never preempts
-/// the worker the spare was forked beside, nor the supervisor; then back to `SCHED_OTHER`, the
-/// policy the worker it becomes runs with. Only done when this process runs as `SCHED_OTHER`
+/// Runs `f` (a spare's set-up, which nothing waits for) as `SCHED_BATCH`, the kernel's class for
+/// background work (it does not preempt other tasks when it wakes), beside the worker the spare
+/// was forked for and the supervisor; then back to `SCHED_OTHER`, the policy the worker it
+/// becomes runs with. Only done when this process runs as `SCHED_OTHER`
 /// (a supervisor started under another policy passes that on unchanged). Both changes keep the
 /// nice value and need no privilege.
 fn in_background(f: impl FnOnce()) {

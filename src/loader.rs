@@ -5,7 +5,7 @@
 use crate::abi::types::*;
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 use parking_lot::Mutex;
-use std::ffi::{c_void, CString};
+use std::ffi::c_void;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -77,23 +77,34 @@ struct ByName {
 
 static LOADED_BY_NAME: Mutex<Vec<ByName>> = Mutex::new(Vec::new());
 
-/// Loads a library by name (once per process) and returns its handle and resolved path.
-pub fn load(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf), String> {
+/// Loads a library by name (once per process) and returns its handle. A name loaded before is
+/// found without allocating, so a worker whose module was preloaded starts without touching the
+/// allocator.
+pub fn load(name: &str, dynamic_library_path: &str) -> Result<usize, String> {
     if let Some(b) = LOADED_BY_NAME
         .lock()
         .iter()
         .find(|b| b.name == name && b.dynamic_library_path == dynamic_library_path)
     {
-        return Ok((b.handle, b.path.clone()));
+        return Ok(b.handle);
     }
     let (handle, path) = load_path(name, dynamic_library_path)?;
     LOADED_BY_NAME.lock().push(ByName {
         name: name.to_owned(),
         dynamic_library_path: dynamic_library_path.to_owned(),
         handle,
-        path: path.clone(),
+        path,
     });
-    Ok((handle, path))
+    Ok(handle)
+}
+
+/// The path a name loaded by `load` resolved to (for messages).
+pub fn loaded_path(name: &str, dynamic_library_path: &str) -> Option<PathBuf> {
+    LOADED_BY_NAME
+        .lock()
+        .iter()
+        .find(|b| b.name == name && b.dynamic_library_path == dynamic_library_path)
+        .map(|b| b.path.clone())
 }
 
 fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf), String> {
@@ -115,7 +126,7 @@ fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf),
         path: canonical,
         handle,
     });
-    if let Some(init) = symbol(handle, "_PG_init") {
+    if let Some(init) = symbol(handle, b"_PG_init") {
         // SAFETY: `_PG_init` takes no arguments and returns nothing (fmgr.h).
         let init: unsafe extern "C" fn() = unsafe { std::mem::transmute(init) };
         // SAFETY: calling the module's initialiser, as PostgreSQL does.
@@ -128,23 +139,13 @@ fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf),
 /// and the modules' symbol tables mapped before its entry function is looked up for real.
 pub fn warm_up() {
     for l in LOADED.lock().iter() {
-        std::hint::black_box(symbol(l.handle, "Pg_magic_func"));
+        std::hint::black_box(symbol(l.handle, b"Pg_magic_func"));
     }
 }
 
-/// The handle of a library this process has already loaded as `name` along
-/// `dynamic_library_path`; found without allocating, so a worker whose module was preloaded
-/// starts without touching the allocator.
-pub fn loaded_handle(name: &[u8], dynamic_library_path: &str) -> Option<usize> {
-    LOADED_BY_NAME
-        .lock()
-        .iter()
-        .find(|b| b.name.as_bytes() == name && b.dynamic_library_path == dynamic_library_path)
-        .map(|b| b.handle)
-}
-
-/// `symbol` for a name of at most `BGW_MAXLEN` bytes, without allocating.
-pub fn symbol_bytes(handle: usize, name: &[u8]) -> Option<*mut c_void> {
+/// Looks a symbol up in a loaded library. Names are entry points and module hooks, at most
+/// `BGW_MAXLEN` bytes, so no allocation is needed for the C string.
+pub fn symbol(handle: usize, name: &[u8]) -> Option<*mut c_void> {
     let mut cname = [0u8; BGW_MAXLEN + 1];
     if name.len() > BGW_MAXLEN || name.contains(&0) {
         return None;
@@ -155,19 +156,11 @@ pub fn symbol_bytes(handle: usize, name: &[u8]) -> Option<*mut c_void> {
     (!p.is_null()).then_some(p)
 }
 
-/// Looks a symbol up in a loaded library.
-pub fn symbol(handle: usize, name: &str) -> Option<*mut c_void> {
-    let cname = CString::new(name).ok()?;
-    // SAFETY: handle is a live dlopen handle; cname is NUL-terminated.
-    let p = unsafe { libc::dlsym(handle as *mut c_void, cname.as_ptr()) };
-    (!p.is_null()).then_some(p)
-}
-
 /// Checks the module's magic block: modules built against our headers or PostgreSQL 15's load;
 /// anything else is refused with the difference named.
 fn check_magic(handle: usize, path: &Path) -> Result<(), String> {
     let name = path.display();
-    let Some(func) = symbol(handle, "Pg_magic_func") else {
+    let Some(func) = symbol(handle, b"Pg_magic_func") else {
         return Err(format!(
             "incompatible library \"{name}\": missing magic block (modules need PG_MODULE_MAGIC)"
         ));

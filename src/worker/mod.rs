@@ -9,7 +9,7 @@ pub mod signals;
 
 use crate::abi;
 use crate::abi::types::*;
-use crate::registry::{field_bytes, field_string, is_core_library};
+use crate::registry::{field_bytes, is_core_library};
 use std::os::fd::RawFd;
 
 /// What the supervisor hands a new child besides its definition.
@@ -225,8 +225,8 @@ fn lookup_entry(
     def: &BackgroundWorker,
     dynamic_library_path: &str,
 ) -> Result<unsafe extern "C" fn(Datum), String> {
+    let function = field_bytes(&def.bgw_function_name);
     if is_core_library(def) {
-        let function = field_bytes(&def.bgw_function_name);
         return builtin::lookup(function).ok_or_else(|| {
             format!(
                 "internal function \"{}\" not found",
@@ -234,23 +234,16 @@ fn lookup_entry(
             )
         });
     }
-    // A module this process has loaded already (preloaded): found without allocating.
-    if let Some(f) =
-        crate::loader::loaded_handle(field_bytes(&def.bgw_library_name), dynamic_library_path)
-            .and_then(|h| crate::loader::symbol_bytes(h, field_bytes(&def.bgw_function_name)))
-    {
-        // SAFETY: a bgworker entry point takes one Datum and returns nothing (LOAD-5).
-        return Ok(unsafe {
-            std::mem::transmute::<*mut std::ffi::c_void, unsafe extern "C" fn(Datum)>(f)
-        });
-    }
-    let function = field_string(&def.bgw_function_name);
-    let library = field_string(&def.bgw_library_name);
-    let (handle, path) = crate::loader::load(&library, dynamic_library_path)?;
-    let f = crate::loader::symbol(handle, &function).ok_or_else(|| {
+    // Borrowed unless the name is not UTF-8: a preloaded module is found without allocating.
+    let library = String::from_utf8_lossy(field_bytes(&def.bgw_library_name));
+    let handle = crate::loader::load(&library, dynamic_library_path)?;
+    let f = crate::loader::symbol(handle, function).ok_or_else(|| {
         format!(
-            "could not find function \"{function}\" in file \"{}\"",
-            path.display()
+            "could not find function \"{}\" in file \"{}\"",
+            String::from_utf8_lossy(function),
+            crate::loader::loaded_path(&library, dynamic_library_path)
+                .unwrap_or_default()
+                .display()
         )
     })?;
     // SAFETY: a bgworker entry point takes one Datum and returns nothing (LOAD-5).

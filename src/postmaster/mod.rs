@@ -956,9 +956,7 @@ impl Postmaster {
         if unregister {
             self.forget(&mut reg, id, true);
         } else {
-            w.crashed_at = Some(now);
-            let (notify_pid, due) = (w.def.bgw_notify_pid, now + restart_interval(&w.def));
-            reg.list.schedule(id, due);
+            let notify_pid = schedule_restart(&mut reg, id, now);
             self.notifiers.notify(notify_pid);
         }
     }
@@ -1293,11 +1291,7 @@ impl Postmaster {
             let id = l.id;
             if pid < 0 {
                 // Like a crash of this worker: retried after its restart time, or dropped.
-                let now = Instant::now();
-                let w = reg.list.get_mut(id);
-                w.crashed_at = Some(now);
-                let due = now + restart_interval(&w.def);
-                reg.list.schedule(id, due);
+                schedule_restart(&mut reg, id, Instant::now());
                 continue;
             }
             reg.list.started(id, pid);
@@ -1326,6 +1320,16 @@ impl Postmaster {
             let _ = crate::db::libpq::try_api();
         }
     }
+}
+
+/// A worker that died, or could not be forked: it starts again after its restart time (or is
+/// dropped by the launch pass, if it may never restart). Returns its notify pid.
+fn schedule_restart(reg: &mut Registry, id: Id, now: Instant) -> pid_t {
+    let w = reg.list.get_mut(id);
+    w.crashed_at = Some(now);
+    let (notify_pid, due) = (w.def.bgw_notify_pid, now + restart_interval(&w.def));
+    reg.list.schedule(id, due);
+    notify_pid
 }
 
 fn restart_interval(def: &BackgroundWorker) -> Duration {

@@ -902,11 +902,13 @@ impl Postmaster {
         reg.list.exited(id);
         let w = reg.list.get_mut(id);
         w.last_exit = Some(exit);
-        if let Some(s) = w.slot {
+        // The slot's pid goes to 0 (handles read STOPPED) only once the worker's fate is settled
+        // below: a worker that is unregistered frees its slot in the same step, so a registrant
+        // that sees STOPPED finds the slot free again, as PostgreSQL arranges it.
+        let slot = w.slot;
+        if let Some(s) = slot {
             modules::release_proc(seg, s);
-            let slot = seg.slot(s);
-            slot.pid.store(0, Ordering::Release);
-            slot.last_exit.store(
+            seg.slot(s).last_exit.store(
                 match exit {
                     ExitKind::Code(c) => 1 + c,
                     ExitKind::Signal(sig) => -sig,
@@ -927,6 +929,7 @@ impl Postmaster {
         if crash && w.has_shmem_access() {
             // No notification: everything is about to be restarted (CRASH-2, NTF-4).
             w.crashed_at = Some(now);
+            mark_stopped(seg, slot);
             let first = !self.fatal_error && self.shutdown != Shutdown::Immediate;
             drop(reg);
             if first {
@@ -956,6 +959,7 @@ impl Postmaster {
         if unregister {
             self.forget(&mut reg, id, true);
         } else {
+            mark_stopped(seg, slot);
             let notify_pid = schedule_restart(&mut reg, id, now);
             self.notifiers.notify(notify_pid);
         }
@@ -1319,6 +1323,13 @@ impl Postmaster {
             // that much sooner. A missing libpq is remembered and reported by each worker.
             let _ = crate::db::libpq::try_api();
         }
+    }
+}
+
+/// A worker's slot (if it has one) reads STOPPED while the worker waits to be started again.
+fn mark_stopped(seg: &Segment, slot: Option<usize>) {
+    if let Some(s) = slot {
+        seg.slot(s).pid.store(0, Ordering::Release);
     }
 }
 

@@ -557,11 +557,12 @@ fn shmem_worker_leaving_through_exit_0_without_its_exit_path_is_a_crash() {
     c.wait_for_log("all server processes terminated; reinitializing", PROMPT);
     // The skipper dies as soon as it starts, so the first bystander may be stopped before it
     // logs its start: what counts is that both start again after the restart.
-    let reinit = c
-        .log_index("all server processes terminated; reinitializing")
-        .expect("reinitializing line");
     for name in ["skipper", "bystander"] {
-        let line = c.wait_for_log_since(reinit, &fault_started(name), PROMPT);
+        let line = c.wait_for_log_after(
+            "all server processes terminated; reinitializing",
+            &fault_started(name),
+            PROMPT,
+        );
         c.track(field_i32(&line, "pid=").expect("pid in start line"));
     }
     wait_status_exactly(&c, &["skipper", "bystander"], PROMPT);
@@ -692,11 +693,12 @@ fn rogue_worker_garbage_then_exit_3_is_recovered_by_a_crash_restart() {
     c.wait_for_log("terminating any other active server processes", PROMPT);
     c.wait_for_log("all server processes terminated; reinitializing", PROMPT);
     // (The steady workers may not have logged their first start before the crash.)
-    let reinit = c
-        .log_index("all server processes terminated; reinitializing")
-        .unwrap();
     for name in ["rogue", "steady shmem", "steady plain"] {
-        c.wait_for_log_since(reinit, &fault_started(name), PROMPT);
+        c.wait_for_log_after(
+            "all server processes terminated; reinitializing",
+            &fault_started(name),
+            PROMPT,
+        );
     }
     eprintln!("FIGURES rogue+exit: {scribbled}");
     eprintln!("FIGURES   rogue's end: {death}");

@@ -53,8 +53,9 @@ fn crash_restart_makes_shared_memory_afresh_and_reruns_the_hooks() {
     c.wait_for_log_count("shmem_probe: startup hook found=0 counter=0", 2, PROMPT);
     // The crasher may crash before the counter's first run is done (it is stopped with everyone
     // else then); what counts is that it counts to the end again after the restart.
-    let reinit = c
-        .log_index("all server processes terminated; reinitializing")
-        .expect("reinitializing line");
-    c.wait_for_log_since(reinit, "shmem_probe: worker 0 done", PROMPT);
+    c.wait_for_log_after(
+        "all server processes terminated; reinitializing",
+        "shmem_probe: worker 0 done",
+        PROMPT,
+    );
 }

@@ -676,6 +676,15 @@ impl Cluster {
         }
     }
 
+    /// Like `wait_for_log_since`, from the first line containing `marker` (which must be there
+    /// already): e.g. a worker's start after "all server processes terminated; reinitializing".
+    pub fn wait_for_log_after(&self, marker: &str, pattern: &str, timeout: Duration) -> String {
+        let from = self
+            .log_index(marker)
+            .unwrap_or_else(|| panic!("no log line containing {marker:?}"));
+        self.wait_for_log_since(from, pattern, timeout)
+    }
+
     /// Waits until at least `n` lines contain `pattern`; returns them all.
     pub fn wait_for_log_count(&self, pattern: &str, n: usize, timeout: Duration) -> Vec<String> {
         let deadline = Instant::now() + timeout;

@@ -59,8 +59,8 @@ fn policy(pid: i32) -> i32 {
 
 #[test]
 fn a_spare_sets_up_in_the_background_but_becomes_a_normal_worker() {
-    // The spare's set-up runs as SCHED_BATCH (it never preempts running workers); by the time
-    // it waits, and so as the worker it becomes, it is back to SCHED_OTHER.
+    // The spare's set-up runs as SCHED_BATCH (background work); by the time it waits, and so as
+    // the worker it becomes, it is back to SCHED_OTHER.
     let c = Setup::new().start();
     let spare = wait_spare(&c, None);
     assert_eq!(policy(spare), libc::SCHED_OTHER, "the waiting spare");

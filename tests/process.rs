@@ -46,6 +46,9 @@ fn process_title_includes_cluster_name() {
         .start();
     let pid = c.wait_started("titled worker", 1);
     wait_for_title(pid, "bgworker: clus: titled worker");
+    // The thread name (`ps -o comm`, `top`) is the title's first 15 bytes, across its parts.
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim_end(), "bgworker: clus:");
 }
 
 #[test]

@@ -78,10 +78,9 @@ pub fn set_parts(parts: &[&[u8]]) {
             // which nothing else refers to any more; at + n < len.
             unsafe { std::ptr::copy_nonoverlapping(part.as_ptr(), start.add(at), n) };
         }
-        for (i, &b) in part.iter().enumerate() {
-            if at + i < 15 {
-                comm[at + i] = b;
-            }
+        if at < 15 {
+            let n = part.len().min(15 - at);
+            comm[at..at + n].copy_from_slice(&part[..n]);
         }
         at += part.len();
     }

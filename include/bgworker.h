@@ -14,6 +14,10 @@
 #include <sys/types.h>
 #include <sys/select.h>
 
+// The wait-event class reported while sleeping on a lock (`utils/wait_event.h`); the event id
+// is the lock's tranche.
+#define PG_WAIT_LWLOCK 16777216u
+
 #define BGW_MAXLEN 96
 
 #define BGW_EXTRALEN 128
@@ -107,10 +111,6 @@
 #define INDEX_MAX_KEYS 32
 
 #define FLOAT8PASSBYVAL 1
-
-// The wait-event class reported while sleeping on a lock (`utils/wait_event.h`); the event id
-// is the lock's tranche.
-#define PG_WAIT_LWLOCK 16777216u
 
 // What a handle reports about its worker.
 typedef enum BgwHandleStatus {
@@ -356,6 +356,12 @@ typedef struct pg_atomic_uint64 {
   uint64_t value;
 } pg_atomic_uint64;
 
+#define LW_EXCLUSIVE 0
+
+#define LW_SHARED 1
+
+#define LW_WAIT_UNTIL_FREE 2
+
 #define BgWorkerStart_PostmasterStart 0
 
 #define BgWorkerStart_ConsistentState 1
@@ -378,18 +384,39 @@ typedef struct pg_atomic_uint64 {
 
 #define STATE_DISABLED 6
 
-#define LW_EXCLUSIVE 0
-
-#define LW_SHARED 1
-
-#define LW_WAIT_UNTIL_FREE 2
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 // The statement being run, for error reports; NULL here (statements run on the server).
 extern const char *debug_query_string;
+
+// The context `palloc` allocates in. `MemoryContextSwitchTo` (inline in modules) writes it.
+extern MemoryContext CurrentMemoryContext;
+
+// The root of the context tree; lives as long as the process.
+extern MemoryContext TopMemoryContext;
+
+// A child of `TopMemoryContext` for error handling.
+extern MemoryContext ErrorContext;
+
+// PostgreSQL's postmaster context; not used here (NULL).
+extern MemoryContext PostmasterContext;
+
+// PostgreSQL's catalog-cache context; there is no catalog yet (NULL).
+extern MemoryContext CacheMemoryContext;
+
+// PostgreSQL's per-message context; there are no client messages (NULL).
+extern MemoryContext MessageContext;
+
+// The top transaction's context; there are no transactions yet (NULL).
+extern MemoryContext TopTransactionContext;
+
+// The current (sub)transaction's context; there are no transactions yet (NULL).
+extern MemoryContext CurTransactionContext;
+
+// PostgreSQL's portal context; there are no portals (NULL).
+extern MemoryContext PortalContext;
 
 // This worker's definition (a private copy), or NULL outside a worker.
 extern struct BackgroundWorker *MyBgworkerEntry;
@@ -437,33 +464,6 @@ extern bool process_shmem_requests_in_progress;
 
 // This worker's PGPROC (NULL outside workers).
 extern struct PGPROC *MyProc;
-
-// The context `palloc` allocates in. `MemoryContextSwitchTo` (inline in modules) writes it.
-extern MemoryContext CurrentMemoryContext;
-
-// The root of the context tree; lives as long as the process.
-extern MemoryContext TopMemoryContext;
-
-// A child of `TopMemoryContext` for error handling.
-extern MemoryContext ErrorContext;
-
-// PostgreSQL's postmaster context; not used here (NULL).
-extern MemoryContext PostmasterContext;
-
-// PostgreSQL's catalog-cache context; there is no catalog yet (NULL).
-extern MemoryContext CacheMemoryContext;
-
-// PostgreSQL's per-message context; there are no client messages (NULL).
-extern MemoryContext MessageContext;
-
-// The top transaction's context; there are no transactions yet (NULL).
-extern MemoryContext TopTransactionContext;
-
-// The current (sub)transaction's context; there are no transactions yet (NULL).
-extern MemoryContext CurTransactionContext;
-
-// PostgreSQL's portal context; there are no portals (NULL).
-extern MemoryContext PortalContext;
 
 // Connects this worker to database `dbname` (NULL: `postgres`) as `username` (NULL: the
 // `database_conninfo` user). Needs `BGWORKER_BACKEND_DATABASE_CONNECTION` in the registration;
@@ -1048,6 +1048,9 @@ long TimestampDifferenceMilliseconds(TimestampTz start_time, TimestampTz stop_ti
 
 // `TimestampDifferenceExceeds`: whether at least `msec` ms lie between the two.
 bool TimestampDifferenceExceeds(TimestampTz start_time, TimestampTz stop_time, int msec);
+
+// The exported `proc_exit`: declared here so the leaf needs no other module.
+extern void proc_exit(int code) __attribute__((noreturn));
 
 #ifdef __cplusplus
 }  // extern "C"

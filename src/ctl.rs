@@ -1,7 +1,7 @@
 //! What `bgworkerctl` does, as library functions: read a running supervisor's state (lock file and
 //! shared slots), launch and terminate workers, signal the supervisor, stop it and wait.
 
-use crate::abi::types::*;
+use crate::pg::types::*;
 use crate::registry::{field_string, set_field};
 use crate::shmem::{self, slots, Segment};
 use std::fmt::Write as _;
@@ -405,7 +405,7 @@ pub fn launch(datadir: &Path, l: &Launch) -> Result<Launched, CtlError> {
     def.bgw_restart_time = l.restart_time;
     def.bgw_main_arg = l.arg as Datum;
     // SAFETY: reading our own pid, set by attach.
-    def.bgw_notify_pid = unsafe { crate::abi::MyProcPid };
+    def.bgw_notify_pid = unsafe { crate::pg::MyProcPid };
     let (slot, generation) = match crate::registry::dynamic::register(&mut def) {
         Ok(Some(h)) => h,
         Ok(None) => {

@@ -2,7 +2,7 @@
 //! which levels `log_min_messages` lets through. Formatting uses a stack buffer and one `write`, so
 //! it is safe from the signal handlers that PostgreSQL also reports from (SIGTERM's FATAL).
 
-use crate::abi::types::*;
+use crate::pg::types::*;
 use libc::c_int;
 use std::fmt::{self, Write};
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -281,10 +281,10 @@ pub unsafe extern "C" fn bgw_log_emit(
     // SAFETY: the shim passes NULL or NUL-terminated strings that live for this call.
     let report = unsafe {
         Report {
-            message: crate::abi::cstr(message).unwrap_or(b""),
-            detail: crate::abi::cstr(detail),
-            hint: crate::abi::cstr(hint),
-            context: crate::abi::cstr(context),
+            message: crate::pg::cstr(message).unwrap_or(b""),
+            detail: crate::pg::cstr(detail),
+            hint: crate::pg::cstr(hint),
+            context: crate::pg::cstr(context),
         }
     };
     emit(elevel, &report);

@@ -1,7 +1,7 @@
 //! Settings: `DATADIR/bgworker.conf` in postgresql.conf syntax, then `-c name=value` overrides,
 //! with PostgreSQL's value syntax and its contexts (restart-only settings ignore a reload).
 
-use crate::abi::types::*;
+use crate::pg::types::*;
 use libc::c_int;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -254,8 +254,8 @@ pub fn install(s: Settings) {
     crate::elog::set_log_min_messages(s.log_min_messages);
     // SAFETY: the supervisor is single-threaded; these globals are plain ints.
     unsafe {
-        crate::abi::max_worker_processes = s.max_worker_processes;
-        crate::abi::max_parallel_workers = s.max_parallel_workers;
+        crate::pg::max_worker_processes = s.max_worker_processes;
+        crate::pg::max_parallel_workers = s.max_parallel_workers;
     }
     *CURRENT.lock() = Some(s);
 }
@@ -320,7 +320,7 @@ pub fn process_config_file() {
         return;
     };
     // SAFETY: a plain bool written once at process start.
-    let elevel = if unsafe { crate::abi::IsUnderPostmaster } {
+    let elevel = if unsafe { crate::pg::IsUnderPostmaster } {
         DEBUG2
     } else {
         LOG
@@ -722,7 +722,7 @@ pub mod custom {
 
     fn is_under_postmaster() -> bool {
         // SAFETY: a plain bool written once at process start.
-        unsafe { crate::abi::IsUnderPostmaster }
+        unsafe { crate::pg::IsUnderPostmaster }
     }
 
     /// The level for reports about `var` during a reload: a worker leaves the variables the
@@ -773,7 +773,7 @@ pub mod custom {
         show: GucShowHook,
     ) -> Result<(), DefineError> {
         // SAFETY: a plain bool written by the loader of this (single-threaded) process.
-        let preloading = unsafe { crate::abi::process_shared_preload_libraries_in_progress };
+        let preloading = unsafe { crate::pg::process_shared_preload_libraries_in_progress };
         if context == PGC_POSTMASTER && !preloading {
             return Err((
                 FATAL,

@@ -4,8 +4,8 @@
 //! does) and on the read end of the supervisor's death pipe. `SetLatch` on a sleeping owner sends
 //! it SIGURG, so one path serves other processes and the owner's own signal handlers alike.
 
-use crate::abi::types::*;
-use crate::abi::{MyLatch, MyProcPid};
+use crate::pg::types::*;
+use crate::pg::{MyLatch, MyProcPid};
 use libc::c_int;
 use std::ptr::addr_of_mut;
 use std::sync::atomic::{fence, AtomicBool, AtomicI32, Ordering};

@@ -3,7 +3,7 @@
 //! owns.
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
-// Only the C face (abi, and the types modules read: lwlock, mcxt, stringinfo) reaches bgworker.h;
+// Only the C face (pg, abi, and the types modules read: lwlock, mcxt, stringinfo) reaches bgworker.h;
 // the internal modules are kept out of it.
 pub mod abi;
 /// cbindgen:ignore
@@ -20,6 +20,7 @@ pub mod latch;
 pub mod loader;
 pub mod lwlock;
 pub mod mcxt;
+pub mod pg;
 /// cbindgen:ignore
 pub mod postmaster;
 /// cbindgen:ignore

@@ -2,7 +2,7 @@
 //! `RTLD_NOW | RTLD_GLOBAL`, check its magic block, run `_PG_init` once per process, and never
 //! unload it. Loaded libraries are remembered, so a worker reuses what the supervisor preloaded.
 
-use crate::abi::types::*;
+use crate::pg::types::*;
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
 use parking_lot::Mutex;
 use std::ffi::c_void;

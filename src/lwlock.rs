@@ -27,7 +27,7 @@
 //! Each process keeps the locks it holds (at most 200, as PostgreSQL) for `LWLockHeldByMe` and
 //! `LWLockReleaseAll`; acquiring holds interrupts (`InterruptHoldoffCount`) until the release.
 
-use crate::abi::types::{ERROR, PANIC};
+use crate::pg::types::{ERROR, PANIC};
 use libc::{c_char, c_int};
 use std::cell::UnsafeCell;
 use std::ffi::CStr;
@@ -341,7 +341,7 @@ pub unsafe fn initialize(lock: *mut LWLock, tranche_id: u16) {
 fn hold_interrupts() {
     // SAFETY: this process's own counter; volatile as the C side declares it.
     unsafe {
-        let p = addr_of_mut!(crate::abi::InterruptHoldoffCount);
+        let p = addr_of_mut!(crate::pg::InterruptHoldoffCount);
         write_volatile(p, read_volatile(p).wrapping_add(1));
     }
 }
@@ -350,7 +350,7 @@ fn hold_interrupts() {
 fn resume_interrupts() {
     // SAFETY: as in hold_interrupts.
     unsafe {
-        let p = addr_of_mut!(crate::abi::InterruptHoldoffCount);
+        let p = addr_of_mut!(crate::pg::InterruptHoldoffCount);
         write_volatile(p, read_volatile(p).wrapping_sub(1));
     }
 }
@@ -458,7 +458,7 @@ unsafe fn sleep_on(lock: *mut LWLock, expected: u32, watch: &mut Watch) {
     // SAFETY: as the caller promises; my_wait_event_info always points at a live word.
     unsafe {
         let word = state(lock);
-        let event = crate::abi::my_wait_event_info;
+        let event = crate::pg::my_wait_event_info;
         let tranche = u32::from(read_volatile(addr_of_mut!((*lock).tranche)));
         write_volatile(event, PG_WAIT_LWLOCK | tranche);
         let timed_out = futex_wait(word, expected, SLEEP_SLICE);
@@ -467,7 +467,7 @@ unsafe fn sleep_on(lock: *mut LWLock, expected: u32, watch: &mut Watch) {
             return;
         }
 
-        if crate::abi::IsUnderPostmaster && !crate::latch::postmaster_is_alive() {
+        if crate::pg::IsUnderPostmaster && !crate::latch::postmaster_is_alive() {
             // As a latch wait with WL_EXIT_ON_PM_DEATH: the locks this process holds are
             // released on the way out.
             crate::worker::exit::proc_exit(1);
@@ -518,7 +518,7 @@ fn dead_holder(lock: *mut LWLock, holder: c_int) -> ! {
             tranche_name(c_int::from(tranche)).to_string_lossy()
         );
     });
-    crate::abi::raise(PANIC, text)
+    crate::pg::raise(PANIC, text)
 }
 
 #[cold]
@@ -527,12 +527,12 @@ fn bad_mode(mode: LWLockMode) -> ! {
     let text = format_into(&mut buf, |w| {
         let _ = write!(w, "unrecognized lock mode: {mode}");
     });
-    crate::abi::raise(ERROR, text)
+    crate::pg::raise(ERROR, text)
 }
 
 #[cold]
 fn too_many() -> ! {
-    crate::abi::raise(ERROR, "too many LWLocks taken")
+    crate::pg::raise(ERROR, "too many LWLocks taken")
 }
 
 /// Records `lock` as held by this process.
@@ -592,7 +592,7 @@ fn check_mode_and_room(mode: LWLockMode) {
 #[inline(always)]
 fn my_pid() -> c_int {
     // SAFETY: MyProcPid is this process's own global, set at start-up.
-    unsafe { read_volatile(&raw const crate::abi::MyProcPid) }
+    unsafe { read_volatile(&raw const crate::pg::MyProcPid) }
 }
 
 /// `LWLockAcquire`: takes `lock` in `mode`, sleeping while it is unavailable; true if it was
@@ -868,7 +868,7 @@ fn not_held(lock: *mut LWLock) -> ! {
             tranche_name(tranche).to_string_lossy()
         );
     });
-    crate::abi::raise(ERROR, text)
+    crate::pg::raise(ERROR, text)
 }
 
 /// `LWLockReleaseAll`: releases every lock this process holds (error recovery, exit), leaving
@@ -1002,8 +1002,8 @@ fn stuck(status: &SpinDelayStatus) -> ! {
     // SAFETY: file and func are NULL or NUL-terminated strings from the S_LOCK call site.
     let (file, func) = unsafe {
         (
-            crate::abi::cstr(status.file).unwrap_or(b"(unknown)"),
-            crate::abi::cstr(status.func).unwrap_or(b"(unknown)"),
+            crate::pg::cstr(status.file).unwrap_or(b"(unknown)"),
+            crate::pg::cstr(status.func).unwrap_or(b"(unknown)"),
         )
     };
     let line = status.line;
@@ -1016,7 +1016,7 @@ fn stuck(status: &SpinDelayStatus) -> ! {
             String::from_utf8_lossy(file)
         );
     });
-    crate::abi::raise(PANIC, text)
+    crate::pg::raise(PANIC, text)
 }
 
 /// `s_lock`: waits for the spinlock `lock` (whose first test-and-set failed in `S_LOCK`) and

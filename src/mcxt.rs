@@ -135,12 +135,18 @@ const fn static_context(
 
 // The two contexts that exist from the moment the library is loaded (so `CurrentMemoryContext`
 // is valid in the supervisor before anything ran, and in every worker forked from it).
-// SAFETY (both): only the address of the other static is taken; nothing is read.
-static mut TOP: Context = static_context(c"TopMemoryContext", null_mut(), unsafe {
-    &raw mut ERROR_CXT.data
-});
-static mut ERROR_CXT: Context =
-    static_context(c"ErrorContext", unsafe { &raw mut TOP.data }, null_mut());
+static mut TOP: Context = static_context(
+    c"TopMemoryContext",
+    null_mut(),
+    // SAFETY: only the address of the other static is taken; nothing is read.
+    unsafe { &raw mut ERROR_CXT.data },
+);
+static mut ERROR_CXT: Context = static_context(
+    c"ErrorContext",
+    // SAFETY: only the address of the other static is taken; nothing is read.
+    unsafe { &raw mut TOP.data },
+    null_mut(),
+);
 
 /// The context `palloc` allocates in. `MemoryContextSwitchTo` (inline in modules) writes it.
 #[no_mangle]
@@ -190,8 +196,8 @@ use report::*;
 /// crash), e.g. `palloc` after switching to a context that does not exist here.
 fn context(ctx: MemoryContext) -> *mut Context {
     if ctx.is_null() {
-        crate::abi::raise(
-            crate::abi::types::ERROR,
+        crate::pg::raise(
+            crate::pg::types::ERROR,
             "memory allocation requested in a NULL memory context",
         );
     }
@@ -327,8 +333,8 @@ pub unsafe fn free(p: *mut c_void) {
 /// `p` must come from this allocator and not be freed yet (NULL is an ERROR).
 pub unsafe fn realloc(p: *mut c_void, size: usize, flags: c_int) -> *mut c_void {
     if p.is_null() {
-        crate::abi::raise(
-            crate::abi::types::ERROR,
+        crate::pg::raise(
+            crate::pg::types::ERROR,
             "repalloc called with a NULL pointer",
         );
     }

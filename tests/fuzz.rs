@@ -15,8 +15,8 @@
 //! `proptest-regressions/` (committed), and those saved cases are run first on every later run.
 //! `PROPTEST_CASES` overrides the count.
 
-use bgworker::abi::types::*;
 use bgworker::guc::{self, Settings, Source};
+use bgworker::pg::types::*;
 use bgworker::registry::{self, field_bytes, sanitise_field, sanity_check};
 use bgworker::shmem::{self, slots, Header, Segment, Sizes};
 use libc::c_char;

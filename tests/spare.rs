@@ -76,10 +76,8 @@ fn workers_keep_the_policy_the_supervisor_was_started_with() {
     let param = libc::sched_param { sched_priority: 0 };
     // SAFETY: changes only this test thread's policy, which the spawned supervisor inherits;
     // restored below.
-    assert_eq!(
-        unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) },
-        0
-    );
+    let set = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+    assert_eq!(set, 0);
     let c = Setup::new().start();
     // SAFETY: as above (back from SCHED_BATCH to SCHED_OTHER needs no privilege).
     unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };

@@ -74,37 +74,3 @@ c_exports! {
     pg_strerror => bgw_c_pg_strerror,
     pg_strerror_r => bgw_c_pg_strerror_r,
 }
-
-extern "C" {
-    /// Raises an error of `elevel` from C (so a longjmp never starts in a Rust frame).
-    pub fn bgw_c_report(elevel: libc::c_int, sqlerrcode: libc::c_int, message: *const libc::c_char);
-}
-
-/// Reports `message` at `elevel` (ERROR or above) from a C frame, ending the process when no
-/// handler catches it. A `PG_TRY` handler is reached by longjmp, so callers must own nothing
-/// that needs dropping; the message is copied to the stack for that reason.
-pub fn raise(elevel: libc::c_int, message: &str) -> ! {
-    raise_with_code(elevel, 0, message)
-}
-
-/// `raise` with a SQLSTATE (`MAKE_SQLSTATE` encoding).
-pub fn raise_with_code(elevel: libc::c_int, sqlerrcode: libc::c_int, message: &str) -> ! {
-    let mut text = [0 as libc::c_char; 1024];
-    for (dst, &b) in text.iter_mut().zip(message.as_bytes().iter().take(1023)) {
-        *dst = if b == 0 { b' ' } else { b } as libc::c_char;
-    }
-    // SAFETY: text is NUL-terminated (its last byte is never written) and lives on this frame.
-    unsafe { bgw_c_report(elevel, sqlerrcode, text.as_ptr()) };
-    crate::worker::exit::proc_exit(1)
-}
-
-/// PostgreSQL's SQLSTATE encoding (`MAKE_SQLSTATE`).
-pub const fn make_sqlstate(code: &[u8; 5]) -> libc::c_int {
-    let mut v = 0;
-    let mut i = 0;
-    while i < 5 {
-        v += ((code[i].wrapping_sub(b'0')) as libc::c_int & 0x3F) << (6 * i);
-        i += 1;
-    }
-    v
-}

@@ -5,8 +5,8 @@
 //! panicking, and a longjmp must not cross a `catch_unwind` frame.
 #![allow(non_upper_case_globals)]
 
-use super::types::{Oid, TimestampTz};
 use crate::db::{quote, xact};
+use crate::pg::types::{Oid, TimestampTz};
 use libc::{c_char, c_long};
 use std::ptr::null;
 
@@ -42,7 +42,7 @@ pub unsafe extern "C" fn BackgroundWorkerInitializeConnection(
     flags: u32,
 ) {
     // SAFETY: as the caller promises.
-    let (db, user) = unsafe { (super::cstr(dbname), super::cstr(username)) };
+    let (db, user) = unsafe { (crate::pg::cstr(dbname), crate::pg::cstr(username)) };
     let db = db.map(|b| String::from_utf8_lossy(b).into_owned());
     let user = user.map(|b| String::from_utf8_lossy(b).into_owned());
     crate::db::conn::initialize_connection(db.as_deref(), user.as_deref(), flags);
@@ -142,7 +142,7 @@ pub extern "C" fn pgstat_report_stat(force: bool) -> c_long {
 #[no_mangle]
 pub unsafe extern "C" fn quote_identifier(ident: *const c_char) -> *const c_char {
     // SAFETY: as the caller promises.
-    let Some(text) = (unsafe { super::cstr(ident) }) else {
+    let Some(text) = (unsafe { crate::pg::cstr(ident) }) else {
         return ident;
     };
     match quote::quote_identifier(text) {
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn quote_identifier(ident: *const c_char) -> *const c_char
 #[no_mangle]
 pub unsafe extern "C" fn quote_literal_cstr(rawstr: *const c_char) -> *mut c_char {
     // SAFETY: as the caller promises.
-    let text = unsafe { super::cstr(rawstr) }.unwrap_or(b"");
+    let text = unsafe { crate::pg::cstr(rawstr) }.unwrap_or(b"");
     palloc_copy(&quote::quote_literal(text))
 }
 

@@ -1,7 +1,8 @@
 //! Exports: dynamic registration, handles, attaching from outside the supervisor.
 
-use super::types::*;
-use super::{boundary, cstr, make_sqlstate, raise_with_code};
+use super::boundary;
+use crate::pg::types::*;
+use crate::pg::{cstr, make_sqlstate, raise_with_code};
 use crate::registry::dynamic::{self, Until};
 use libc::{c_char, pid_t};
 

@@ -2,13 +2,14 @@
 //! settings (`GetConfigOption*`), reloading (`ProcessConfigFile`) and check-hook messages.
 //! Declared by hand in include/utils/guc.h (hidden from cbindgen), as PostgreSQL 15 declares them.
 
-use super::{boundary, cstr};
-use crate::abi::types::ERROR;
+use super::boundary;
 use crate::guc::custom::{
     self, Found, GucBoolAssignHook, GucBoolCheckHook, GucEnumAssignHook, GucEnumCheckHook,
     GucIntAssignHook, GucIntCheckHook, GucRealAssignHook, GucRealCheckHook, GucShowHook,
     GucStringAssignHook, GucStringCheckHook, Kind, Ptr,
 };
+use crate::pg::cstr;
+use crate::pg::types::ERROR;
 use libc::{c_char, c_int};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -61,7 +62,7 @@ fn fail(level: c_int, message: String) -> ! {
         // SAFETY: valid_up_to() bytes are valid UTF-8.
         Err(e) => unsafe { std::str::from_utf8_unchecked(&buf[..e.valid_up_to()]) },
     };
-    crate::abi::raise(level, text)
+    crate::pg::raise(level, text)
 }
 
 /// A C string argument as text.

@@ -2,7 +2,7 @@
 //! calls. Handlers only set flags and the latch; `ProcessInterrupts` (in the C shim, since it
 //! raises FATAL/ERROR) acts on them.
 
-use super::globals::*;
+use crate::pg::globals::*;
 use libc::c_int;
 use std::ptr::{addr_of_mut, write_volatile};
 

@@ -1,7 +1,8 @@
 //! Exports: latches and supervisor-death checks.
 
-use super::types::*;
-use super::{boundary, MyProcPid};
+use super::boundary;
+use crate::pg::types::*;
+use crate::pg::MyProcPid;
 use libc::c_int;
 
 /// # Safety
@@ -72,7 +73,7 @@ pub unsafe extern "C" fn WaitLatchOrSocket(
     report_wait_event(0);
     match checked {
         Ok(rc) => rc,
-        Err(msg) => super::raise(ERROR, msg),
+        Err(msg) => crate::pg::raise(ERROR, msg),
     }
 }
 
@@ -80,7 +81,7 @@ pub unsafe extern "C" fn WaitLatchOrSocket(
 /// the same write through `my_wait_event_info`).
 fn report_wait_event(wait_event_info: u32) {
     // SAFETY: my_wait_event_info always points at a live u32 (local, or this worker's slot).
-    unsafe { std::ptr::write_volatile(super::my_wait_event_info, wait_event_info) };
+    unsafe { std::ptr::write_volatile(crate::pg::my_wait_event_info, wait_event_info) };
 }
 
 /// The slow path of `PostmasterIsAlive()`: false once the supervisor has died.

@@ -12,7 +12,7 @@ use libc::{c_char, c_int, c_void, size_t};
 #[no_mangle]
 pub unsafe extern "C" fn LWLockInitialize(lock: *mut LWLock, tranche_id: c_int) {
     if lock.is_null() {
-        super::raise(super::types::ERROR, "LWLockInitialize: lock is NULL");
+        crate::pg::raise(crate::pg::types::ERROR, "LWLockInitialize: lock is NULL");
     }
     // SAFETY: as the caller promises.
     unsafe { lwlock::initialize(lock, tranche_id as u16) }

@@ -1,12 +1,36 @@
-//! The C face of the library: every `#[repr(C)]` type, constant, global and exported function.
-//! Exports here only check pointers, hold the panic boundary and call into the safe core.
+//! The C face of the library: every exported function, above the leaf layer `crate::pg`.
+//! Exports here only check pointers, hold the panic boundary and call into the safe core; the
+//! types, constants, globals and error raising they share with the core live in the leaf layer.
 
-pub mod types;
+/// The body of every exported function is one `export!` call that states the function's policy,
+/// so `grep -rn 'export!(' src` lists the whole C ABI with how each entry point behaves:
+///
+/// - `export!(boundary, NAME, DEFAULT, { .. })`: a panic is logged ("internal error in NAME;
+///   the call had no effect") and DEFAULT returned. The body never raises: no longjmp may cross
+///   the `catch_unwind` frame.
+/// - `export!(raises, NAME, { .. })`: errors take PostgreSQL's error path, a longjmp from a C
+///   frame to the module's `PG_TRY` (or the end of the process). No boundary frame sits in the
+///   way, so the body owns nothing that needs dropping where it raises, and it must not panic
+///   (a panic that reaches the C caller aborts the process).
+/// - `export!(signal_safe, NAME, { .. })`: may run in a signal handler: async-signal-safe,
+///   allocates nothing, takes no lock, cannot panic.
+///
+/// The functions written in C (`variadic.c`) state theirs in `c_shim.rs`'s list.
+macro_rules! export {
+    (boundary, $name:ident, $default:expr, $body:block) => {
+        $crate::abi::boundary(stringify!($name), $default, || $body)
+    };
+    (raises, $name:ident, $body:block) => {
+        $body
+    };
+    (signal_safe, $name:ident, $body:block) => {
+        $body
+    };
+}
 
 mod c_shim;
 mod db_api;
 mod dynamic_api;
-mod globals;
 mod guc_api;
 mod interrupt_api;
 mod latch_api;
@@ -20,13 +44,6 @@ mod spi_api;
 mod stringinfo_api;
 mod time_api;
 
-pub use c_shim::{make_sqlstate, raise, raise_with_code};
-pub use globals::*;
-pub use shmem_api::{
-    process_shmem_requests_in_progress, shmem_request_hook, shmem_startup_hook, MainLWLockArray,
-    MyProc,
-};
-
 /// Runs `f` behind a panic boundary: a panic is logged and turned into `default`, so no unwind
 /// ever crosses into C frames.
 pub(crate) fn boundary<T>(name: &str, default: T, f: impl FnOnce() -> T) -> T {
@@ -34,23 +51,10 @@ pub(crate) fn boundary<T>(name: &str, default: T, f: impl FnOnce() -> T) -> T {
         Ok(v) => v,
         Err(_) => {
             crate::elog::log(
-                types::LOG,
+                crate::pg::types::LOG,
                 format_args!("internal error in {name}; the call had no effect"),
             );
             default
         }
-    }
-}
-
-/// A NUL-terminated C string as bytes, or `None` for NULL.
-///
-/// # Safety
-/// `p` must be NULL or point to a NUL-terminated string that outlives the result.
-pub(crate) unsafe fn cstr<'a>(p: *const libc::c_char) -> Option<&'a [u8]> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: the caller promises a NUL-terminated string.
-        Some(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
     }
 }

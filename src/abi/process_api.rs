@@ -1,6 +1,6 @@
 //! Exports: signals, exit and exit callbacks.
 
-use super::types::*;
+use crate::pg::types::*;
 use crate::worker::{exit, signals};
 use libc::c_int;
 
@@ -30,7 +30,7 @@ pub extern "C" fn proc_exit(code: c_int) -> ! {
 
 fn register(which: exit::Which, function: pg_on_exit_callback, arg: Datum) {
     if !exit::register(which, function, arg) {
-        super::raise(FATAL, "out of on_shmem_exit slots");
+        crate::pg::raise(FATAL, "out of on_shmem_exit slots");
     }
 }
 
@@ -72,7 +72,7 @@ pub extern "C" fn procsignal_sigusr1_handler(postgres_signal_arg: c_int) {
 #[no_mangle]
 pub unsafe extern "C" fn pgstat_report_activity(state: BackendState, cmd_str: *const libc::c_char) {
     // SAFETY: as the caller promises.
-    let text = unsafe { super::cstr(cmd_str) }.unwrap_or(b"");
+    let text = unsafe { crate::pg::cstr(cmd_str) }.unwrap_or(b"");
     super::boundary("pgstat_report_activity", (), || {
         if let (Some(seg), Some(slot)) = (crate::shmem::current(), crate::worker::my_slot()) {
             crate::shmem::slots::report_activity(seg, slot, state, text);

@@ -1,8 +1,9 @@
 //! Exports: static registration and the embeddable supervisor entry point.
 
-use super::types::*;
-use super::{boundary, IsUnderPostmaster};
+use super::boundary;
 use crate::elog;
+use crate::pg::types::*;
+use crate::pg::IsUnderPostmaster;
 use libc::{c_char, c_int};
 
 /// `RegisterBackgroundWorker`: registers a static worker. Effective from a preloaded library's
@@ -29,7 +30,7 @@ pub unsafe extern "C" fn RegisterBackgroundWorker(worker: *mut BackgroundWorker)
         };
         let phase = crate::postmaster::registration_phase();
         // SAFETY: reading an int global of this process.
-        let max = unsafe { super::max_worker_processes };
+        let max = unsafe { crate::pg::max_worker_processes };
         crate::registry::register_static(def, phase, max);
     })
 }
@@ -49,7 +50,7 @@ pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(
     let mut args = Vec::new();
     for i in 0..usize::try_from(argc).unwrap_or(0) {
         // SAFETY: the caller promises argc valid strings.
-        if let Some(a) = unsafe { super::cstr(*argv.add(i)) } {
+        if let Some(a) = unsafe { crate::pg::cstr(*argv.add(i)) } {
             args.push(String::from_utf8_lossy(a).into_owned());
         }
     }

@@ -2,27 +2,12 @@
 //! `RequestAddinShmemSpace`, `ShmemInitStruct`, named LWLock tranches, `MyProc` and
 //! `BackendPidGetProc`.
 
-use super::types::*;
-use super::{boundary, cstr, make_sqlstate, raise, raise_with_code};
+use super::boundary;
+use crate::pg::globals::*;
+use crate::pg::types::*;
+use crate::pg::{cstr, make_sqlstate, raise, raise_with_code};
 use crate::shmem::modules::{self, InitError, REQUESTS};
 use libc::{c_char, c_int, c_void};
-
-/// Called in the supervisor after the preloaded libraries, before shared memory is made; the
-/// only place `RequestAddinShmemSpace` and `RequestNamedLWLockTranche` may be called.
-#[no_mangle]
-pub static mut shmem_request_hook: shmem_request_hook_type = None;
-/// Called after shared memory is made (and again after every crash re-initialisation).
-#[no_mangle]
-pub static mut shmem_startup_hook: shmem_startup_hook_type = None;
-/// True while `shmem_request_hook` runs.
-#[no_mangle]
-pub static mut process_shmem_requests_in_progress: bool = false;
-/// This worker's PGPROC (NULL outside workers).
-#[no_mangle]
-pub static mut MyProc: *mut PGPROC = std::ptr::null_mut();
-/// The main LWLock array (`LWLockPadded *`; declared in storage/lwlock.h), in the segment.
-#[no_mangle]
-pub static mut MainLWLockArray: *mut c_void = std::ptr::null_mut();
 
 fn in_request_hook(what: &str) {
     // SAFETY: reading a bool global of this process.

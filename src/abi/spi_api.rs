@@ -7,9 +7,9 @@
 //! the panic boundary returned and every Rust value was dropped.
 
 use super::boundary;
-use crate::abi::types::{Datum, Oid};
 use crate::db::spi::{self, ExecError, HeapTuple, Kind, SPITupleTable, TupleDesc};
 use crate::mcxt::{self, CurrentMemoryContext};
+use crate::pg::types::{Datum, Oid};
 use libc::{c_char, c_int, c_long, c_void, size_t};
 use std::ptr::null_mut;
 
@@ -40,7 +40,7 @@ unsafe fn run(
 ) -> c_int {
     let outcome = boundary(name, internal(name), || {
         // SAFETY: as the caller promises.
-        let Some(sql) = (unsafe { super::cstr(src) }) else {
+        let Some(sql) = (unsafe { crate::pg::cstr(src) }) else {
             return Ok(spi::SPI_ERROR_ARGUMENT);
         };
         let sql = String::from_utf8_lossy(sql);
@@ -180,7 +180,7 @@ fn pstrdup_bytes(bytes: &[u8]) -> *mut c_char {
 pub unsafe extern "C" fn SPI_fnumber(tupdesc: TupleDesc, fname: *const c_char) -> c_int {
     boundary("SPI_fnumber", spi::SPI_ERROR_NOATTRIBUTE, || {
         // SAFETY: as the caller promises.
-        let Some(want) = (unsafe { super::cstr(fname) }) else {
+        let Some(want) = (unsafe { crate::pg::cstr(fname) }) else {
             return spi::SPI_ERROR_NOATTRIBUTE;
         };
         if tupdesc.is_null() {
@@ -283,10 +283,10 @@ pub unsafe extern "C" fn SPI_getbinval(
     };
     // SAFETY: the column exists.
     let typid = unsafe { (*spi::attr(tupdesc, col)).atttypid };
-    // SAFETY: as the caller promises.
     let value = if tuple.is_null() {
         None
     } else {
+        // SAFETY: as the caller promises: a live tuple described by tupdesc.
         unsafe { spi::getattr(tuple, tupdesc, col + 1) }
     };
     if !isnull.is_null() {
@@ -357,8 +357,8 @@ pub extern "C" fn SPI_palloc(size: size_t) -> *mut c_void {
     match spi::saved_context() {
         // SAFETY: the saved context is live (it encloses the SPI level).
         Some(cxt) => unsafe { mcxt::alloc_in(cxt, size, 0) },
-        None => crate::abi::raise(
-            crate::abi::types::ERROR,
+        None => crate::pg::raise(
+            crate::pg::types::ERROR,
             "SPI_palloc called while not connected to SPI",
         ),
     }
@@ -437,13 +437,13 @@ pub unsafe extern "C" fn nocachegetattr(
 #[no_mangle]
 pub unsafe extern "C" fn text_to_cstring(t: *const c_void) -> *mut c_char {
     if t.is_null() {
-        crate::abi::raise(crate::abi::types::ERROR, "text_to_cstring: NULL text");
+        crate::pg::raise(crate::pg::types::ERROR, "text_to_cstring: NULL text");
     }
     // SAFETY: as the caller promises.
     match unsafe { spi::varlena_bytes(t.cast()) } {
         Some(b) => pstrdup_bytes(b),
-        None => crate::abi::raise(
-            crate::abi::types::ERROR,
+        None => crate::pg::raise(
+            crate::pg::types::ERROR,
             "text_to_cstring: compressed or out-of-line values are not supported",
         ),
     }

@@ -1,6 +1,6 @@
 //! Exports: PostgreSQL's timestamps (microseconds since 2000-01-01 UTC) and differences.
 
-use super::types::TimestampTz;
+use crate::pg::types::TimestampTz;
 use libc::{c_int, c_long};
 
 /// Seconds from the Unix epoch to PostgreSQL's (2000-01-01).
@@ -9,13 +9,15 @@ const POSTGRES_EPOCH_OFFSET_SECS: i64 = 946_684_800;
 /// `GetCurrentTimestamp`.
 #[no_mangle]
 pub extern "C" fn GetCurrentTimestamp() -> TimestampTz {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime fills a local timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec - POSTGRES_EPOCH_OFFSET_SECS) * 1_000_000 + ts.tv_nsec / 1000
+    export!(signal_safe, GetCurrentTimestamp, {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime fills a local timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+        (ts.tv_sec - POSTGRES_EPOCH_OFFSET_SECS) * 1_000_000 + ts.tv_nsec / 1000
+    })
 }
 
 /// `TimestampDifference`: `stop - start` as seconds and microseconds, 0 if negative.
@@ -29,12 +31,14 @@ pub unsafe extern "C" fn TimestampDifference(
     secs: *mut c_long,
     microsecs: *mut c_int,
 ) {
-    let diff = (stop_time - start_time).max(0);
-    // SAFETY: as the caller promises.
-    unsafe {
-        *secs = (diff / 1_000_000) as c_long;
-        *microsecs = (diff % 1_000_000) as c_int;
-    }
+    export!(signal_safe, TimestampDifference, {
+        let diff = (stop_time - start_time).max(0);
+        // SAFETY: as the caller promises.
+        unsafe {
+            *secs = (diff / 1_000_000) as c_long;
+            *microsecs = (diff % 1_000_000) as c_int;
+        }
+    })
 }
 
 /// `TimestampDifferenceMilliseconds`: `stop - start` in milliseconds, rounded up, 0 if negative.
@@ -43,12 +47,14 @@ pub extern "C" fn TimestampDifferenceMilliseconds(
     start_time: TimestampTz,
     stop_time: TimestampTz,
 ) -> c_long {
-    let diff = stop_time - start_time;
-    if diff <= 0 {
-        0
-    } else {
-        ((diff + 999) / 1000) as c_long
-    }
+    export!(signal_safe, TimestampDifferenceMilliseconds, {
+        let diff = stop_time - start_time;
+        if diff <= 0 {
+            0
+        } else {
+            ((diff + 999) / 1000) as c_long
+        }
+    })
 }
 
 /// `TimestampDifferenceExceeds`: whether at least `msec` ms lie between the two.
@@ -58,5 +64,7 @@ pub extern "C" fn TimestampDifferenceExceeds(
     stop_time: TimestampTz,
     msec: c_int,
 ) -> bool {
-    stop_time - start_time >= i64::from(msec) * 1000
+    export!(signal_safe, TimestampDifferenceExceeds, {
+        stop_time - start_time >= i64::from(msec) * 1000
+    })
 }

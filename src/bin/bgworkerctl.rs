@@ -106,12 +106,12 @@ fn run(args: &[String]) -> Result<String, CtlError> {
                     .map_err(|_| usage(&format!("invalid --restart-time \"{s}\"")))?,
             };
             let start_time = match value("--start-time")? {
-                None => bgworker::abi::types::BgWorkerStart_RecoveryFinished,
+                None => bgworker::pg::types::BgWorkerStart_RecoveryFinished,
                 Some(s) => ctl::parse_start_time(&s)
                     .ok_or_else(|| usage(&format!("invalid --start-time \"{s}\"")))?,
             };
             let flags = match value("--flags")? {
-                None => bgworker::abi::types::BGWORKER_SHMEM_ACCESS,
+                None => bgworker::pg::types::BGWORKER_SHMEM_ACCESS,
                 Some(s) => ctl::parse_flags(&s)
                     .ok_or_else(|| usage(&format!("invalid --flags \"{s}\"")))?,
             };

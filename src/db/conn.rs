@@ -7,8 +7,8 @@
 //! `bgw_type`, so the worker shows in the server's `pg_stat_activity`.
 
 use super::libpq::{self, PGconn, PGresult};
-use crate::abi::types::{BackgroundWorker, Oid, FATAL};
-use crate::abi::{make_sqlstate, raise_with_code};
+use crate::pg::types::{BackgroundWorker, Oid, FATAL};
+use crate::pg::{make_sqlstate, raise_with_code};
 use libc::{c_char, c_int};
 use std::cell::Cell;
 use std::ffi::CString;
@@ -345,7 +345,7 @@ fn fatal(message: &str) -> ! {
 
 fn entry() -> Option<&'static BackgroundWorker> {
     // SAFETY: MyBgworkerEntry is NULL or this worker's private copy, set before its entry point.
-    unsafe { crate::abi::MyBgworkerEntry.as_ref() }
+    unsafe { crate::pg::MyBgworkerEntry.as_ref() }
 }
 
 fn field_text(f: &[c_char]) -> String {

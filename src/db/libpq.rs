@@ -138,8 +138,8 @@ pub fn loaded() -> Option<&'static Api> {
 pub fn api() -> &'static Api {
     match try_api() {
         Ok(api) => api,
-        Err(e) => crate::abi::raise(
-            crate::abi::types::FATAL,
+        Err(e) => crate::pg::raise(
+            crate::pg::types::FATAL,
             &format!(
                 "could not load the PostgreSQL client library \"{LIBPQ_SONAME}\" (install the \
                  libpq5 package): {e}"

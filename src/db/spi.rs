@@ -18,9 +18,9 @@
 //! statement per call; `count` trims the rows kept, but the server runs the statement to the end
 //! (so `INSERT ... RETURNING` with a count modifies every row, returning `count` of them).
 
-use crate::abi::types::{Datum, Oid, ERROR, WARNING};
 use crate::db::conn::{self, QueryResult, ServerError};
 use crate::mcxt::{self, CurrentMemoryContext, MemoryContext, TopMemoryContext, MCXT_ALLOC_ZERO};
+use crate::pg::types::{Datum, Oid, ERROR, WARNING};
 use libc::{c_char, c_int, c_void};
 use std::mem::{offset_of, size_of};
 use std::ptr::{null, null_mut};
@@ -794,10 +794,10 @@ pub unsafe fn attr(tupdesc: TupleDesc, i: usize) -> *mut FormData_pg_attribute {
 /// # Safety
 /// `tupdesc` must be NULL or live.
 pub unsafe fn column(tupdesc: TupleDesc, fnumber: c_int) -> Option<usize> {
-    // SAFETY: as the caller promises.
     let natts = if tupdesc.is_null() {
         0
     } else {
+        // SAFETY: as the caller promises, a non-NULL tupdesc is live.
         unsafe { (*tupdesc).natts }
     };
     (fnumber >= 1 && fnumber <= natts).then(|| (fnumber - 1) as usize)
@@ -1038,7 +1038,7 @@ pub fn raise_error(
     // SAFETY: the buffers are NUL-terminated and live on this frame; the format is "%s".
     unsafe {
         if bgw_c_errstart(ERROR, null()) {
-            bgw_c_errcode(crate::abi::make_sqlstate(&code));
+            bgw_c_errcode(crate::pg::make_sqlstate(&code));
             bgw_c_errmsg_internal(c"%s".as_ptr(), m.as_ptr());
             if let Some(d) = &d {
                 bgw_c_errdetail_internal(c"%s".as_ptr(), d.as_ptr());

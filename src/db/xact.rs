@@ -3,8 +3,8 @@
 //! `AbortCurrentTransaction` ROLLBACK. Snapshots are the server's business; the snapshot calls
 //! only keep PostgreSQL's bookkeeping (and its state checks) so misuse is reported as an ERROR.
 
-use crate::abi::types::{ERROR, WARNING};
-use crate::abi::{make_sqlstate, raise_with_code};
+use crate::pg::types::{ERROR, WARNING};
+use crate::pg::{make_sqlstate, raise_with_code};
 use std::cell::Cell;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -6,10 +6,10 @@ mod children;
 mod notify;
 pub mod pidfile;
 
-use crate::abi::types::*;
-use crate::abi::{self, MyProcPid};
 use crate::elog;
 use crate::guc::{self, Settings};
+use crate::pg::types::*;
+use crate::pg::{self, MyProcPid};
 use crate::registry::list::Id;
 use crate::registry::{self, ExitKind, Phase, RegisteredWorker, Registry, REGISTRY};
 use crate::shmem::{copy_definition, modules, slots, Segment, Sizes};
@@ -29,7 +29,7 @@ static STARTED: AtomicU8 = AtomicU8::new(0);
 /// True in the supervisor process itself (not in its workers, not in other processes).
 pub fn is_supervisor() -> bool {
     // SAFETY: reading a bool global of this process.
-    STARTED.load(Ordering::Relaxed) != 0 && !unsafe { abi::IsUnderPostmaster }
+    STARTED.load(Ordering::Relaxed) != 0 && !unsafe { pg::IsUnderPostmaster }
 }
 
 /// How `RegisterBackgroundWorker` treats a call made now in this process.
@@ -37,7 +37,7 @@ pub fn registration_phase() -> Phase {
     if STARTED.load(Ordering::Relaxed) == 0 {
         Phase::BeforeSupervisor
     // SAFETY: reading a bool global of this process.
-    } else if unsafe { abi::process_shared_preload_libraries_in_progress } {
+    } else if unsafe { pg::process_shared_preload_libraries_in_progress } {
         Phase::Preload
     } else {
         Phase::Late
@@ -509,11 +509,11 @@ impl Postmaster {
         *modules::REQUESTS.lock() = modules::Requests::default();
         // SAFETY: single-threaded supervisor; modules read this flag and chain the hook.
         unsafe {
-            abi::process_shmem_requests_in_progress = true;
-            if let Some(hook) = abi::shmem_request_hook {
+            pg::process_shmem_requests_in_progress = true;
+            if let Some(hook) = pg::shmem_request_hook {
                 hook();
             }
-            abi::process_shmem_requests_in_progress = false;
+            pg::process_shmem_requests_in_progress = false;
         }
         let r = modules::REQUESTS.lock();
         Sizes {
@@ -527,8 +527,8 @@ impl Postmaster {
     fn shmem_startup(seg: &Segment) {
         // SAFETY: single-threaded supervisor, before any worker of this generation forks.
         unsafe {
-            abi::MainLWLockArray = seg.main_lwlocks().cast();
-            if let Some(hook) = abi::shmem_startup_hook {
+            pg::MainLWLockArray = seg.main_lwlocks().cast();
+            if let Some(hook) = pg::shmem_startup_hook {
                 hook();
             }
         }
@@ -557,7 +557,7 @@ impl Postmaster {
 
     fn preload_libraries(&mut self, settings: &Settings) -> Result<(), StartupError> {
         // SAFETY: single-threaded; modules read this flag in _PG_init (REG-1).
-        unsafe { abi::process_shared_preload_libraries_in_progress = true };
+        unsafe { pg::process_shared_preload_libraries_in_progress = true };
         let result = settings
             .shared_preload_libraries
             .iter()
@@ -567,7 +567,7 @@ impl Postmaster {
                     .map_err(StartupError::new)
             });
         // SAFETY: as above.
-        unsafe { abi::process_shared_preload_libraries_in_progress = false };
+        unsafe { pg::process_shared_preload_libraries_in_progress = false };
         result
     }
 

@@ -8,8 +8,8 @@
 //! tell more apart anyway (pending signals of one kind fold into one), and a launcher of 100
 //! workers is woken a few times instead of 200.
 
-use crate::abi::types::DEBUG1;
 use crate::elog;
+use crate::pg::types::DEBUG1;
 use crate::registry::Registry;
 use libc::{c_int, pid_t};
 use std::collections::HashMap;

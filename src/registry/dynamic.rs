@@ -3,8 +3,8 @@
 //! Nothing here takes a lock: slots are claimed and read with atomics (see `shmem::slots`).
 
 use super::{field_string, sanity_check};
-use crate::abi::types::*;
-use crate::abi::{MyLatch, MyProcPid};
+use crate::pg::types::*;
+use crate::pg::{MyLatch, MyProcPid};
 use crate::shmem::{self, slots, Segment};
 use std::sync::atomic::Ordering;
 use std::time::Duration;

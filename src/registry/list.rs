@@ -2,7 +2,7 @@
 //! exit, a due restart — costs the same however many workers sit idle (the performance model).
 
 use super::RegisteredWorker;
-use crate::abi::types::{BgWorkerStart_PostmasterStart, BgWorkerStart_RecoveryFinished};
+use crate::pg::types::{BgWorkerStart_PostmasterStart, BgWorkerStart_RecoveryFinished};
 use libc::pid_t;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};

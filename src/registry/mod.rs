@@ -5,8 +5,8 @@
 pub mod dynamic;
 pub mod list;
 
-use crate::abi::types::*;
 use crate::elog;
+use crate::pg::types::*;
 use libc::{c_char, c_int, pid_t};
 use parking_lot::Mutex;
 use std::sync::LazyLock;

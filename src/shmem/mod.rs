@@ -8,7 +8,7 @@
 pub mod modules;
 pub mod slots;
 
-use crate::abi::types::{BackgroundWorker, PGPROC};
+use crate::pg::types::{BackgroundWorker, PGPROC};
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::OpenOptions;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};

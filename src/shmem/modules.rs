@@ -3,7 +3,7 @@
 //! the PGPROCs whose latches other processes set (`BackendPidGetProc`).
 
 use super::{Segment, FIRST_USER_TRANCHE, LWLOCK_PADDED_SIZE, NUM_FIXED_LWLOCKS};
-use crate::abi::types::PGPROC;
+use crate::pg::types::PGPROC;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI32, Ordering};
 

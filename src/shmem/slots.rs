@@ -5,7 +5,7 @@
 //! barrier, then `state = FREE` and a push on the free stack).
 
 use super::Segment;
-use crate::abi::types::{BackgroundWorker, BgwHandleStatus, InvalidPid};
+use crate::pg::types::{BackgroundWorker, BgwHandleStatus, InvalidPid};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{fence, AtomicI32, AtomicU32, AtomicU64, Ordering};
 

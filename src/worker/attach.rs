@@ -6,9 +6,9 @@
 //! that sets that latch (the notify signal); and a pidfd of the supervisor so waits notice its
 //! death at once. `MyProcPid` is set. Nothing else about the process changes.
 
-use crate::abi::types::*;
-use crate::abi::MyProcPid;
 use crate::elog;
+use crate::pg::types::*;
+use crate::pg::MyProcPid;
 use crate::shmem::Segment;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,7 +77,7 @@ fn attach(datadir: &Path) -> Result<(), String> {
         libc::pthread_sigmask(libc::SIG_BLOCK, &urg, std::ptr::null_mut());
     }
     // SAFETY: this process's own global, set once.
-    unsafe { crate::abi::MainLWLockArray = seg.main_lwlocks().cast() };
+    unsafe { crate::pg::MainLWLockArray = seg.main_lwlocks().cast() };
     crate::worker::signals::init_signal_masks();
     crate::latch::set_death_fd(pidfd as i32);
     crate::latch::init_process_latch();
@@ -92,7 +92,7 @@ fn attach(datadir: &Path) -> Result<(), String> {
 /// worker of a supervisor); false, with a WARNING saying why, otherwise.
 pub fn attach_to(datadir: &Path) -> bool {
     // SAFETY: reading a bool global of this process.
-    if unsafe { crate::abi::IsUnderPostmaster } || ATTACHED.load(Ordering::Acquire) {
+    if unsafe { crate::pg::IsUnderPostmaster } || ATTACHED.load(Ordering::Acquire) {
         return crate::shmem::current().is_some();
     }
     if crate::postmaster::is_supervisor() {

@@ -1,6 +1,6 @@
 //! The built-in entry table: what `bgw_library_name = "postgres"` (or `"lightdb"`) names (LOAD-2).
 
-use crate::abi::types::*;
+use crate::pg::types::*;
 
 type Entry = unsafe extern "C" fn(Datum);
 
@@ -10,7 +10,7 @@ unsafe extern "C" fn idle_main(_arg: Datum) {
     loop {
         // SAFETY: MyLatch is this worker's own latch, set up before the entry runs.
         unsafe {
-            let latch = crate::abi::MyLatch;
+            let latch = crate::pg::MyLatch;
             crate::latch::wait(latch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, -1);
             crate::latch::reset_latch(latch);
         }

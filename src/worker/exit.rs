@@ -1,7 +1,7 @@
 //! Process exit: `proc_exit` and the three callback stacks modules register on
 //! (`before_shmem_exit`, `on_shmem_exit`, `on_proc_exit`), run newest first, each once.
 
-use crate::abi::types::{pg_on_exit_callback, Datum};
+use crate::pg::types::{pg_on_exit_callback, Datum};
 use libc::c_int;
 use std::sync::atomic::{AtomicBool, Ordering};
 

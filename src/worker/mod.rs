@@ -7,8 +7,8 @@ pub mod exit;
 pub mod ps_title;
 pub mod signals;
 
-use crate::abi;
-use crate::abi::types::*;
+use crate::pg;
+use crate::pg::types::*;
 use crate::registry::{field_bytes, is_core_library};
 use std::os::fd::RawFd;
 
@@ -112,10 +112,10 @@ fn warm_up() {
 fn prepare(ctx: &ChildContext<'_>) {
     // SAFETY: we are the only thread of a new process; these globals are ours to set.
     unsafe {
-        abi::MyProcPid = libc::getpid();
-        abi::IsUnderPostmaster = true;
-        abi::IsBackgroundWorker = true;
-        abi::process_shared_preload_libraries_in_progress = false;
+        pg::MyProcPid = libc::getpid();
+        pg::IsUnderPostmaster = true;
+        pg::IsBackgroundWorker = true;
+        pg::process_shared_preload_libraries_in_progress = false;
         libc::setsid();
     }
     close_inherited(ctx.close_fds);
@@ -162,7 +162,7 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
         // Wait events land in the worker's slot, where `bgworkerctl status` reads them.
         let wait_event = seg.slot(slot).wait_event.as_ptr();
         // SAFETY: the slot outlives the worker; single-threaded start-up.
-        unsafe { abi::my_wait_event_info = wait_event };
+        unsafe { pg::my_wait_event_info = wait_event };
     }
 
     // SAFETY: as above; the entry lives in static storage for the life of the process (no
@@ -170,7 +170,7 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
     unsafe {
         let entry = (&raw mut ENTRY).cast::<BackgroundWorker>();
         entry.write(*def);
-        abi::MyBgworkerEntry = entry;
+        pg::MyBgworkerEntry = entry;
     }
     crate::latch::init_process_latch();
     if let (Some(seg), Some(slot)) = (crate::shmem::current(), slot) {
@@ -185,9 +185,9 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
         // (`BackendPidGetProc(pid)->procLatch`); it starts set (WP-5).
         // SAFETY: single-threaded start-up; the PGPROC of our slot is ours.
         unsafe {
-            let proc_ = crate::shmem::modules::claim_proc(seg, slot, abi::MyProcPid);
-            abi::MyProc = proc_;
-            abi::MyLatch = &raw mut (*proc_).procLatch;
+            let proc_ = crate::shmem::modules::claim_proc(seg, slot, pg::MyProcPid);
+            pg::MyProc = proc_;
+            pg::MyLatch = &raw mut (*proc_).procLatch;
         }
     }
 
@@ -200,8 +200,8 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
 
     let function = match std::panic::catch_unwind(|| lookup_entry(def, ctx.dynamic_library_path)) {
         Ok(Ok(f)) => f,
-        Ok(Err(message)) => abi::raise(ERROR, &message),
-        Err(_) => abi::raise(
+        Ok(Err(message)) => pg::raise(ERROR, &message),
+        Err(_) => pg::raise(
             FATAL,
             "internal error while loading the worker's entry function",
         ),

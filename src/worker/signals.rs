@@ -1,8 +1,8 @@
 //! Signal set-up in a worker: PostgreSQL's blocked/unblocked masks, `pqsignal`, and the default
 //! dispositions a worker starts with (SIG-1..3, SIG-6).
 
-use crate::abi::types::{pqsigfunc, FATAL};
-use crate::abi::{BlockSig, MyBgworkerEntry, UnBlockSig};
+use crate::pg::types::{pqsigfunc, FATAL};
+use crate::pg::{BlockSig, MyBgworkerEntry, UnBlockSig};
 use libc::c_int;
 
 /// Fills `BlockSig` (everything but SIGQUIT and the synchronous signals) and `UnBlockSig` (only
@@ -140,7 +140,7 @@ pub extern "C" fn procsignal_sigusr1_handler(_signo: c_int) {
     let saved = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     // SAFETY: MyLatch is NULL or this process's latch; SetLatch is async-signal-safe.
     unsafe {
-        let latch = crate::abi::MyLatch;
+        let latch = crate::pg::MyLatch;
         if !latch.is_null() {
             crate::latch::set_latch(latch);
         }

@@ -2,7 +2,9 @@
 //! Written only by the process that owns them (at start-up or from its own signal handlers).
 #![allow(non_upper_case_globals)]
 
-use super::types::{BackgroundWorker, Latch};
+use super::types::{
+    shmem_request_hook_type, shmem_startup_hook_type, BackgroundWorker, Latch, PGPROC,
+};
 use libc::{c_int, c_void, sigset_t};
 use std::ptr::null_mut;
 
@@ -79,3 +81,22 @@ pub static mut CritSectionCount: u32 = 0;
 #[no_mangle]
 pub static mut my_wait_event_info: *mut u32 = &raw mut LOCAL_WAIT_EVENT;
 static mut LOCAL_WAIT_EVENT: u32 = 0;
+
+// Shared memory for modules (`storage/ipc.h`, `storage/proc.h`, `storage/lwlock.h`).
+
+/// Called in the supervisor after the preloaded libraries, before shared memory is made; the
+/// only place `RequestAddinShmemSpace` and `RequestNamedLWLockTranche` may be called.
+#[no_mangle]
+pub static mut shmem_request_hook: shmem_request_hook_type = None;
+/// Called after shared memory is made (and again after every crash re-initialisation).
+#[no_mangle]
+pub static mut shmem_startup_hook: shmem_startup_hook_type = None;
+/// True while `shmem_request_hook` runs.
+#[no_mangle]
+pub static mut process_shmem_requests_in_progress: bool = false;
+/// This worker's PGPROC (NULL outside workers).
+#[no_mangle]
+pub static mut MyProc: *mut PGPROC = null_mut();
+/// The main LWLock array (`LWLockPadded *`; declared in storage/lwlock.h), in the segment.
+#[no_mangle]
+pub static mut MainLWLockArray: *mut c_void = null_mut();

@@ -265,38 +265,6 @@ pub fn log_with(elevel: c_int, message: &str, detail: Option<&str>, hint: Option
     );
 }
 
-/// Called by the C shim to write a finished report.
-///
-/// # Safety
-/// Each pointer is NULL or a NUL-terminated string.
-/// cbindgen:ignore
-#[no_mangle]
-pub unsafe extern "C" fn bgw_log_emit(
-    elevel: c_int,
-    message: *const libc::c_char,
-    detail: *const libc::c_char,
-    hint: *const libc::c_char,
-    context: *const libc::c_char,
-) {
-    // SAFETY: the shim passes NULL or NUL-terminated strings that live for this call.
-    let report = unsafe {
-        Report {
-            message: crate::pg::cstr(message).unwrap_or(b""),
-            detail: crate::pg::cstr(detail),
-            hint: crate::pg::cstr(hint),
-            context: crate::pg::cstr(context),
-        }
-    };
-    emit(elevel, &report);
-}
-
-/// Called by the C shim to learn whether a level would be written.
-/// cbindgen:ignore
-#[no_mangle]
-pub extern "C" fn bgw_log_enabled(elevel: c_int) -> bool {
-    enabled(elevel)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -230,3 +230,101 @@ fn postgresql_names_keep_their_kind() {
         .collect();
     assert!(wrong.is_empty(), "{wrong:?}");
 }
+
+/// Every exported function states its policy where it is defined: its body is one
+/// `export!(boundary|raises|signal_safe, NAME, ...)` call naming the function itself, or it is
+/// one of the C shim's functions listed under `raises:` in `src/abi/c_shim.rs`. Every function
+/// the library exports is one of these.
+#[test]
+fn every_exported_function_states_its_policy() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut declared = BTreeSet::new();
+    let mut wrong = Vec::new();
+    let mut files = vec![src.clone()];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            if p.ends_with("bin") {
+                continue; // programs, not the library
+            }
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if p.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim() != "#[no_mangle]" {
+                continue;
+            }
+            // The item: skip further attributes; statics are data, not functions.
+            let Some(item) = lines[i + 1..]
+                .iter()
+                .find(|l| !l.trim_start().starts_with("#["))
+            else {
+                continue;
+            };
+            let Some(at) = item.find("extern \"C\" fn ") else {
+                continue;
+            };
+            let name: String = item[at + 14..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if name.is_empty() {
+                continue; // the C shim's trampoline macro, checked below
+            }
+            // The start of the body after the signature, on one line.
+            let body_line: String = lines[i + 1..]
+                .iter()
+                .skip_while(|l| !l.trim_end().ends_with('{') || l.trim_start().starts_with("///"))
+                .skip(1)
+                .take(3)
+                .map(|l| l.trim())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace("( ", "(");
+            let ok = ["boundary", "raises", "signal_safe"]
+                .iter()
+                .any(|p| body_line.starts_with(&format!("export!({p}, {name},")));
+            if ok {
+                declared.insert(name);
+            } else {
+                wrong.push(format!("{}: {name}: {body_line}", p.display()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "exports without export!(policy, name, ...): {wrong:#?}"
+    );
+
+    let shim = std::fs::read_to_string(src.join("abi/c_shim.rs")).unwrap();
+    let list = &shim[shim
+        .find("raises:")
+        .expect("c_shim.rs lists its exports under raises:")..];
+    for l in list.lines().skip(1) {
+        if let Some((export, _)) = l.trim().split_once(" => ") {
+            declared.insert(export.to_string());
+        }
+    }
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(library())
+        .output()
+        .unwrap();
+    let undeclared: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let (_, kind, name) = (it.next()?, it.next()?, it.next()?);
+            (kind == "T").then(|| name.split('@').next().unwrap().to_string())
+        })
+        .filter(|n| !declared.contains(n))
+        .collect();
+    assert!(
+        undeclared.is_empty(),
+        "functions the library exports with no stated policy: {undeclared:?}"
+    );
+}

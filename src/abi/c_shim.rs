@@ -1,9 +1,10 @@
 //! Exports of the functions written in C (`variadic.c`: the variadic and longjmp-using entry
 //! points). rustc hides symbols of linked C objects, so each is exported through a Rust
-//! trampoline that jumps to the C body with every argument register untouched.
+//! trampoline that jumps to the C body with every argument register untouched. Their policy is
+//! `raises` (see `export!`): errors take PostgreSQL's error path from the C frames themselves.
 /// cbindgen:ignore
 macro_rules! c_exports {
-    ($($export:ident => $body:ident),* $(,)?) => {
+    (raises: $($export:ident => $body:ident),* $(,)?) => {
         extern "C" { $(fn $body();)* }
         $(
             #[unsafe(naked)]
@@ -19,6 +20,7 @@ macro_rules! c_exports {
 }
 
 c_exports! {
+    raises:
     errstart => bgw_c_errstart,
     errstart_cold => bgw_c_errstart_cold,
     errfinish => bgw_c_errfinish,

@@ -41,97 +41,121 @@ pub unsafe extern "C" fn BackgroundWorkerInitializeConnection(
     username: *const c_char,
     flags: u32,
 ) {
-    // SAFETY: as the caller promises.
-    let (db, user) = unsafe { (crate::pg::cstr(dbname), crate::pg::cstr(username)) };
-    let db = db.map(|b| String::from_utf8_lossy(b).into_owned());
-    let user = user.map(|b| String::from_utf8_lossy(b).into_owned());
-    crate::db::conn::initialize_connection(db.as_deref(), user.as_deref(), flags);
+    export!(raises, BackgroundWorkerInitializeConnection, {
+        // SAFETY: as the caller promises.
+        let (db, user) = unsafe { (crate::pg::cstr(dbname), crate::pg::cstr(username)) };
+        let db = db.map(|b| String::from_utf8_lossy(b).into_owned());
+        let user = user.map(|b| String::from_utf8_lossy(b).into_owned());
+        crate::db::conn::initialize_connection(db.as_deref(), user.as_deref(), flags);
+    })
 }
 
 /// `BackgroundWorkerInitializeConnection` by OIDs, resolved through the server's catalog;
 /// `InvalidOid` means the same as NULL there.
 #[no_mangle]
 pub extern "C" fn BackgroundWorkerInitializeConnectionByOid(dboid: Oid, useroid: Oid, flags: u32) {
-    crate::db::conn::initialize_connection_by_oid(dboid, useroid, flags);
+    export!(raises, BackgroundWorkerInitializeConnectionByOid, {
+        crate::db::conn::initialize_connection_by_oid(dboid, useroid, flags);
+    })
 }
 
 /// Starts a transaction (BEGIN on the worker's connection); ERROR if one is in progress.
 #[no_mangle]
 pub extern "C" fn StartTransactionCommand() {
-    xact::start();
+    export!(raises, StartTransactionCommand, {
+        xact::start();
+    })
 }
 
 /// Commits the transaction (ROLLBACK instead when a statement in it failed); ERROR when none is
 /// in progress, or with the server's SQLSTATE when the commit fails.
 #[no_mangle]
 pub extern "C" fn CommitTransactionCommand() {
-    xact::commit();
+    export!(raises, CommitTransactionCommand, {
+        xact::commit();
+    })
 }
 
 /// Rolls the current transaction back; nothing happens outside a transaction.
 #[no_mangle]
 pub extern "C" fn AbortCurrentTransaction() {
-    xact::abort();
+    export!(raises, AbortCurrentTransaction, {
+        xact::abort();
+    })
 }
 
 /// True while a transaction is in progress.
 #[no_mangle]
 pub extern "C" fn IsTransactionState() -> bool {
-    xact::is_transaction_state()
+    export!(raises, IsTransactionState, { xact::is_transaction_state() })
 }
 
 /// Records the current time as the statement start.
 #[no_mangle]
 pub extern "C" fn SetCurrentStatementStartTimestamp() {
-    xact::set_statement_start();
+    export!(raises, SetCurrentStatementStartTimestamp, {
+        xact::set_statement_start();
+    })
 }
 
 /// The time last recorded by `SetCurrentStatementStartTimestamp`.
 #[no_mangle]
 pub extern "C" fn GetCurrentStatementStartTimestamp() -> TimestampTz {
-    xact::statement_start()
+    export!(raises, GetCurrentStatementStartTimestamp, {
+        xact::statement_start()
+    })
 }
 
 /// A snapshot for the current transaction (non-NULL, opaque); ERROR outside a transaction.
 #[no_mangle]
 pub extern "C" fn GetTransactionSnapshot() -> Snapshot {
-    xact::get_snapshot();
-    snapshot_token()
+    export!(raises, GetTransactionSnapshot, {
+        xact::get_snapshot();
+        snapshot_token()
+    })
 }
 
 /// Makes `snapshot` the active one; ERROR for NULL or outside a transaction.
 #[no_mangle]
 pub extern "C" fn PushActiveSnapshot(snapshot: Snapshot) {
-    xact::push_snapshot(!snapshot.is_null());
+    export!(raises, PushActiveSnapshot, {
+        xact::push_snapshot(!snapshot.is_null());
+    })
 }
 
 /// Removes the active snapshot; ERROR when none is active.
 #[no_mangle]
 pub extern "C" fn PopActiveSnapshot() {
-    xact::pop_snapshot();
+    export!(raises, PopActiveSnapshot, {
+        xact::pop_snapshot();
+    })
 }
 
 /// True when a snapshot is active.
 #[no_mangle]
 pub extern "C" fn ActiveSnapshotSet() -> bool {
-    xact::active_snapshot_set()
+    export!(raises, ActiveSnapshotSet, { xact::active_snapshot_set() })
 }
 
 /// The active snapshot, or NULL when none is.
 #[no_mangle]
 pub extern "C" fn GetActiveSnapshot() -> Snapshot {
-    if xact::active_snapshot_set() {
-        snapshot_token()
-    } else {
-        std::ptr::null_mut()
-    }
+    export!(raises, GetActiveSnapshot, {
+        if xact::active_snapshot_set() {
+            snapshot_token()
+        } else {
+            std::ptr::null_mut()
+        }
+    })
 }
 
 /// Statistics are the server's: nothing to flush; returns 0 (no wait needed).
 #[no_mangle]
 pub extern "C" fn pgstat_report_stat(force: bool) -> c_long {
-    let _ = force;
-    0
+    export!(raises, pgstat_report_stat, {
+        let _ = force;
+        0
+    })
 }
 
 /// `ident` itself when it can be used bare in SQL, else a palloc'd double-quoted copy with `"`
@@ -141,14 +165,16 @@ pub extern "C" fn pgstat_report_stat(force: bool) -> c_long {
 /// `ident` must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn quote_identifier(ident: *const c_char) -> *const c_char {
-    // SAFETY: as the caller promises.
-    let Some(text) = (unsafe { crate::pg::cstr(ident) }) else {
-        return ident;
-    };
-    match quote::quote_identifier(text) {
-        None => ident,
-        Some(q) => palloc_copy(&q),
-    }
+    export!(raises, quote_identifier, {
+        // SAFETY: as the caller promises.
+        let Some(text) = (unsafe { crate::pg::cstr(ident) }) else {
+            return ident;
+        };
+        match quote::quote_identifier(text) {
+            None => ident,
+            Some(q) => palloc_copy(&q),
+        }
+    })
 }
 
 /// A palloc'd SQL literal of `rawstr`: `'...'` with `'` doubled, `E'...'` with backslashes
@@ -158,9 +184,11 @@ pub unsafe extern "C" fn quote_identifier(ident: *const c_char) -> *const c_char
 /// `rawstr` must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn quote_literal_cstr(rawstr: *const c_char) -> *mut c_char {
-    // SAFETY: as the caller promises.
-    let text = unsafe { crate::pg::cstr(rawstr) }.unwrap_or(b"");
-    palloc_copy(&quote::quote_literal(text))
+    export!(raises, quote_literal_cstr, {
+        // SAFETY: as the caller promises.
+        let text = unsafe { crate::pg::cstr(rawstr) }.unwrap_or(b"");
+        palloc_copy(&quote::quote_literal(text))
+    })
 }
 
 /// `bytes` plus a NUL in `CurrentMemoryContext`.

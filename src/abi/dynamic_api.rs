@@ -26,29 +26,31 @@ pub unsafe extern "C" fn RegisterDynamicBackgroundWorker(
     worker: *mut BackgroundWorker,
     handle: *mut *mut BackgroundWorkerHandle,
 ) -> bool {
-    let outcome = boundary("RegisterDynamicBackgroundWorker", Ok(None), || {
-        // SAFETY: the caller passes a valid definition (NULL is refused).
-        match unsafe { worker.as_mut() } {
-            Some(def) => dynamic::register(def),
-            None => Ok(None),
-        }
-    });
-    match outcome {
-        Ok(Some((slot, generation))) => {
-            if !handle.is_null() {
-                let h = crate::mcxt::alloc(std::mem::size_of::<BackgroundWorkerHandle>(), false)
-                    as *mut BackgroundWorkerHandle;
-                // SAFETY: h is fresh memory of the right size; handle is writable.
-                unsafe {
-                    h.write(BackgroundWorkerHandle { slot, generation });
-                    *handle = h;
-                }
+    export!(raises, RegisterDynamicBackgroundWorker, {
+        let outcome = boundary("RegisterDynamicBackgroundWorker", Ok(None), || {
+            // SAFETY: the caller passes a valid definition (NULL is refused).
+            match unsafe { worker.as_mut() } {
+                Some(def) => dynamic::register(def),
+                None => Ok(None),
             }
-            true
+        });
+        match outcome {
+            Ok(Some((slot, generation))) => {
+                if !handle.is_null() {
+                    let h = crate::mcxt::alloc(std::mem::size_of::<BackgroundWorkerHandle>(), false)
+                        as *mut BackgroundWorkerHandle;
+                    // SAFETY: h is fresh memory of the right size; handle is writable.
+                    unsafe {
+                        h.write(BackgroundWorkerHandle { slot, generation });
+                        *handle = h;
+                    }
+                }
+                true
+            }
+            Ok(None) => false,
+            Err(message) => raise_with_code(ERROR, INVALID_PARAMETER_VALUE, &message),
         }
-        Ok(None) => false,
-        Err(message) => raise_with_code(ERROR, INVALID_PARAMETER_VALUE, &message),
-    }
+    })
 }
 
 /// `GetBackgroundWorkerPid`: STARTED (with `*pidp`), NOT_YET_STARTED or STOPPED (HND-1).
@@ -60,15 +62,17 @@ pub unsafe extern "C" fn GetBackgroundWorkerPid(
     handle: *mut BackgroundWorkerHandle,
     pidp: *mut pid_t,
 ) -> BgwHandleStatus {
-    let Some((slot, generation)) = handle_parts(handle) else {
-        return BgwHandleStatus::BGWH_STOPPED;
-    };
-    let (status, pid) = dynamic::status(slot, generation);
-    if status == BgwHandleStatus::BGWH_STARTED && !pidp.is_null() {
-        // SAFETY: writable, as the caller promises.
-        unsafe { *pidp = pid };
-    }
-    status
+    export!(raises, GetBackgroundWorkerPid, {
+        let Some((slot, generation)) = handle_parts(handle) else {
+            return BgwHandleStatus::BGWH_STOPPED;
+        };
+        let (status, pid) = dynamic::status(slot, generation);
+        if status == BgwHandleStatus::BGWH_STARTED && !pidp.is_null() {
+            // SAFETY: writable, as the caller promises.
+            unsafe { *pidp = pid };
+        }
+        status
+    })
 }
 
 /// `WaitForBackgroundWorkerStartup`: STARTED (with `*pidp`), STOPPED or POSTMASTER_DIED (HND-4).
@@ -80,19 +84,22 @@ pub unsafe extern "C" fn WaitForBackgroundWorkerStartup(
     handle: *mut BackgroundWorkerHandle,
     pidp: *mut pid_t,
 ) -> BgwHandleStatus {
-    let Some((slot, generation)) = handle_parts(handle) else {
-        return BgwHandleStatus::BGWH_STOPPED;
-    };
-    let (status, pid) = boundary(
-        "WaitForBackgroundWorkerStartup",
-        (BgwHandleStatus::BGWH_STOPPED, 0),
-        || dynamic::wait(slot, generation, Until::Started),
-    );
-    if status == BgwHandleStatus::BGWH_STARTED && !pidp.is_null() {
-        // SAFETY: writable, as the caller promises.
-        unsafe { *pidp = pid };
-    }
-    status
+    export!(
+        boundary,
+        WaitForBackgroundWorkerStartup,
+        BgwHandleStatus::BGWH_STOPPED,
+        {
+            let Some((slot, generation)) = handle_parts(handle) else {
+                return BgwHandleStatus::BGWH_STOPPED;
+            };
+            let (status, pid) = dynamic::wait(slot, generation, Until::Started);
+            if status == BgwHandleStatus::BGWH_STARTED && !pidp.is_null() {
+                // SAFETY: writable, as the caller promises.
+                unsafe { *pidp = pid };
+            }
+            status
+        }
+    )
 }
 
 /// `WaitForBackgroundWorkerShutdown`: STOPPED or POSTMASTER_DIED (HND-7).
@@ -103,15 +110,17 @@ pub unsafe extern "C" fn WaitForBackgroundWorkerStartup(
 pub unsafe extern "C" fn WaitForBackgroundWorkerShutdown(
     handle: *mut BackgroundWorkerHandle,
 ) -> BgwHandleStatus {
-    let Some((slot, generation)) = handle_parts(handle) else {
-        return BgwHandleStatus::BGWH_STOPPED;
-    };
-    boundary(
-        "WaitForBackgroundWorkerShutdown",
-        (BgwHandleStatus::BGWH_STOPPED, 0),
-        || dynamic::wait(slot, generation, Until::Stopped),
+    export!(
+        boundary,
+        WaitForBackgroundWorkerShutdown,
+        BgwHandleStatus::BGWH_STOPPED,
+        {
+            let Some((slot, generation)) = handle_parts(handle) else {
+                return BgwHandleStatus::BGWH_STOPPED;
+            };
+            dynamic::wait(slot, generation, Until::Stopped).0
+        }
     )
-    .0
 }
 
 /// `TerminateBackgroundWorker`: asks the supervisor to stop the worker and not restart it; no
@@ -121,11 +130,11 @@ pub unsafe extern "C" fn WaitForBackgroundWorkerShutdown(
 /// `handle` must come from `RegisterDynamicBackgroundWorker`.
 #[no_mangle]
 pub unsafe extern "C" fn TerminateBackgroundWorker(handle: *mut BackgroundWorkerHandle) {
-    if let Some((slot, generation)) = handle_parts(handle) {
-        boundary("TerminateBackgroundWorker", (), || {
+    export!(boundary, TerminateBackgroundWorker, (), {
+        if let Some((slot, generation)) = handle_parts(handle) {
             dynamic::terminate(slot, generation)
-        });
-    }
+        }
+    })
 }
 
 static mut TYPE_BUFFER: [c_char; BGW_MAXLEN] = [0; BGW_MAXLEN];
@@ -134,19 +143,19 @@ static mut TYPE_BUFFER: [c_char; BGW_MAXLEN] = [0; BGW_MAXLEN];
 /// buffer, or NULL (HND-11).
 #[no_mangle]
 pub extern "C" fn GetBackgroundWorkerTypeByPid(pid: pid_t) -> *const c_char {
-    match boundary("GetBackgroundWorkerTypeByPid", None, || {
-        dynamic::type_by_pid(pid)
-    }) {
-        Some(t) => {
-            // SAFETY: the static buffer is this process's, as in PostgreSQL (not thread-safe).
-            unsafe {
-                let buf = &raw mut TYPE_BUFFER;
-                *buf = t;
-                buf.cast()
+    export!(boundary, GetBackgroundWorkerTypeByPid, std::ptr::null(), {
+        match dynamic::type_by_pid(pid) {
+            Some(t) => {
+                // SAFETY: the static buffer is this process's, as in PostgreSQL (not thread-safe).
+                unsafe {
+                    let buf = &raw mut TYPE_BUFFER;
+                    *buf = t;
+                    buf.cast()
+                }
             }
+            None => std::ptr::null(),
         }
-        None => std::ptr::null(),
-    }
+    })
 }
 
 /// Extension: attaches this process to the `bgworkerd` running on `datadir`, so it can register
@@ -159,14 +168,14 @@ pub extern "C" fn GetBackgroundWorkerTypeByPid(pid: pid_t) -> *const c_char {
 /// `datadir` must be a NUL-terminated path.
 #[no_mangle]
 pub unsafe extern "C" fn BackgroundWorkerAttach(datadir: *const c_char) -> bool {
-    // SAFETY: as the caller promises.
-    let Some(dir) = (unsafe { cstr(datadir) }) else {
-        return false;
-    };
-    let dir = std::path::PathBuf::from(std::ffi::OsStr::new(
-        std::str::from_utf8(dir).unwrap_or_default(),
-    ));
-    boundary("BackgroundWorkerAttach", false, || {
+    export!(boundary, BackgroundWorkerAttach, false, {
+        // SAFETY: as the caller promises.
+        let Some(dir) = (unsafe { cstr(datadir) }) else {
+            return false;
+        };
+        let dir = std::path::PathBuf::from(std::ffi::OsStr::new(
+            std::str::from_utf8(dir).unwrap_or_default(),
+        ));
         crate::worker::attach::attach_to(&dir)
     })
 }

@@ -121,24 +121,26 @@ pub unsafe extern "C" fn DefineCustomBoolVariable(
     assign_hook: GucBoolAssignHook,
     show_hook: GucShowHook,
 ) {
-    let kind = || Kind::Bool {
-        addr: Ptr(valueAddr),
-        boot: bootValue,
-        check: check_hook,
-        assign: assign_hook,
-    };
-    // SAFETY: as the caller promises.
-    unsafe {
-        define(
-            "DefineCustomBoolVariable",
-            name,
-            !valueAddr.is_null(),
-            context,
-            flags,
-            kind,
-            show_hook,
-        )
-    }
+    export!(raises, DefineCustomBoolVariable, {
+        let kind = || Kind::Bool {
+            addr: Ptr(valueAddr),
+            boot: bootValue,
+            check: check_hook,
+            assign: assign_hook,
+        };
+        // SAFETY: as the caller promises.
+        unsafe {
+            define(
+                "DefineCustomBoolVariable",
+                name,
+                !valueAddr.is_null(),
+                context,
+                flags,
+                kind,
+                show_hook,
+            )
+        }
+    })
 }
 
 /// `DefineCustomIntVariable`: an integer setting in [minValue, maxValue] stored in `*valueAddr`;
@@ -162,26 +164,28 @@ pub unsafe extern "C" fn DefineCustomIntVariable(
     assign_hook: GucIntAssignHook,
     show_hook: GucShowHook,
 ) {
-    let kind = || Kind::Int {
-        addr: Ptr(valueAddr),
-        boot: bootValue,
-        min: minValue,
-        max: maxValue,
-        check: check_hook,
-        assign: assign_hook,
-    };
-    // SAFETY: as the caller promises.
-    unsafe {
-        define(
-            "DefineCustomIntVariable",
-            name,
-            !valueAddr.is_null(),
-            context,
-            flags,
-            kind,
-            show_hook,
-        )
-    }
+    export!(raises, DefineCustomIntVariable, {
+        let kind = || Kind::Int {
+            addr: Ptr(valueAddr),
+            boot: bootValue,
+            min: minValue,
+            max: maxValue,
+            check: check_hook,
+            assign: assign_hook,
+        };
+        // SAFETY: as the caller promises.
+        unsafe {
+            define(
+                "DefineCustomIntVariable",
+                name,
+                !valueAddr.is_null(),
+                context,
+                flags,
+                kind,
+                show_hook,
+            )
+        }
+    })
 }
 
 /// `DefineCustomRealVariable`: a floating-point setting in [minValue, maxValue].
@@ -204,26 +208,28 @@ pub unsafe extern "C" fn DefineCustomRealVariable(
     assign_hook: GucRealAssignHook,
     show_hook: GucShowHook,
 ) {
-    let kind = || Kind::Real {
-        addr: Ptr(valueAddr),
-        boot: bootValue,
-        min: minValue,
-        max: maxValue,
-        check: check_hook,
-        assign: assign_hook,
-    };
-    // SAFETY: as the caller promises.
-    unsafe {
-        define(
-            "DefineCustomRealVariable",
-            name,
-            !valueAddr.is_null(),
-            context,
-            flags,
-            kind,
-            show_hook,
-        )
-    }
+    export!(raises, DefineCustomRealVariable, {
+        let kind = || Kind::Real {
+            addr: Ptr(valueAddr),
+            boot: bootValue,
+            min: minValue,
+            max: maxValue,
+            check: check_hook,
+            assign: assign_hook,
+        };
+        // SAFETY: as the caller promises.
+        unsafe {
+            define(
+                "DefineCustomRealVariable",
+                name,
+                !valueAddr.is_null(),
+                context,
+                flags,
+                kind,
+                show_hook,
+            )
+        }
+    })
 }
 
 /// `DefineCustomStringVariable`: `*valueAddr` is set to a malloc'd copy of each value (NULL for
@@ -245,26 +251,28 @@ pub unsafe extern "C" fn DefineCustomStringVariable(
     assign_hook: GucStringAssignHook,
     show_hook: GucShowHook,
 ) {
-    // SAFETY: as the caller promises.
-    let boot = unsafe { cstr(bootValue) }.map(|b| CString::new(b).unwrap_or_default());
-    let kind = || Kind::Str {
-        addr: Ptr(valueAddr),
-        boot,
-        check: check_hook,
-        assign: assign_hook,
-    };
-    // SAFETY: as the caller promises.
-    unsafe {
-        define(
-            "DefineCustomStringVariable",
-            name,
-            !valueAddr.is_null(),
-            context,
-            flags,
-            kind,
-            show_hook,
-        )
-    }
+    export!(raises, DefineCustomStringVariable, {
+        // SAFETY: as the caller promises.
+        let boot = unsafe { cstr(bootValue) }.map(|b| CString::new(b).unwrap_or_default());
+        let kind = || Kind::Str {
+            addr: Ptr(valueAddr),
+            boot,
+            check: check_hook,
+            assign: assign_hook,
+        };
+        // SAFETY: as the caller promises.
+        unsafe {
+            define(
+                "DefineCustomStringVariable",
+                name,
+                !valueAddr.is_null(),
+                context,
+                flags,
+                kind,
+                show_hook,
+            )
+        }
+    })
 }
 
 /// `DefineCustomEnumVariable`: one of `options` (matched case-insensitively; hidden entries
@@ -288,39 +296,41 @@ pub unsafe extern "C" fn DefineCustomEnumVariable(
     assign_hook: GucEnumAssignHook,
     show_hook: GucShowHook,
 ) {
-    let mut list = Vec::new();
-    if !options.is_null() {
-        let mut i = 0;
-        loop {
-            // SAFETY: the array ends with an entry whose name is NULL.
-            let e = unsafe { &*options.add(i) };
-            // SAFETY: entry names are NUL-terminated.
-            let Some(n) = (unsafe { text(e.name) }) else {
-                break;
-            };
-            list.push((n, e.val, e.hidden));
-            i += 1;
+    export!(raises, DefineCustomEnumVariable, {
+        let mut list = Vec::new();
+        if !options.is_null() {
+            let mut i = 0;
+            loop {
+                // SAFETY: the array ends with an entry whose name is NULL.
+                let e = unsafe { &*options.add(i) };
+                // SAFETY: entry names are NUL-terminated.
+                let Some(n) = (unsafe { text(e.name) }) else {
+                    break;
+                };
+                list.push((n, e.val, e.hidden));
+                i += 1;
+            }
         }
-    }
-    let kind = || Kind::Enum {
-        addr: Ptr(valueAddr),
-        boot: bootValue,
-        options: list,
-        check: check_hook,
-        assign: assign_hook,
-    };
-    // SAFETY: as the caller promises.
-    unsafe {
-        define(
-            "DefineCustomEnumVariable",
-            name,
-            !valueAddr.is_null(),
-            context,
-            flags,
-            kind,
-            show_hook,
-        )
-    }
+        let kind = || Kind::Enum {
+            addr: Ptr(valueAddr),
+            boot: bootValue,
+            options: list,
+            check: check_hook,
+            assign: assign_hook,
+        };
+        // SAFETY: as the caller promises.
+        unsafe {
+            define(
+                "DefineCustomEnumVariable",
+                name,
+                !valueAddr.is_null(),
+                context,
+                flags,
+                kind,
+                show_hook,
+            )
+        }
+    })
 }
 
 /// `MarkGUCPrefixReserved`: `className.*` settings no module defined are removed (WARNING) and
@@ -331,12 +341,12 @@ pub unsafe extern "C" fn DefineCustomEnumVariable(
 /// cbindgen:ignore
 #[no_mangle]
 pub unsafe extern "C" fn MarkGUCPrefixReserved(className: *const c_char) {
-    // SAFETY: as the caller promises.
-    if let Some(class) = unsafe { text(className) } {
-        boundary("MarkGUCPrefixReserved", (), || {
-            custom::mark_reserved(&class)
-        });
-    }
+    export!(boundary, MarkGUCPrefixReserved, (), {
+        // SAFETY: as the caller promises.
+        if let Some(class) = unsafe { text(className) } {
+            custom::mark_reserved(&class);
+        }
+    })
 }
 
 /// Texts handed out by `GetConfigOption`, one per name: valid until the next call for the name.
@@ -363,28 +373,30 @@ pub unsafe extern "C" fn GetConfigOption(
     missing_ok: bool,
     _restrict_privileged: bool,
 ) -> *const c_char {
-    // SAFETY: as the caller promises.
-    let Some(name) = (unsafe { text(name) }) else {
-        return std::ptr::null();
-    };
-    let found = boundary("GetConfigOption", None, || {
-        Some(match custom::get_config_option(&name)? {
-            Found::Live(p) => p,
-            Found::Text(t) => {
-                let key = name.to_ascii_lowercase();
-                let mut shown = SHOWN.lock();
-                if shown.get(&key).map(|c| c.as_bytes()) != Some(t.as_bytes()) {
-                    shown.insert(key.clone(), CString::new(t).unwrap_or_default());
+    export!(raises, GetConfigOption, {
+        // SAFETY: as the caller promises.
+        let Some(name) = (unsafe { text(name) }) else {
+            return std::ptr::null();
+        };
+        let found = boundary("GetConfigOption", None, || {
+            Some(match custom::get_config_option(&name)? {
+                Found::Live(p) => p,
+                Found::Text(t) => {
+                    let key = name.to_ascii_lowercase();
+                    let mut shown = SHOWN.lock();
+                    if shown.get(&key).map(|c| c.as_bytes()) != Some(t.as_bytes()) {
+                        shown.insert(key.clone(), CString::new(t).unwrap_or_default());
+                    }
+                    shown[&key].as_ptr()
                 }
-                shown[&key].as_ptr()
-            }
-        })
-    });
-    match found {
-        Some(p) => p,
-        None if missing_ok => std::ptr::null(),
-        None => unrecognized(&name),
-    }
+            })
+        });
+        match found {
+            Some(p) => p,
+            None if missing_ok => std::ptr::null(),
+            None => unrecognized(&name),
+        }
+    })
 }
 
 /// `GetConfigOptionByName`: the value as `SHOW` prints it (units, show hook), palloc'd; sets
@@ -399,35 +411,37 @@ pub unsafe extern "C" fn GetConfigOptionByName(
     varname: *mut *const c_char,
     missing_ok: bool,
 ) -> *mut c_char {
-    // SAFETY: as the caller promises.
-    let Some(name) = (unsafe { text(name) }) else {
-        return null_mut();
-    };
-    let found = boundary("GetConfigOptionByName", None, || {
-        let (canonical, value) = custom::get_config_option_by_name(&name)?;
-        let mut names = NAMES.lock();
-        let n = names
-            .entry(canonical.clone())
-            .or_insert_with(|| CString::new(canonical).unwrap_or_default())
-            .as_ptr();
-        Some((n, CString::new(value).unwrap_or_default()))
-    });
-    let Some((n, value)) = found else {
-        if !varname.is_null() {
-            // SAFETY: the caller gave a writable pointer.
-            unsafe { *varname = std::ptr::null() };
-        }
-        if missing_ok {
+    export!(raises, GetConfigOptionByName, {
+        // SAFETY: as the caller promises.
+        let Some(name) = (unsafe { text(name) }) else {
             return null_mut();
+        };
+        let found = boundary("GetConfigOptionByName", None, || {
+            let (canonical, value) = custom::get_config_option_by_name(&name)?;
+            let mut names = NAMES.lock();
+            let n = names
+                .entry(canonical.clone())
+                .or_insert_with(|| CString::new(canonical).unwrap_or_default())
+                .as_ptr();
+            Some((n, CString::new(value).unwrap_or_default()))
+        });
+        let Some((n, value)) = found else {
+            if !varname.is_null() {
+                // SAFETY: the caller gave a writable pointer.
+                unsafe { *varname = std::ptr::null() };
+            }
+            if missing_ok {
+                return null_mut();
+            }
+            unrecognized(&name)
+        };
+        if !varname.is_null() {
+            // SAFETY: as above; `n` points into NAMES, never freed.
+            unsafe { *varname = n };
         }
-        unrecognized(&name)
-    };
-    if !varname.is_null() {
-        // SAFETY: as above; `n` points into NAMES, never freed.
-        unsafe { *varname = n };
-    }
-    // SAFETY: value is NUL-terminated; pstrdup copies it (ERROR on out of memory).
-    unsafe { pstrdup(value.as_ptr()) }
+        // SAFETY: value is NUL-terminated; pstrdup copies it (ERROR on out of memory).
+        unsafe { pstrdup(value.as_ptr()) }
+    })
 }
 
 /// `GetConfigOptionFlags`: the GUC_* flags of a setting (0 for core settings), 0 when missing
@@ -438,15 +452,17 @@ pub unsafe extern "C" fn GetConfigOptionByName(
 /// cbindgen:ignore
 #[no_mangle]
 pub unsafe extern "C" fn GetConfigOptionFlags(name: *const c_char, missing_ok: bool) -> c_int {
-    // SAFETY: as the caller promises.
-    let Some(name) = (unsafe { text(name) }) else {
-        return 0;
-    };
-    match boundary("GetConfigOptionFlags", None, || custom::flags_of(&name)) {
-        Some(f) => f,
-        None if missing_ok => 0,
-        None => unrecognized(&name),
-    }
+    export!(raises, GetConfigOptionFlags, {
+        // SAFETY: as the caller promises.
+        let Some(name) = (unsafe { text(name) }) else {
+            return 0;
+        };
+        match boundary("GetConfigOptionFlags", None, || custom::flags_of(&name)) {
+            Some(f) => f,
+            None if missing_ok => 0,
+            None => unrecognized(&name),
+        }
+    })
 }
 
 /// `ProcessConfigFile`: re-reads DATADIR/bgworker.conf (and the `-c` overrides) in this
@@ -455,14 +471,18 @@ pub unsafe extern "C" fn GetConfigOptionFlags(name: *const c_char, missing_ok: b
 /// cbindgen:ignore
 #[no_mangle]
 pub extern "C" fn ProcessConfigFile(_context: c_int) {
-    boundary("ProcessConfigFile", (), crate::guc::process_config_file);
+    export!(boundary, ProcessConfigFile, (), {
+        crate::guc::process_config_file()
+    })
 }
 
 /// `GUC_check_errcode`: the SQLSTATE of a check hook's refusal.
 /// cbindgen:ignore
 #[no_mangle]
 pub extern "C" fn GUC_check_errcode(sqlerrcode: c_int) {
-    custom::CHECK_ERRCODE.store(sqlerrcode, Ordering::Relaxed);
+    export!(raises, GUC_check_errcode, {
+        custom::CHECK_ERRCODE.store(sqlerrcode, Ordering::Relaxed);
+    })
 }
 
 /// A hint as a static C string, for `parse_int`/`parse_real`'s `hintmsg`.
@@ -519,15 +539,17 @@ pub unsafe extern "C" fn parse_int(
     flags: c_int,
     hintmsg: *mut *const c_char,
 ) -> bool {
-    // SAFETY: as the caller promises.
-    let Some(v) = (unsafe { text(value) }) else {
-        return false;
-    };
-    let parsed = boundary("parse_int", Err(None), || {
-        custom::parse_int_units(&v, flags)
-    });
-    // SAFETY: as the caller promises.
-    unsafe { deliver_parsed(parsed, result, hintmsg) }
+    export!(raises, parse_int, {
+        // SAFETY: as the caller promises.
+        let Some(v) = (unsafe { text(value) }) else {
+            return false;
+        };
+        let parsed = boundary("parse_int", Err(None), || {
+            custom::parse_int_units(&v, flags)
+        });
+        // SAFETY: as the caller promises.
+        unsafe { deliver_parsed(parsed, result, hintmsg) }
+    })
 }
 
 /// `parse_real`: PostgreSQL's real setting syntax, with a unit when `flags` has one.
@@ -542,13 +564,15 @@ pub unsafe extern "C" fn parse_real(
     flags: c_int,
     hintmsg: *mut *const c_char,
 ) -> bool {
-    // SAFETY: as the caller promises.
-    let Some(v) = (unsafe { text(value) }) else {
-        return false;
-    };
-    let parsed = boundary("parse_real", Err(None), || {
-        custom::parse_real_units(&v, flags)
-    });
-    // SAFETY: as the caller promises.
-    unsafe { deliver_parsed(parsed, result, hintmsg) }
+    export!(raises, parse_real, {
+        // SAFETY: as the caller promises.
+        let Some(v) = (unsafe { text(value) }) else {
+            return false;
+        };
+        let parsed = boundary("parse_real", Err(None), || {
+            custom::parse_real_units(&v, flags)
+        });
+        // SAFETY: as the caller promises.
+        unsafe { deliver_parsed(parsed, result, hintmsg) }
+    })
 }

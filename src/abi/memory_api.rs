@@ -13,21 +13,23 @@ use libc::{c_char, c_int, c_void, size_t};
 /// `palloc`: `size` bytes in `CurrentMemoryContext`; ERROR above 1 GB - 1 or on out of memory.
 #[no_mangle]
 pub extern "C" fn palloc(size: size_t) -> *mut c_void {
-    mcxt::alloc(size, false)
+    export!(raises, palloc, { mcxt::alloc(size, false) })
 }
 
 /// `palloc0`: as `palloc`, zeroed.
 #[no_mangle]
 pub extern "C" fn palloc0(size: size_t) -> *mut c_void {
-    mcxt::alloc(size, true)
+    export!(raises, palloc0, { mcxt::alloc(size, true) })
 }
 
 /// `palloc_extended`: `flags` are `MCXT_ALLOC_HUGE`, `MCXT_ALLOC_NO_OOM` (NULL instead of an
 /// out-of-memory ERROR) and `MCXT_ALLOC_ZERO`.
 #[no_mangle]
 pub extern "C" fn palloc_extended(size: size_t, flags: c_int) -> *mut c_void {
-    // SAFETY: CurrentMemoryContext is live or NULL (an ERROR).
-    unsafe { mcxt::alloc_in(CurrentMemoryContext, size, flags) }
+    export!(raises, palloc_extended, {
+        // SAFETY: CurrentMemoryContext is live or NULL (an ERROR).
+        unsafe { mcxt::alloc_in(CurrentMemoryContext, size, flags) }
+    })
 }
 
 /// `MemoryContextAlloc`: `size` bytes in `context`.
@@ -36,8 +38,10 @@ pub extern "C" fn palloc_extended(size: size_t, flags: c_int) -> *mut c_void {
 /// `context` must be a live memory context.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextAlloc(context: MemoryContext, size: size_t) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::alloc_in(context, size, 0) }
+    export!(raises, MemoryContextAlloc, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::alloc_in(context, size, 0) }
+    })
 }
 
 /// `MemoryContextAllocZero`: zeroed.
@@ -49,8 +53,10 @@ pub unsafe extern "C" fn MemoryContextAllocZero(
     context: MemoryContext,
     size: size_t,
 ) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::alloc_in(context, size, MCXT_ALLOC_ZERO) }
+    export!(raises, MemoryContextAllocZero, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::alloc_in(context, size, MCXT_ALLOC_ZERO) }
+    })
 }
 
 /// `MemoryContextAllocZeroAligned` (what `palloc0fast` calls): zeroed.
@@ -62,8 +68,10 @@ pub unsafe extern "C" fn MemoryContextAllocZeroAligned(
     context: MemoryContext,
     size: size_t,
 ) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::alloc_in(context, size, MCXT_ALLOC_ZERO) }
+    export!(raises, MemoryContextAllocZeroAligned, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::alloc_in(context, size, MCXT_ALLOC_ZERO) }
+    })
 }
 
 /// `MemoryContextAllocExtended`: with `palloc_extended`'s flags.
@@ -76,8 +84,10 @@ pub unsafe extern "C" fn MemoryContextAllocExtended(
     size: size_t,
     flags: c_int,
 ) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::alloc_in(context, size, flags) }
+    export!(raises, MemoryContextAllocExtended, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::alloc_in(context, size, flags) }
+    })
 }
 
 /// `MemoryContextAllocHuge`: may exceed 1 GB.
@@ -89,8 +99,10 @@ pub unsafe extern "C" fn MemoryContextAllocHuge(
     context: MemoryContext,
     size: size_t,
 ) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::alloc_in(context, size, MCXT_ALLOC_HUGE) }
+    export!(raises, MemoryContextAllocHuge, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::alloc_in(context, size, MCXT_ALLOC_HUGE) }
+    })
 }
 
 /// `repalloc`: resizes a chunk within its own context, keeping its contents.
@@ -99,8 +111,10 @@ pub unsafe extern "C" fn MemoryContextAllocHuge(
 /// `pointer` must come from `palloc` and friends and not be freed.
 #[no_mangle]
 pub unsafe extern "C" fn repalloc(pointer: *mut c_void, size: size_t) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::realloc(pointer, size, 0) }
+    export!(raises, repalloc, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::realloc(pointer, size, 0) }
+    })
 }
 
 /// `repalloc_extended`: with `MCXT_ALLOC_HUGE` / `MCXT_ALLOC_NO_OOM` (NULL, `pointer` untouched).
@@ -113,8 +127,10 @@ pub unsafe extern "C" fn repalloc_extended(
     size: size_t,
     flags: c_int,
 ) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::realloc(pointer, size, flags) }
+    export!(raises, repalloc_extended, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::realloc(pointer, size, flags) }
+    })
 }
 
 /// `repalloc_huge`: may exceed 1 GB.
@@ -123,8 +139,10 @@ pub unsafe extern "C" fn repalloc_extended(
 /// As for `repalloc`.
 #[no_mangle]
 pub unsafe extern "C" fn repalloc_huge(pointer: *mut c_void, size: size_t) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::realloc(pointer, size, MCXT_ALLOC_HUGE) }
+    export!(raises, repalloc_huge, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::realloc(pointer, size, MCXT_ALLOC_HUGE) }
+    })
 }
 
 /// `pfree`: frees what `palloc` and friends (or the library, e.g. a worker handle) returned, in
@@ -134,38 +152,46 @@ pub unsafe extern "C" fn repalloc_huge(pointer: *mut c_void, size: size_t) -> *m
 /// `pointer` must be NULL or such an allocation, not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn pfree(pointer: *mut c_void) {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::free(pointer) }
+    export!(raises, pfree, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::free(pointer) }
+    })
 }
 
 /// `add_size`: `s1 + s2`, ERROR on overflow.
 #[no_mangle]
 pub extern "C" fn add_size(s1: size_t, s2: size_t) -> size_t {
-    mcxt::add_size(s1, s2)
+    export!(raises, add_size, { mcxt::add_size(s1, s2) })
 }
 
 /// `mul_size`: `s1 * s2`, ERROR on overflow.
 #[no_mangle]
 pub extern "C" fn mul_size(s1: size_t, s2: size_t) -> size_t {
-    mcxt::mul_size(s1, s2)
+    export!(raises, mul_size, { mcxt::mul_size(s1, s2) })
 }
 
 /// `palloc_mul` (`palloc_array`): `palloc(s1 * s2)`, ERROR on overflow.
 #[no_mangle]
 pub extern "C" fn palloc_mul(s1: size_t, s2: size_t) -> *mut c_void {
-    mcxt::alloc(mcxt::mul_size(s1, s2), false)
+    export!(raises, palloc_mul, {
+        mcxt::alloc(mcxt::mul_size(s1, s2), false)
+    })
 }
 
 /// `palloc0_mul` (`palloc0_array`): zeroed.
 #[no_mangle]
 pub extern "C" fn palloc0_mul(s1: size_t, s2: size_t) -> *mut c_void {
-    mcxt::alloc(mcxt::mul_size(s1, s2), true)
+    export!(raises, palloc0_mul, {
+        mcxt::alloc(mcxt::mul_size(s1, s2), true)
+    })
 }
 
 /// `palloc_mul_extended`: `palloc_extended(s1 * s2, flags)`; overflow is an ERROR whatever the flags.
 #[no_mangle]
 pub extern "C" fn palloc_mul_extended(s1: size_t, s2: size_t, flags: c_int) -> *mut c_void {
-    palloc_extended(mcxt::mul_size(s1, s2), flags)
+    export!(raises, palloc_mul_extended, {
+        palloc_extended(mcxt::mul_size(s1, s2), flags)
+    })
 }
 
 /// `repalloc_mul` (`repalloc_array`): `repalloc(p, s1 * s2)`.
@@ -174,9 +200,11 @@ pub extern "C" fn palloc_mul_extended(s1: size_t, s2: size_t, flags: c_int) -> *
 /// As for `repalloc`.
 #[no_mangle]
 pub unsafe extern "C" fn repalloc_mul(p: *mut c_void, s1: size_t, s2: size_t) -> *mut c_void {
-    let size = mcxt::mul_size(s1, s2);
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::realloc(p, size, 0) }
+    export!(raises, repalloc_mul, {
+        let size = mcxt::mul_size(s1, s2);
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::realloc(p, size, 0) }
+    })
 }
 
 /// `repalloc_mul_extended`: `repalloc_extended(p, s1 * s2, flags)`.
@@ -190,9 +218,11 @@ pub unsafe extern "C" fn repalloc_mul_extended(
     s2: size_t,
     flags: c_int,
 ) -> *mut c_void {
-    let size = mcxt::mul_size(s1, s2);
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::realloc(p, size, flags) }
+    export!(raises, repalloc_mul_extended, {
+        let size = mcxt::mul_size(s1, s2);
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::realloc(p, size, flags) }
+    })
 }
 
 /// `pstrdup`: a copy of `string` in `CurrentMemoryContext`.
@@ -201,8 +231,10 @@ pub unsafe extern "C" fn repalloc_mul_extended(
 /// `string` must be NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn pstrdup(string: *const c_char) -> *mut c_char {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::strdup(string) }
+    export!(raises, pstrdup, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::strdup(string) }
+    })
 }
 
 /// `pnstrdup`: a NUL-terminated copy of at most `len` bytes of `string` (stops at a NUL).
@@ -211,8 +243,10 @@ pub unsafe extern "C" fn pstrdup(string: *const c_char) -> *mut c_char {
 /// `string` must have `len` readable bytes or a NUL before them.
 #[no_mangle]
 pub unsafe extern "C" fn pnstrdup(string: *const c_char, len: size_t) -> *mut c_char {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::copy_string(CurrentMemoryContext, string, libc::strnlen(string, len)) }
+    export!(raises, pnstrdup, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::copy_string(CurrentMemoryContext, string, libc::strnlen(string, len)) }
+    })
 }
 
 /// `pchomp`: a copy of `string` without its trailing newlines.
@@ -221,14 +255,16 @@ pub unsafe extern "C" fn pnstrdup(string: *const c_char, len: size_t) -> *mut c_
 /// `string` must be NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn pchomp(string: *const c_char) -> *mut c_char {
-    // SAFETY: as the caller promises; n never exceeds the string's length.
-    unsafe {
-        let mut n = libc::strlen(string);
-        while n > 0 && *string.add(n - 1) == b'\n' as c_char {
-            n -= 1;
+    export!(raises, pchomp, {
+        // SAFETY: as the caller promises; n never exceeds the string's length.
+        unsafe {
+            let mut n = libc::strlen(string);
+            while n > 0 && *string.add(n - 1) == b'\n' as c_char {
+                n -= 1;
+            }
+            mcxt::copy_string(CurrentMemoryContext, string, n)
         }
-        mcxt::copy_string(CurrentMemoryContext, string, n)
-    }
+    })
 }
 
 /// `MemoryContextStrdup`: a copy of `string` in `context`.
@@ -240,8 +276,10 @@ pub unsafe extern "C" fn MemoryContextStrdup(
     context: MemoryContext,
     string: *const c_char,
 ) -> *mut c_char {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::copy_string(context, string, libc::strlen(string)) }
+    export!(raises, MemoryContextStrdup, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::copy_string(context, string, libc::strlen(string)) }
+    })
 }
 
 /// `AllocSetContextCreateInternal` (called by the `AllocSetContextCreate` macro): a new context
@@ -257,9 +295,11 @@ pub unsafe extern "C" fn AllocSetContextCreateInternal(
     initBlockSize: size_t,
     maxBlockSize: size_t,
 ) -> MemoryContext {
-    let _ = (minContextSize, initBlockSize, maxBlockSize);
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::create(parent, name) }
+    export!(raises, AllocSetContextCreateInternal, {
+        let _ = (minContextSize, initBlockSize, maxBlockSize);
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::create(parent, name) }
+    })
 }
 
 /// `MemoryContextDelete`: frees everything allocated in `context` and its descendants, and the
@@ -269,10 +309,12 @@ pub unsafe extern "C" fn AllocSetContextCreateInternal(
 /// `context` must be live; nothing allocated in it may be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextDelete(context: MemoryContext) {
-    if !context.is_null() {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::delete(context) }
-    }
+    export!(raises, MemoryContextDelete, {
+        if !context.is_null() {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::delete(context) }
+        }
+    })
 }
 
 /// `MemoryContextReset`: frees everything allocated in `context` and deletes its children.
@@ -281,10 +323,12 @@ pub unsafe extern "C" fn MemoryContextDelete(context: MemoryContext) {
 /// As for `MemoryContextDelete`, except that `context` itself stays usable.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextReset(context: MemoryContext) {
-    if !context.is_null() {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::reset(context) }
-    }
+    export!(raises, MemoryContextReset, {
+        if !context.is_null() {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::reset(context) }
+        }
+    })
 }
 
 /// `MemoryContextResetOnly`: frees what was allocated in `context`, keeping its children.
@@ -293,10 +337,12 @@ pub unsafe extern "C" fn MemoryContextReset(context: MemoryContext) {
 /// As for `MemoryContextReset`.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextResetOnly(context: MemoryContext) {
-    if !context.is_null() {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::reset_only(context) }
-    }
+    export!(raises, MemoryContextResetOnly, {
+        if !context.is_null() {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::reset_only(context) }
+        }
+    })
 }
 
 /// `MemoryContextResetChildren`: resets every descendant, keeping the tree and `context`'s own
@@ -306,10 +352,12 @@ pub unsafe extern "C" fn MemoryContextResetOnly(context: MemoryContext) {
 /// As for `MemoryContextReset`.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextResetChildren(context: MemoryContext) {
-    if !context.is_null() {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::reset_children(context) }
-    }
+    export!(raises, MemoryContextResetChildren, {
+        if !context.is_null() {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::reset_children(context) }
+        }
+    })
 }
 
 /// `MemoryContextDeleteChildren`: deletes every descendant of `context`.
@@ -318,10 +366,12 @@ pub unsafe extern "C" fn MemoryContextResetChildren(context: MemoryContext) {
 /// As for `MemoryContextReset`.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextDeleteChildren(context: MemoryContext) {
-    if !context.is_null() {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::delete_children(context) }
-    }
+    export!(raises, MemoryContextDeleteChildren, {
+        if !context.is_null() {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::delete_children(context) }
+        }
+    })
 }
 
 /// `MemoryContextSetIdentifier`: a label shown with the name (must outlive the context).
@@ -330,10 +380,12 @@ pub unsafe extern "C" fn MemoryContextDeleteChildren(context: MemoryContext) {
 /// `context` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextSetIdentifier(context: MemoryContext, id: *const c_char) {
-    // SAFETY: as the caller promises.
-    if let Some(c) = unsafe { context.as_mut() } {
-        c.ident = id;
-    }
+    export!(raises, MemoryContextSetIdentifier, {
+        // SAFETY: as the caller promises.
+        if let Some(c) = unsafe { context.as_mut() } {
+            c.ident = id;
+        }
+    })
 }
 
 /// `MemoryContextSetParent`: moves `context` under `new_parent` (NULL: top-level).
@@ -342,10 +394,12 @@ pub unsafe extern "C" fn MemoryContextSetIdentifier(context: MemoryContext, id: 
 /// Both live; `new_parent` not inside `context`'s subtree.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextSetParent(context: MemoryContext, new_parent: MemoryContext) {
-    if !context.is_null() && context != new_parent {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::set_parent(context, new_parent) }
-    }
+    export!(raises, MemoryContextSetParent, {
+        if !context.is_null() && context != new_parent {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::set_parent(context, new_parent) }
+        }
+    })
 }
 
 /// `MemoryContextGetParent`.
@@ -354,8 +408,10 @@ pub unsafe extern "C" fn MemoryContextSetParent(context: MemoryContext, new_pare
 /// `context` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextGetParent(context: MemoryContext) -> MemoryContext {
-    // SAFETY: as the caller promises.
-    unsafe { context.as_ref() }.map_or(std::ptr::null_mut(), |c| c.parent)
+    export!(raises, MemoryContextGetParent, {
+        // SAFETY: as the caller promises.
+        unsafe { context.as_ref() }.map_or(std::ptr::null_mut(), |c| c.parent)
+    })
 }
 
 /// `MemoryContextIsEmpty`: true when `context` holds no allocations and no children.
@@ -364,8 +420,10 @@ pub unsafe extern "C" fn MemoryContextGetParent(context: MemoryContext) -> Memor
 /// `context` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextIsEmpty(context: MemoryContext) -> bool {
-    // SAFETY: as the caller promises.
-    context.is_null() || unsafe { mcxt::is_empty(context) }
+    export!(raises, MemoryContextIsEmpty, {
+        // SAFETY: as the caller promises.
+        context.is_null() || unsafe { mcxt::is_empty(context) }
+    })
 }
 
 /// `MemoryContextMemAllocated`: bytes allocated in `context` (and its descendants if `recurse`).
@@ -377,11 +435,13 @@ pub unsafe extern "C" fn MemoryContextMemAllocated(
     context: MemoryContext,
     recurse: bool,
 ) -> size_t {
-    if context.is_null() {
-        return 0;
-    }
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::mem_allocated(context, recurse) }
+    export!(raises, MemoryContextMemAllocated, {
+        if context.is_null() {
+            return 0;
+        }
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::mem_allocated(context, recurse) }
+    })
 }
 
 /// `MemoryContextAllowInCriticalSection`: recorded; there are no critical sections to police.
@@ -390,10 +450,12 @@ pub unsafe extern "C" fn MemoryContextMemAllocated(
 /// `context` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn MemoryContextAllowInCriticalSection(context: MemoryContext, allow: bool) {
-    // SAFETY: as the caller promises.
-    if let Some(c) = unsafe { context.as_mut() } {
-        c.allowInCritSection = allow;
-    }
+    export!(raises, MemoryContextAllowInCriticalSection, {
+        // SAFETY: as the caller promises.
+        if let Some(c) = unsafe { context.as_mut() } {
+            c.allowInCritSection = allow;
+        }
+    })
 }
 
 /// `MemoryContextContains`: whether `pointer` (a `palloc`'d chunk) belongs to `context`.
@@ -405,11 +467,13 @@ pub unsafe extern "C" fn MemoryContextContains(
     context: MemoryContext,
     pointer: *mut c_void,
 ) -> bool {
-    if pointer.is_null() || !(pointer as usize).is_multiple_of(std::mem::align_of::<usize>()) {
-        return false;
-    }
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::chunk_context(pointer) == context }
+    export!(raises, MemoryContextContains, {
+        if pointer.is_null() || !(pointer as usize).is_multiple_of(std::mem::align_of::<usize>()) {
+            return false;
+        }
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::chunk_context(pointer) == context }
+    })
 }
 
 /// `MemoryContextRegisterResetCallback`: `cb->func(cb->arg)` runs when `context` is next reset
@@ -422,10 +486,12 @@ pub unsafe extern "C" fn MemoryContextRegisterResetCallback(
     context: MemoryContext,
     cb: *mut MemoryContextCallback,
 ) {
-    if !context.is_null() && !cb.is_null() {
-        // SAFETY: as the caller promises.
-        unsafe { mcxt::register_reset_callback(context, cb) }
-    }
+    export!(raises, MemoryContextRegisterResetCallback, {
+        if !context.is_null() && !cb.is_null() {
+            // SAFETY: as the caller promises.
+            unsafe { mcxt::register_reset_callback(context, cb) }
+        }
+    })
 }
 
 /// `GetMemoryChunkSpace`: the space a chunk occupies, its header included.
@@ -434,6 +500,8 @@ pub unsafe extern "C" fn MemoryContextRegisterResetCallback(
 /// `pointer` must be a live chunk from this allocator.
 #[no_mangle]
 pub unsafe extern "C" fn GetMemoryChunkSpace(pointer: *mut c_void) -> size_t {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::chunk_space(pointer) }
+    export!(raises, GetMemoryChunkSpace, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::chunk_space(pointer) }
+    })
 }

@@ -31,6 +31,7 @@ macro_rules! export {
 mod c_shim;
 mod db_api;
 mod dynamic_api;
+mod elog_api;
 mod guc_api;
 mod interrupt_api;
 mod latch_api;

@@ -1,6 +1,5 @@
 //! Exports: static registration and the embeddable supervisor entry point.
 
-use super::boundary;
 use crate::elog;
 use crate::pg::types::*;
 use crate::pg::IsUnderPostmaster;
@@ -15,7 +14,7 @@ use libc::{c_char, c_int};
 /// filled in, as PostgreSQL does).
 #[no_mangle]
 pub unsafe extern "C" fn RegisterBackgroundWorker(worker: *mut BackgroundWorker) {
-    boundary("RegisterBackgroundWorker", (), || {
+    export!(boundary, RegisterBackgroundWorker, (), {
         // SAFETY: reading a bool global of this process.
         if unsafe { IsUnderPostmaster } {
             return;
@@ -47,16 +46,16 @@ pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(
     argc: c_int,
     argv: *mut *mut c_char,
 ) -> c_int {
-    let mut args = Vec::new();
-    for i in 0..usize::try_from(argc).unwrap_or(0) {
-        // SAFETY: the caller promises argc valid strings.
-        if let Some(a) = unsafe { crate::pg::cstr(*argv.add(i)) } {
-            args.push(String::from_utf8_lossy(a).into_owned());
+    export!(boundary, BackgroundWorkerPostmasterMain, 1, {
+        let mut args = Vec::new();
+        for i in 0..usize::try_from(argc).unwrap_or(0) {
+            // SAFETY: the caller promises argc valid strings.
+            if let Some(a) = unsafe { crate::pg::cstr(*argv.add(i)) } {
+                args.push(String::from_utf8_lossy(a).into_owned());
+            }
         }
-    }
-    // SAFETY: as promised by the caller; called once, before any fork.
-    unsafe { crate::worker::ps_title::save_args(argc, argv) };
-    boundary("BackgroundWorkerPostmasterMain", 1, || {
+        // SAFETY: as promised by the caller; called once, before any fork.
+        unsafe { crate::worker::ps_title::save_args(argc, argv) };
         crate::postmaster::main(args)
     })
 }

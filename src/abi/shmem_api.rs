@@ -22,9 +22,11 @@ fn in_request_hook(what: &str) {
 /// `RequestAddinShmemSpace`: reserves `size` bytes for `ShmemInitStruct` (request hook only).
 #[no_mangle]
 pub extern "C" fn RequestAddinShmemSpace(size: usize) {
-    in_request_hook("RequestAddinShmemSpace");
-    let mut r = REQUESTS.lock();
-    r.addin_size += modules::round(size as u64);
+    export!(raises, RequestAddinShmemSpace, {
+        in_request_hook("RequestAddinShmemSpace");
+        let mut r = REQUESTS.lock();
+        r.addin_size += modules::round(size as u64);
+    })
 }
 
 /// `RequestNamedLWLockTranche`: reserves `num_lwlocks` locks under `tranche_name`.
@@ -36,14 +38,16 @@ pub unsafe extern "C" fn RequestNamedLWLockTranche(
     tranche_name: *const c_char,
     num_lwlocks: c_int,
 ) {
-    in_request_hook("RequestNamedLWLockTranche");
-    // SAFETY: as the caller promises.
-    let name = unsafe { cstr(tranche_name) }.unwrap_or(b"");
-    let name = String::from_utf8_lossy(name).into_owned();
-    REQUESTS
-        .lock()
-        .tranches
-        .push((name, num_lwlocks.max(0) as u32));
+    export!(raises, RequestNamedLWLockTranche, {
+        in_request_hook("RequestNamedLWLockTranche");
+        // SAFETY: as the caller promises.
+        let name = unsafe { cstr(tranche_name) }.unwrap_or(b"");
+        let name = String::from_utf8_lossy(name).into_owned();
+        REQUESTS
+            .lock()
+            .tranches
+            .push((name, num_lwlocks.max(0) as u32));
+    })
 }
 
 /// `GetNamedLWLockTranche`: the first of the tranche's locks (`LWLockPadded *`).
@@ -52,19 +56,21 @@ pub unsafe extern "C" fn RequestNamedLWLockTranche(
 /// `tranche_name` must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn GetNamedLWLockTranche(tranche_name: *const c_char) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    let name = unsafe { cstr(tranche_name) }.unwrap_or(b"");
-    let found = crate::shmem::current().and_then(|seg| modules::named_tranche(seg, name));
-    match found {
-        Some(p) => p.cast(),
-        None => raise(
-            ERROR,
-            &format!(
-                "requested tranche is not registered: \"{}\"",
-                String::from_utf8_lossy(name)
+    export!(raises, GetNamedLWLockTranche, {
+        // SAFETY: as the caller promises.
+        let name = unsafe { cstr(tranche_name) }.unwrap_or(b"");
+        let found = crate::shmem::current().and_then(|seg| modules::named_tranche(seg, name));
+        match found {
+            Some(p) => p.cast(),
+            None => raise(
+                ERROR,
+                &format!(
+                    "requested tranche is not registered: \"{}\"",
+                    String::from_utf8_lossy(name)
+                ),
             ),
-        ),
-    }
+        }
+    })
 }
 
 /// `ShmemInitStruct`: the shared structure `name` of `size` bytes, made zeroed on first use
@@ -79,19 +85,20 @@ pub unsafe extern "C" fn ShmemInitStruct(
     size: usize,
     foundPtr: *mut bool,
 ) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    let key = unsafe { cstr(name) }.unwrap_or(b"").to_vec();
-    let shown = String::from_utf8_lossy(&key).into_owned();
-    let outcome =
-        boundary(
-            "ShmemInitStruct",
-            Err(InitError::NoSegment),
-            || match crate::shmem::current() {
-                Some(seg) => modules::init_struct(seg, &key, size as u64),
-                None => Err(InitError::NoSegment),
-            },
-        );
-    let message = match outcome {
+    export!(raises, ShmemInitStruct, {
+        // SAFETY: as the caller promises.
+        let key = unsafe { cstr(name) }.unwrap_or(b"").to_vec();
+        let shown = String::from_utf8_lossy(&key).into_owned();
+        let outcome =
+            boundary(
+                "ShmemInitStruct",
+                Err(InitError::NoSegment),
+                || match crate::shmem::current() {
+                    Some(seg) => modules::init_struct(seg, &key, size as u64),
+                    None => Err(InitError::NoSegment),
+                },
+            );
+        let message = match outcome {
         Ok((p, found)) => {
             if !foundPtr.is_null() {
                 // SAFETY: writable, as the caller promises.
@@ -112,12 +119,15 @@ pub unsafe extern "C" fn ShmemInitStruct(
             format!("could not create ShmemIndex entry for data structure \"{shown}\"")
         }
     };
-    drop(key);
-    raise_with_code(ERROR, make_sqlstate(b"53200"), &message)
+        drop(key);
+        raise_with_code(ERROR, make_sqlstate(b"53200"), &message)
+    })
 }
 
 /// `BackendPidGetProc`: the PGPROC of the worker running as `pid`, or NULL.
 #[no_mangle]
 pub extern "C" fn BackendPidGetProc(pid: c_int) -> *mut PGPROC {
-    crate::shmem::current().map_or(std::ptr::null_mut(), |seg| modules::proc_by_pid(seg, pid))
+    export!(raises, BackendPidGetProc, {
+        crate::shmem::current().map_or(std::ptr::null_mut(), |seg| modules::proc_by_pid(seg, pid))
+    })
 }

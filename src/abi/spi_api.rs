@@ -60,20 +60,24 @@ unsafe fn run(
 /// `SPI_connect`: opens an SPI level; `CurrentMemoryContext` becomes its procedure context.
 #[no_mangle]
 pub extern "C" fn SPI_connect() -> c_int {
-    boundary("SPI_connect", spi::SPI_ERROR_CONNECT, spi::connect)
+    export!(boundary, SPI_connect, spi::SPI_ERROR_CONNECT, {
+        spi::connect()
+    })
 }
 
 /// `SPI_connect_ext`: as `SPI_connect` (`SPI_OPT_NONATOMIC` is accepted and has no effect).
 #[no_mangle]
 pub extern "C" fn SPI_connect_ext(_options: c_int) -> c_int {
-    SPI_connect()
+    export!(raises, SPI_connect_ext, { SPI_connect() })
 }
 
 /// `SPI_finish`: closes the innermost level, freeing all it allocated (`SPI_ERROR_UNCONNECTED`
 /// when none is open).
 #[no_mangle]
 pub extern "C" fn SPI_finish() -> c_int {
-    boundary("SPI_finish", spi::SPI_ERROR_UNCONNECTED, spi::finish)
+    export!(boundary, SPI_finish, spi::SPI_ERROR_UNCONNECTED, {
+        spi::finish()
+    })
 }
 
 /// `SPI_execute`: runs one statement on the server. `count` > 0 keeps at most that many rows.
@@ -86,8 +90,10 @@ pub unsafe extern "C" fn SPI_execute(
     _read_only: bool,
     tcount: c_long,
 ) -> c_int {
-    // SAFETY: as the caller promises.
-    unsafe { run("SPI_execute", src, Vec::new(), tcount) }
+    export!(raises, SPI_execute, {
+        // SAFETY: as the caller promises.
+        unsafe { run("SPI_execute", src, Vec::new(), tcount) }
+    })
 }
 
 /// `SPI_exec`: `SPI_execute` with `read_only` false.
@@ -96,8 +102,10 @@ pub unsafe extern "C" fn SPI_execute(
 /// `src` must be NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_exec(src: *const c_char, tcount: c_long) -> c_int {
-    // SAFETY: as the caller promises.
-    unsafe { run("SPI_exec", src, Vec::new(), tcount) }
+    export!(raises, SPI_exec, {
+        // SAFETY: as the caller promises.
+        unsafe { run("SPI_exec", src, Vec::new(), tcount) }
+    })
 }
 
 /// `SPI_execute_with_args`: `SPI_execute` with `$1..$nargs` bound to `Values` (NULL where
@@ -116,54 +124,58 @@ pub unsafe extern "C" fn SPI_execute_with_args(
     _read_only: bool,
     tcount: c_long,
 ) -> c_int {
-    let params = boundary("SPI_execute_with_args", Ok(None), || {
-        if nargs < 0 || (nargs > 0 && (argtypes.is_null() || Values.is_null())) {
-            return Ok(None);
-        }
-        let mut params = Vec::with_capacity(nargs as usize);
-        for i in 0..nargs as usize {
-            // SAFETY: as the caller promises, each array has nargs entries.
-            unsafe {
-                if !Nulls.is_null() && *Nulls.add(i) as u8 == b'n' {
-                    params.push(None);
-                    continue;
+    export!(raises, SPI_execute_with_args, {
+        let params = boundary("SPI_execute_with_args", Ok(None), || {
+            if nargs < 0 || (nargs > 0 && (argtypes.is_null() || Values.is_null())) {
+                return Ok(None);
+            }
+            let mut params = Vec::with_capacity(nargs as usize);
+            for i in 0..nargs as usize {
+                // SAFETY: as the caller promises, each array has nargs entries.
+                unsafe {
+                    if !Nulls.is_null() && *Nulls.add(i) as u8 == b'n' {
+                        params.push(None);
+                        continue;
+                    }
+                    params.push(Some(spi::param_text(*argtypes.add(i), *Values.add(i))?));
                 }
-                params.push(Some(spi::param_text(*argtypes.add(i), *Values.add(i))?));
             }
-        }
-        Ok(Some(params))
-    });
-    match params {
-        Ok(Some(params)) => {
-            if !spi::connected() {
-                return spi::SPI_ERROR_UNCONNECTED;
+            Ok(Some(params))
+        });
+        match params {
+            Ok(Some(params)) => {
+                if !spi::connected() {
+                    return spi::SPI_ERROR_UNCONNECTED;
+                }
+                // SAFETY: as the caller promises.
+                unsafe { run("SPI_execute_with_args", src, params, tcount) }
             }
-            // SAFETY: as the caller promises.
-            unsafe { run("SPI_execute_with_args", src, params, tcount) }
+            Ok(None) => spi::SPI_ERROR_ARGUMENT,
+            Err(message) => raise(ExecError::Local(*b"0A000", message)),
         }
-        Ok(None) => spi::SPI_ERROR_ARGUMENT,
-        Err(message) => raise(ExecError::Local(*b"0A000", message)),
-    }
+    })
 }
 
 /// `SPI_result_code_string`: the name of an `SPI_OK_*`/`SPI_ERROR_*` code.
 #[no_mangle]
 pub extern "C" fn SPI_result_code_string(code: c_int) -> *const c_char {
-    static mut UNKNOWN: [c_char; 64] = [0; 64];
-    if let Some(name) = spi::code_name(code) {
-        return name.as_ptr();
-    }
-    let text = format!("Unrecognized SPI code {code}");
-    // SAFETY: single-threaded; the buffer is 64 bytes and the text is shorter, NUL-terminated.
-    unsafe {
-        let p = &raw mut UNKNOWN;
-        let buf = &mut *p;
-        buf.fill(0);
-        for (d, &b) in buf.iter_mut().zip(text.as_bytes().iter().take(63)) {
-            *d = b as c_char;
+    export!(raises, SPI_result_code_string, {
+        static mut UNKNOWN: [c_char; 64] = [0; 64];
+        if let Some(name) = spi::code_name(code) {
+            return name.as_ptr();
         }
-        buf.as_ptr()
-    }
+        let text = format!("Unrecognized SPI code {code}");
+        // SAFETY: single-threaded; the buffer is 64 bytes and the text is shorter, NUL-terminated.
+        unsafe {
+            let p = &raw mut UNKNOWN;
+            let buf = &mut *p;
+            buf.fill(0);
+            for (d, &b) in buf.iter_mut().zip(text.as_bytes().iter().take(63)) {
+                *d = b as c_char;
+            }
+            buf.as_ptr()
+        }
+    })
 }
 
 /// A palloc'd copy of `bytes` (NUL-terminated) in `CurrentMemoryContext`.
@@ -178,7 +190,7 @@ fn pstrdup_bytes(bytes: &[u8]) -> *mut c_char {
 /// `tupdesc` live; `fname` NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_fnumber(tupdesc: TupleDesc, fname: *const c_char) -> c_int {
-    boundary("SPI_fnumber", spi::SPI_ERROR_NOATTRIBUTE, || {
+    export!(boundary, SPI_fnumber, spi::SPI_ERROR_NOATTRIBUTE, {
         // SAFETY: as the caller promises.
         let Some(want) = (unsafe { crate::pg::cstr(fname) }) else {
             return spi::SPI_ERROR_NOATTRIBUTE;
@@ -208,18 +220,20 @@ pub unsafe extern "C" fn SPI_fnumber(tupdesc: TupleDesc, fname: *const c_char) -
 /// `tupdesc` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_fname(tupdesc: TupleDesc, fnumber: c_int) -> *mut c_char {
-    spi::set_result(0);
-    // SAFETY: as the caller promises.
-    match unsafe { spi::column(tupdesc, fnumber) } {
-        // SAFETY: the column exists; attname is NUL-terminated.
-        Some(i) => pstrdup_bytes(unsafe {
-            std::ffi::CStr::from_ptr((*spi::attr(tupdesc, i)).attname.as_ptr()).to_bytes()
-        }),
-        None => {
-            spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
-            null_mut()
+    export!(raises, SPI_fname, {
+        spi::set_result(0);
+        // SAFETY: as the caller promises.
+        match unsafe { spi::column(tupdesc, fnumber) } {
+            // SAFETY: the column exists; attname is NUL-terminated.
+            Some(i) => pstrdup_bytes(unsafe {
+                std::ffi::CStr::from_ptr((*spi::attr(tupdesc, i)).attname.as_ptr()).to_bytes()
+            }),
+            None => {
+                spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
+                null_mut()
+            }
         }
-    }
+    })
 }
 
 /// `SPI_getvalue`: a palloc'd copy of the server's text for column `fnumber`, NULL for an SQL
@@ -233,29 +247,31 @@ pub unsafe extern "C" fn SPI_getvalue(
     tupdesc: TupleDesc,
     fnumber: c_int,
 ) -> *mut c_char {
-    spi::set_result(0);
-    // SAFETY: as the caller promises.
-    let Some(col) = (unsafe { spi::column(tupdesc, fnumber) }) else {
-        spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
-        return null_mut();
-    };
-    if tuple.is_null() {
-        return null_mut();
-    }
-    // SAFETY: as the caller promises: a live tuple from the library's allocator.
-    match unsafe { spi::server_text(tuple, col) } {
-        Some(None) => null_mut(),
-        // SAFETY: the trailer's text is NUL-terminated and lives with the tuple.
-        Some(Some(p)) => pstrdup_bytes(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes()),
-        None => {
-            // SAFETY: the tuple is described by tupdesc; the column exists.
-            let text = unsafe {
-                spi::getattr(tuple, tupdesc, col + 1)
-                    .and_then(|d| spi::datum_text((*spi::attr(tupdesc, col)).atttypid, d))
-            };
-            text.map_or(null_mut(), |t| pstrdup_bytes(&t))
+    export!(raises, SPI_getvalue, {
+        spi::set_result(0);
+        // SAFETY: as the caller promises.
+        let Some(col) = (unsafe { spi::column(tupdesc, fnumber) }) else {
+            spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
+            return null_mut();
+        };
+        if tuple.is_null() {
+            return null_mut();
         }
-    }
+        // SAFETY: as the caller promises: a live tuple from the library's allocator.
+        match unsafe { spi::server_text(tuple, col) } {
+            Some(None) => null_mut(),
+            // SAFETY: the trailer's text is NUL-terminated and lives with the tuple.
+            Some(Some(p)) => pstrdup_bytes(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes()),
+            None => {
+                // SAFETY: the tuple is described by tupdesc; the column exists.
+                let text = unsafe {
+                    spi::getattr(tuple, tupdesc, col + 1)
+                        .and_then(|d| spi::datum_text((*spi::attr(tupdesc, col)).atttypid, d))
+                };
+                text.map_or(null_mut(), |t| pstrdup_bytes(&t))
+            }
+        }
+    })
 }
 
 /// `SPI_getbinval`: column `fnumber`'s value as a Datum (by value for the fixed-size types, a
@@ -271,38 +287,41 @@ pub unsafe extern "C" fn SPI_getbinval(
     fnumber: c_int,
     isnull: *mut bool,
 ) -> Datum {
-    spi::set_result(0);
-    // SAFETY: as the caller promises.
-    let Some(col) = (unsafe { spi::column(tupdesc, fnumber) }) else {
-        spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
+    export!(raises, SPI_getbinval, {
+        spi::set_result(0);
+        // SAFETY: as the caller promises.
+        let Some(col) = (unsafe { spi::column(tupdesc, fnumber) }) else {
+            spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
+            if !isnull.is_null() {
+                // SAFETY: writable, as promised.
+                unsafe { *isnull = true };
+            }
+            return 0;
+        };
+        // SAFETY: the column exists.
+        let typid = unsafe { (*spi::attr(tupdesc, col)).atttypid };
+        let value = if tuple.is_null() {
+            None
+        } else {
+            // SAFETY: as the caller promises: a live tuple described by tupdesc.
+            unsafe { spi::getattr(tuple, tupdesc, col + 1) }
+        };
         if !isnull.is_null() {
             // SAFETY: writable, as promised.
-            unsafe { *isnull = true };
+            unsafe { *isnull = value.is_none() };
         }
-        return 0;
-    };
-    // SAFETY: the column exists.
-    let typid = unsafe { (*spi::attr(tupdesc, col)).atttypid };
-    let value = if tuple.is_null() {
-        None
-    } else {
-        // SAFETY: as the caller promises: a live tuple described by tupdesc.
-        unsafe { spi::getattr(tuple, tupdesc, col + 1) }
-    };
-    if !isnull.is_null() {
-        // SAFETY: writable, as promised.
-        unsafe { *isnull = value.is_none() };
-    }
-    if value.is_some() && spi::kind_of(typid) == Kind::Other {
-        let name = spi::builtin_type_name(typid).map_or_else(|| typid.to_string(), str::to_owned);
-        spi::raise_error(
+        if value.is_some() && spi::kind_of(typid) == Kind::Other {
+            let name =
+                spi::builtin_type_name(typid).map_or_else(|| typid.to_string(), str::to_owned);
+            spi::raise_error(
             *b"0A000",
             format!("SPI_getbinval: values of type {name} are only available as text here"),
             None,
             Some("Use SPI_getvalue, or cast the column to text, an integer or float type in the query.".into()),
         );
-    }
-    value.unwrap_or(0)
+        }
+        value.unwrap_or(0)
+    })
 }
 
 /// `SPI_gettypeid`: column `fnumber`'s type OID (`InvalidOid` and `SPI_ERROR_NOATTRIBUTE` when
@@ -312,16 +331,18 @@ pub unsafe extern "C" fn SPI_getbinval(
 /// `tupdesc` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_gettypeid(tupdesc: TupleDesc, fnumber: c_int) -> Oid {
-    spi::set_result(0);
-    // SAFETY: as the caller promises.
-    match unsafe { spi::column(tupdesc, fnumber) } {
-        // SAFETY: the column exists.
-        Some(i) => unsafe { (*spi::attr(tupdesc, i)).atttypid },
-        None => {
-            spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
-            0
+    export!(raises, SPI_gettypeid, {
+        spi::set_result(0);
+        // SAFETY: as the caller promises.
+        match unsafe { spi::column(tupdesc, fnumber) } {
+            // SAFETY: the column exists.
+            Some(i) => unsafe { (*spi::attr(tupdesc, i)).atttypid },
+            None => {
+                spi::set_result(spi::SPI_ERROR_NOATTRIBUTE);
+                0
+            }
         }
-    }
+    })
 }
 
 /// `SPI_gettype`: a palloc'd copy of column `fnumber`'s type name (`pg_type.typname`; asked of
@@ -331,37 +352,41 @@ pub unsafe extern "C" fn SPI_gettypeid(tupdesc: TupleDesc, fnumber: c_int) -> Oi
 /// `tupdesc` must be live.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_gettype(tupdesc: TupleDesc, fnumber: c_int) -> *mut c_char {
-    // SAFETY: as the caller promises.
-    let typid = unsafe { SPI_gettypeid(tupdesc, fnumber) };
-    if typid == 0 {
-        return null_mut();
-    }
-    let name = boundary("SPI_gettype", None, || {
-        spi::builtin_type_name(typid)
-            .map(str::to_owned)
-            .or_else(|| spi::server_type_name(typid))
-    });
-    match name {
-        Some(n) => pstrdup_bytes(n.as_bytes()),
-        None => {
-            spi::set_result(spi::SPI_ERROR_TYPUNKNOWN);
-            null_mut()
+    export!(raises, SPI_gettype, {
+        // SAFETY: as the caller promises.
+        let typid = unsafe { SPI_gettypeid(tupdesc, fnumber) };
+        if typid == 0 {
+            return null_mut();
         }
-    }
+        let name = boundary("SPI_gettype", None, || {
+            spi::builtin_type_name(typid)
+                .map(str::to_owned)
+                .or_else(|| spi::server_type_name(typid))
+        });
+        match name {
+            Some(n) => pstrdup_bytes(n.as_bytes()),
+            None => {
+                spi::set_result(spi::SPI_ERROR_TYPUNKNOWN);
+                null_mut()
+            }
+        }
+    })
 }
 
 /// `SPI_palloc`: allocates in the context that was current at `SPI_connect` (so it survives
 /// `SPI_finish`); ERROR when not connected.
 #[no_mangle]
 pub extern "C" fn SPI_palloc(size: size_t) -> *mut c_void {
-    match spi::saved_context() {
-        // SAFETY: the saved context is live (it encloses the SPI level).
-        Some(cxt) => unsafe { mcxt::alloc_in(cxt, size, 0) },
-        None => crate::pg::raise(
-            crate::pg::types::ERROR,
-            "SPI_palloc called while not connected to SPI",
-        ),
-    }
+    export!(raises, SPI_palloc, {
+        match spi::saved_context() {
+            // SAFETY: the saved context is live (it encloses the SPI level).
+            Some(cxt) => unsafe { mcxt::alloc_in(cxt, size, 0) },
+            None => crate::pg::raise(
+                crate::pg::types::ERROR,
+                "SPI_palloc called while not connected to SPI",
+            ),
+        }
+    })
 }
 
 /// `SPI_repalloc`: `repalloc`.
@@ -370,8 +395,10 @@ pub extern "C" fn SPI_palloc(size: size_t) -> *mut c_void {
 /// `pointer` must be a live palloc'd chunk.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_repalloc(pointer: *mut c_void, size: size_t) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::realloc(pointer, size, 0) }
+    export!(raises, SPI_repalloc, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::realloc(pointer, size, 0) }
+    })
 }
 
 /// `SPI_pfree`: `pfree`.
@@ -380,8 +407,10 @@ pub unsafe extern "C" fn SPI_repalloc(pointer: *mut c_void, size: size_t) -> *mu
 /// `pointer` must be a live palloc'd chunk.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_pfree(pointer: *mut c_void) {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::free(pointer) }
+    export!(raises, SPI_pfree, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::free(pointer) }
+    })
 }
 
 /// `SPI_freetuple`: frees a tuple (`heap_freetuple`).
@@ -390,8 +419,10 @@ pub unsafe extern "C" fn SPI_pfree(pointer: *mut c_void) {
 /// `tuple` must be NULL or a live palloc'd tuple.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_freetuple(tuple: HeapTuple) {
-    // SAFETY: as the caller promises.
-    unsafe { mcxt::free(tuple.cast()) }
+    export!(raises, SPI_freetuple, {
+        // SAFETY: as the caller promises.
+        unsafe { mcxt::free(tuple.cast()) }
+    })
 }
 
 /// `SPI_freetuptable`: frees a result now instead of at `SPI_finish`. NULL is ignored.
@@ -400,16 +431,18 @@ pub unsafe extern "C" fn SPI_freetuple(tuple: HeapTuple) {
 /// `tuptable` must be NULL or a live result of this SPI level.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_freetuptable(tuptable: *mut SPITupleTable) {
-    if tuptable.is_null() {
-        return;
-    }
-    // SAFETY: as the caller promises; the table lives in its own context, deleted once.
-    unsafe {
-        if spi::SPI_tuptable == tuptable {
-            spi::SPI_tuptable = null_mut();
+    export!(raises, SPI_freetuptable, {
+        if tuptable.is_null() {
+            return;
         }
-        mcxt::delete((*tuptable).tuptabcxt);
-    }
+        // SAFETY: as the caller promises; the table lives in its own context, deleted once.
+        unsafe {
+            if spi::SPI_tuptable == tuptable {
+                spi::SPI_tuptable = null_mut();
+            }
+            mcxt::delete((*tuptable).tuptabcxt);
+        }
+    })
 }
 
 /// `nocachegetattr`: attribute `attnum` (1-based, not NULL) of a heap tuple, as PostgreSQL's
@@ -423,11 +456,13 @@ pub unsafe extern "C" fn nocachegetattr(
     attnum: c_int,
     tupleDesc: TupleDesc,
 ) -> Datum {
-    if attnum < 1 {
-        return 0;
-    }
-    // SAFETY: as the caller promises.
-    unsafe { spi::getattr(tup, tupleDesc, attnum as usize) }.unwrap_or(0)
+    export!(raises, nocachegetattr, {
+        if attnum < 1 {
+            return 0;
+        }
+        // SAFETY: as the caller promises.
+        unsafe { spi::getattr(tup, tupleDesc, attnum as usize) }.unwrap_or(0)
+    })
 }
 
 /// `text_to_cstring`: a palloc'd, NUL-terminated copy of a `text` value.
@@ -436,17 +471,19 @@ pub unsafe extern "C" fn nocachegetattr(
 /// `t` must point to a live, uncompressed inline varlena.
 #[no_mangle]
 pub unsafe extern "C" fn text_to_cstring(t: *const c_void) -> *mut c_char {
-    if t.is_null() {
-        crate::pg::raise(crate::pg::types::ERROR, "text_to_cstring: NULL text");
-    }
-    // SAFETY: as the caller promises.
-    match unsafe { spi::varlena_bytes(t.cast()) } {
-        Some(b) => pstrdup_bytes(b),
-        None => crate::pg::raise(
-            crate::pg::types::ERROR,
-            "text_to_cstring: compressed or out-of-line values are not supported",
-        ),
-    }
+    export!(raises, text_to_cstring, {
+        if t.is_null() {
+            crate::pg::raise(crate::pg::types::ERROR, "text_to_cstring: NULL text");
+        }
+        // SAFETY: as the caller promises.
+        match unsafe { spi::varlena_bytes(t.cast()) } {
+            Some(b) => pstrdup_bytes(b),
+            None => crate::pg::raise(
+                crate::pg::types::ERROR,
+                "text_to_cstring: compressed or out-of-line values are not supported",
+            ),
+        }
+    })
 }
 
 /// `cstring_to_text_with_len`: a palloc'd `text` of `len` bytes from `s`.
@@ -455,16 +492,18 @@ pub unsafe extern "C" fn text_to_cstring(t: *const c_void) -> *mut c_char {
 /// `s` must be valid for `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn cstring_to_text_with_len(s: *const c_char, len: c_int) -> *mut c_void {
-    let len = len.max(0) as usize;
-    let p = mcxt::alloc(len + 4, false).cast::<u8>();
-    // SAFETY: p has len + 4 bytes; s is valid for len bytes.
-    unsafe {
-        p.cast::<u32>().write_unaligned(((len + 4) as u32) << 2);
-        if len > 0 {
-            std::ptr::copy_nonoverlapping(s.cast::<u8>(), p.add(4), len);
+    export!(raises, cstring_to_text_with_len, {
+        let len = len.max(0) as usize;
+        let p = mcxt::alloc(len + 4, false).cast::<u8>();
+        // SAFETY: p has len + 4 bytes; s is valid for len bytes.
+        unsafe {
+            p.cast::<u32>().write_unaligned(((len + 4) as u32) << 2);
+            if len > 0 {
+                std::ptr::copy_nonoverlapping(s.cast::<u8>(), p.add(4), len);
+            }
         }
-    }
-    p.cast()
+        p.cast()
+    })
 }
 
 /// `cstring_to_text`: a palloc'd `text` copy of a NUL-terminated string.
@@ -473,6 +512,8 @@ pub unsafe extern "C" fn cstring_to_text_with_len(s: *const c_char, len: c_int) 
 /// `s` must be NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn cstring_to_text(s: *const c_char) -> *mut c_void {
-    // SAFETY: as the caller promises.
-    unsafe { cstring_to_text_with_len(s, libc::strlen(s) as c_int) }
+    export!(raises, cstring_to_text, {
+        // SAFETY: as the caller promises.
+        unsafe { cstring_to_text_with_len(s, libc::strlen(s) as c_int) }
+    })
 }

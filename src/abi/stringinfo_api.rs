@@ -10,7 +10,7 @@ use libc::{c_char, c_int};
 /// `makeStringInfo`: a new, empty `StringInfo`, `palloc`'d in `CurrentMemoryContext`.
 #[no_mangle]
 pub extern "C" fn makeStringInfo() -> StringInfo {
-    stringinfo::make()
+    export!(raises, makeStringInfo, { stringinfo::make() })
 }
 
 /// `initStringInfo`: gives `str` an empty 1024-byte buffer in `CurrentMemoryContext`.
@@ -19,8 +19,10 @@ pub extern "C" fn makeStringInfo() -> StringInfo {
 /// `str` must point to writable `StringInfoData`.
 #[no_mangle]
 pub unsafe extern "C" fn initStringInfo(str: StringInfo) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::init(str) }
+    export!(raises, initStringInfo, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::init(str) }
+    })
 }
 
 /// `resetStringInfo`: empties `str` (and its `cursor`), keeping the buffer.
@@ -29,8 +31,10 @@ pub unsafe extern "C" fn initStringInfo(str: StringInfo) {
 /// `str` must be initialised.
 #[no_mangle]
 pub unsafe extern "C" fn resetStringInfo(str: StringInfo) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::reset(str) }
+    export!(raises, resetStringInfo, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::reset(str) }
+    })
 }
 
 /// `appendStringInfoString`: appends a NUL-terminated string.
@@ -39,12 +43,14 @@ pub unsafe extern "C" fn resetStringInfo(str: StringInfo) {
 /// `str` initialised; `s` NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn appendStringInfoString(str: StringInfo, s: *const c_char) {
-    // SAFETY: as the caller promises; a string longer than c_int is refused by enlarge.
-    unsafe {
-        let n = libc::strlen(s);
-        let n = c_int::try_from(n).unwrap_or(c_int::MAX);
-        stringinfo::append_binary(str, s, n)
-    }
+    export!(raises, appendStringInfoString, {
+        // SAFETY: as the caller promises; a string longer than c_int is refused by enlarge.
+        unsafe {
+            let n = libc::strlen(s);
+            let n = c_int::try_from(n).unwrap_or(c_int::MAX);
+            stringinfo::append_binary(str, s, n)
+        }
+    })
 }
 
 /// `appendStringInfoChar`: appends one byte.
@@ -53,8 +59,10 @@ pub unsafe extern "C" fn appendStringInfoString(str: StringInfo, s: *const c_cha
 /// `str` must be initialised.
 #[no_mangle]
 pub unsafe extern "C" fn appendStringInfoChar(str: StringInfo, ch: c_char) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::append_char(str, ch) }
+    export!(raises, appendStringInfoChar, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::append_char(str, ch) }
+    })
 }
 
 /// `appendStringInfoSpaces`: appends `count` spaces.
@@ -63,8 +71,10 @@ pub unsafe extern "C" fn appendStringInfoChar(str: StringInfo, ch: c_char) {
 /// `str` must be initialised.
 #[no_mangle]
 pub unsafe extern "C" fn appendStringInfoSpaces(str: StringInfo, count: c_int) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::append_spaces(str, count) }
+    export!(raises, appendStringInfoSpaces, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::append_spaces(str, count) }
+    })
 }
 
 /// `appendBinaryStringInfo`: appends `datalen` bytes, NULs included, and a trailing NUL.
@@ -77,8 +87,10 @@ pub unsafe extern "C" fn appendBinaryStringInfo(
     data: *const c_char,
     datalen: c_int,
 ) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::append_binary(str, data, datalen) }
+    export!(raises, appendBinaryStringInfo, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::append_binary(str, data, datalen) }
+    })
 }
 
 /// `appendBinaryStringInfoNT`: as `appendBinaryStringInfo`, without the trailing NUL.
@@ -91,8 +103,10 @@ pub unsafe extern "C" fn appendBinaryStringInfoNT(
     data: *const c_char,
     datalen: c_int,
 ) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::append_binary_nt(str, data, datalen) }
+    export!(raises, appendBinaryStringInfoNT, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::append_binary_nt(str, data, datalen) }
+    })
 }
 
 /// `enlargeStringInfo`: makes room for `needed` more bytes; ERROR past 1 GB.
@@ -101,6 +115,8 @@ pub unsafe extern "C" fn appendBinaryStringInfoNT(
 /// `str` must be initialised.
 #[no_mangle]
 pub unsafe extern "C" fn enlargeStringInfo(str: StringInfo, needed: c_int) {
-    // SAFETY: as the caller promises.
-    unsafe { stringinfo::enlarge(str, needed) }
+    export!(raises, enlargeStringInfo, {
+        // SAFETY: as the caller promises.
+        unsafe { stringinfo::enlarge(str, needed) }
+    })
 }

@@ -54,6 +54,23 @@ if ((${#missing[@]})); then
 	apt_install "${missing[@]}"
 fi
 
+# PostgreSQL's source package (tests build its own test modules from it, .ci/pg-source.sh):
+# apt needs deb-src entries, added beside the deb ones where the system has none.
+if command -v apt-get >/dev/null && [[ -z $(apt-cache showsrc postgresql-15 2>/dev/null | head -n1) ]]; then
+	echo "install-deps: adding deb-src entries for apt (PostgreSQL's source package)"
+	src_list=/etc/apt/sources.list.d/bgworker-deb-src
+	if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+		# deb822 stanzas of Debian's own archives, again with Types: deb-src.
+		awk -v RS= -v ORS='\n\n' '/debian\.org/ && /Types:/' /etc/apt/sources.list.d/*.sources |
+			sed 's/^Types:.*/Types: deb-src/' | as_root tee "$src_list.sources" >/dev/null
+	fi
+	if [[ -f /etc/apt/sources.list ]]; then
+		sed -n 's/^deb \(.*debian\.org.*\)/deb-src \1/p' /etc/apt/sources.list | as_root tee "$src_list.list" >/dev/null
+	fi
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	apt_updated=true
+fi
+
 # Rust: rustup's toolchain when cargo is missing or older than Cargo.toml's rust-version.
 export PATH="$HOME/.cargo/bin:$PATH"
 want=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")

@@ -11,6 +11,8 @@ pub mod ctl;
 /// cbindgen:ignore
 pub mod db;
 /// cbindgen:ignore
+pub mod elf;
+/// cbindgen:ignore
 pub mod elog;
 /// cbindgen:ignore
 pub mod guc;
@@ -25,6 +27,8 @@ pub mod pg;
 pub mod postmaster;
 /// cbindgen:ignore
 pub mod registry;
+/// cbindgen:ignore
+pub mod server_symbols;
 /// cbindgen:ignore
 pub mod shmem;
 pub mod stringinfo;

@@ -17,12 +17,12 @@ struct Loaded {
 
 static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
 
-/// The directory `$libdir` names: `<directory of libbgworker.so>/bgworker`.
-pub fn libdir() -> PathBuf {
+/// The directory holding libbgworker.so (the compat library sits beside it).
+pub fn library_dir() -> PathBuf {
     // SAFETY: dladdr fills a local Dl_info for an address inside this library.
     let own = unsafe {
         let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(libdir as *const c_void, &mut info) != 0 && !info.dli_fname.is_null() {
+        if libc::dladdr(library_dir as *const c_void, &mut info) != 0 && !info.dli_fname.is_null() {
             Some(PathBuf::from(std::ffi::OsStr::from_bytes(
                 std::ffi::CStr::from_ptr(info.dli_fname).to_bytes(),
             )))
@@ -30,8 +30,13 @@ pub fn libdir() -> PathBuf {
             None
         }
     };
-    own.and_then(|p| p.parent().map(|d| d.join("bgworker")))
-        .unwrap_or_else(|| PathBuf::from("/usr/local/lib/bgworker"))
+    own.and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("/usr/local/lib"))
+}
+
+/// The directory `$libdir` names: `<directory of libbgworker.so>/bgworker`.
+pub fn libdir() -> PathBuf {
+    library_dir().join("bgworker")
 }
 
 /// Resolves a library name: a name with a `/` is used as is; otherwise each directory of
@@ -127,10 +132,12 @@ fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf),
         handle,
     });
     if let Some(init) = symbol(handle, b"_PG_init") {
+        let hooks_before = crate::server_symbols::uncalled_hooks_set();
         // SAFETY: `_PG_init` takes no arguments and returns nothing (fmgr.h).
         let init: unsafe extern "C" fn() = unsafe { std::mem::transmute(init) };
         // SAFETY: calling the module's initialiser, as PostgreSQL does.
         unsafe { init() };
+        crate::server_symbols::report_new_hooks(&path, &hooks_before);
     }
     Ok((handle, path))
 }

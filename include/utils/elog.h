@@ -88,6 +88,7 @@ extern int geterrposition(void);
 extern int getinternalerrposition(void);
 extern bool message_level_is_interesting(int elevel);
 extern bool in_error_recursion_trouble(void);
+extern char *unpack_sql_state(int sql_state);
 
 /* Inside PG_CATCH: report, copy, forget or rethrow the error being handled. */
 extern void EmitErrorReport(void);

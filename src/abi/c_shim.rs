@@ -46,6 +46,7 @@ c_exports! {
     internalerrposition => bgw_c_internalerrposition,
     internalerrquery => bgw_c_internalerrquery,
     geterrcode => bgw_c_geterrcode,
+    unpack_sql_state => bgw_c_unpack_sql_state,
     geterrposition => bgw_c_geterrposition,
     getinternalerrposition => bgw_c_getinternalerrposition,
     message_level_is_interesting => bgw_c_message_level_is_interesting,
@@ -75,4 +76,5 @@ c_exports! {
     pg_qsort => bgw_c_pg_qsort,
     pg_strerror => bgw_c_pg_strerror,
     pg_strerror_r => bgw_c_pg_strerror_r,
+    bgw_unsupported_function => bgw_c_unsupported_function,
 }

@@ -9,6 +9,7 @@
  * ERROR jumps to the innermost PG_TRY, where CopyErrorData/FlushErrorState take over.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -388,6 +389,22 @@ bgw_c_geterrcode(void)
 	return current()->sqlerrcode;
 }
 
+/* unpack_sql_state: the five characters of a MAKE_SQLSTATE code, in a static buffer. */
+char *
+bgw_c_unpack_sql_state(int sql_state)
+{
+	static char buf[12];
+	int			i;
+
+	for (i = 0; i < 5; i++)
+	{
+		buf[i] = (char) ((sql_state & 0x3F) + '0');
+		sql_state >>= 6;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
 int
 bgw_c_geterrposition(void)
 {
@@ -589,6 +606,39 @@ bgw_c_format_elog_string(const char *fmt, ...)
 	text = format_va(fmt, args, preformat_errno);
 	va_end(args);
 	return text;
+}
+
+/*
+ * Every server function libbgworker does not implement lands here (the stubs of
+ * libbgworker_compat.so): ERROR feature_not_supported naming the function, the module that
+ * called it (the object holding the return address), and the tool that lists them all. In the
+ * supervisor, with no handler, it is FATAL like any other error there.
+ */
+void
+bgw_c_unsupported_function(const char *name, void *caller)
+{
+	Dl_info		info;
+	const char *module = NULL;
+
+	if (caller != NULL && dladdr(caller, &info) != 0 && info.dli_fname != NULL &&
+		info.dli_fname[0] != '\0')
+		module = info.dli_fname;
+	if (bgw_c_errstart(ERROR, NULL))
+	{
+		bgw_c_errcode(SQLSTATE('0', 'A', '0', '0', '0'));
+		bgw_c_errmsg("function \"%s\" is not supported by bgworkerd", name);
+		if (module != NULL)
+		{
+			bgw_c_errdetail("It was called by the library \"%s\".", module);
+			bgw_c_errhint("\"bgworkerctl check %s\" lists every server function the library "
+						  "references that bgworkerd does not implement.", module);
+		}
+		else
+			bgw_c_errhint("\"bgworkerctl check MODULE.so\" lists every server function a module "
+						  "references that bgworkerd does not implement.");
+		bgw_c_errfinish(__FILE__, __LINE__, __func__);
+	}
+	abort();					/* an ERROR does not come back */
 }
 
 /* Rust raises ERROR/FATAL through here so the longjmp starts in a C frame. */

@@ -193,6 +193,21 @@ fn fatal(e: &StartupError) -> c_int {
     1
 }
 
+/// The data directory, for the clean-up run when the supervisor ends through `proc_exit`.
+static DATADIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+fn remove_lock_file() {
+    if let Some(d) = DATADIR.get() {
+        let _ = std::fs::remove_file(d.join(pidfile::FILE_NAME));
+    }
+}
+
+fn remove_segment_file() {
+    if let Some(d) = DATADIR.get() {
+        let _ = std::fs::remove_file(d.join(crate::shmem::FILE_NAME));
+    }
+}
+
 /// `BackgroundWorkerPostmasterMain`: runs the supervisor until it shuts down; returns the exit code.
 pub fn main(args: Vec<String>) -> c_int {
     // SAFETY: start-up of a single-threaded process.
@@ -229,6 +244,10 @@ pub fn main(args: Vec<String>) -> c_int {
         Ok(p) => p,
         Err(e) => return fatal(&e),
     };
+    // A FATAL from a module (its _PG_init, its hooks) ends the supervisor through proc_exit:
+    // it leaves no lock file behind either.
+    let _ = DATADIR.set(datadir.clone());
+    crate::worker::exit::on_exit_of_this_process(remove_lock_file);
     let mut pm = match Postmaster::new(datadir, conf, args.overrides, pidfile) {
         Ok(pm) => pm,
         Err(e) => return fatal(&e),
@@ -415,6 +434,16 @@ impl Postmaster {
         for mut def in pending {
             registry::register_static(&mut def, Phase::Preload, settings.max_worker_processes);
         }
+        // PostgreSQL 15's whole server symbol surface, so a module that references a server
+        // function bgworkerd lacks still loads (and gets an ERROR only if it calls it).
+        if let Err(e) = crate::server_symbols::load() {
+            elog::log_with(
+                WARNING,
+                &e,
+                Some("Modules that reference PostgreSQL server symbols bgworkerd does not implement will not load."),
+                Some("Install libbgworker_compat.so beside libbgworker.so."),
+            );
+        }
         if let Err(e) = self.preload_libraries(settings) {
             return fatal(&e);
         }
@@ -444,7 +473,8 @@ impl Postmaster {
                 seg.header()
                     .max_parallel_workers
                     .store(settings.max_parallel_workers as u32, Ordering::Relaxed);
-                self.seg = Some(seg)
+                self.seg = Some(seg);
+                crate::worker::exit::on_exit_of_this_process(remove_segment_file);
             }
             Err(e) => {
                 return fatal(&StartupError::new(format!(
@@ -563,8 +593,12 @@ impl Postmaster {
             .iter()
             .try_for_each(|lib| {
                 crate::loader::load(lib, &settings.dynamic_library_path)
-                    .map(|_| ())
-                    .map_err(StartupError::new)
+                    .map_err(StartupError::new)?;
+                if let Some(path) = crate::loader::loaded_path(lib, &settings.dynamic_library_path)
+                {
+                    crate::server_symbols::report_unimplemented(lib, &path);
+                }
+                Ok(())
             });
         // SAFETY: as above.
         unsafe { pg::process_shared_preload_libraries_in_progress = false };

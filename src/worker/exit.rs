@@ -39,6 +39,44 @@ static mut ON_PROC_EXIT: Stack = Stack {
 
 static EXITING: AtomicBool = AtomicBool::new(false);
 
+/// Clean-up the library's own subsystems register (the supervisor's lock and segment files),
+/// each with the process that registered it: a forked child inherits the list but never runs
+/// another process's entries.
+static mut OWN_CLEANUP: [OwnCleanup; 4] = [OwnCleanup { pid: 0, f: None }; 4];
+
+#[derive(Clone, Copy)]
+struct OwnCleanup {
+    pid: libc::pid_t,
+    f: Option<fn()>,
+}
+
+/// Registers `f` to run at `proc_exit` of this process, after the modules' callbacks.
+pub fn on_exit_of_this_process(f: fn()) {
+    // SAFETY: getpid has no preconditions; the list belongs to this single-threaded process.
+    unsafe {
+        let me = libc::getpid();
+        let p = &raw mut OWN_CLEANUP;
+        let list = &mut *p;
+        if let Some(slot) = list.iter_mut().find(|c| c.f.is_none()) {
+            *slot = OwnCleanup {
+                pid: me,
+                f: Some(f),
+            };
+        }
+    }
+}
+
+fn run_own_cleanup() {
+    let p = &raw const OWN_CLEANUP;
+    // SAFETY: as above; entries are plain copies.
+    let (me, list) = unsafe { (libc::getpid(), *p) };
+    for c in list {
+        if let (true, Some(f)) = (c.pid == me, c.f) {
+            f();
+        }
+    }
+}
+
 pub enum Which {
     BeforeShmemExit,
     OnShmemExit,
@@ -108,6 +146,7 @@ pub fn proc_exit(code: c_int) -> ! {
         run(Which::OnShmemExit, code);
         run(Which::OnProcExit, code);
         crate::db::close();
+        run_own_cleanup();
     }
     // SAFETY: ending the process; stdio buffers are flushed by exit.
     unsafe { libc::exit(code) }

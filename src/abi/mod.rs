@@ -39,6 +39,8 @@ mod lwlock_api;
 mod memory_api;
 mod process_api;
 mod registration_api;
+/// cbindgen:ignore
+mod server_events_api;
 mod shmem_api;
 /// cbindgen:ignore
 mod spi_api;

@@ -1,11 +1,12 @@
 //! `bgworkerctl -D DATADIR <command>`: status, launch, terminate, reload and stop for a running
-//! `bgworkerd`. Argument parsing and printing only; the work is `bgworker::ctl`.
+//! `bgworkerd`, and `check` for a module file. Argument parsing and printing only; the work is
+//! `bgworker::ctl`.
 
-use bgworker::ctl::{self, CtlError, Launch, Launched, EXIT_OK, EXIT_USAGE};
+use bgworker::ctl::{self, CtlError, Launch, Launched, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const USAGE: &str = "bgworkerctl controls a running bgworkerd.
+const USAGE: &str = "bgworkerctl controls a running bgworkerd, and checks modules for it.
 
 Usage:
   bgworkerctl -D DATADIR status [--json]
@@ -15,10 +16,15 @@ Usage:
   bgworkerctl -D DATADIR terminate SLOT | --pid PID
   bgworkerctl -D DATADIR reload
   bgworkerctl -D DATADIR stop [--mode smart|fast|immediate] [--timeout S]
+  bgworkerctl check MODULE.so [--json]
 
 WHEN is postmaster, consistent or recovery-finished (the default). Launch defaults: flags shmem,
 restart never, name = function. Exit status: 0 done, 1 refused or failed, 2 usage error,
 3 no supervisor running (or it cannot be attached).
+
+check lists every PostgreSQL 15 server symbol the module references, by declaring header, and
+whether bgworkerd implements it; it exits 1 when the module references a function bgworkerd
+does not implement (calling one raises an ERROR).
 ";
 
 fn usage(msg: &str) -> CtlError {
@@ -50,10 +56,13 @@ fn run(args: &[String]) -> Result<String, CtlError> {
             other => rest.push(other),
         }
     }
-    let datadir = datadir.ok_or_else(|| usage("no data directory: use -D DATADIR"))?;
     let (command, opts) = rest
         .split_first()
         .ok_or_else(|| usage("no command given"))?;
+    if *command == "check" {
+        return check(opts);
+    }
+    let datadir = datadir.ok_or_else(|| usage("no data directory: use -D DATADIR"))?;
     let value = |name: &str| -> Result<Option<String>, CtlError> {
         match opts.iter().position(|o| *o == name) {
             None => Ok(None),
@@ -181,6 +190,47 @@ fn run(args: &[String]) -> Result<String, CtlError> {
         }
         other => Err(usage(&format!("unknown command \"{other}\""))),
     }
+}
+
+/// `check MODULE.so [--json]`: the report, and exit status 1 when it names functions bgworkerd
+/// does not implement.
+fn check(opts: &[&str]) -> Result<String, CtlError> {
+    let mut json = false;
+    let mut module = None;
+    for o in opts {
+        match *o {
+            "--json" => json = true,
+            o if o.starts_with("--") => {
+                return Err(usage(&format!("unknown option \"{o}\" for check")))
+            }
+            o if module.is_none() => module = Some(PathBuf::from(o)),
+            o => return Err(usage(&format!("check takes one module, not also \"{o}\""))),
+        }
+    }
+    let module = module.ok_or_else(|| usage("check needs a module file"))?;
+    let report = ctl::check::check(&module)?;
+    let out = if json {
+        ctl::check::json(&report)
+    } else {
+        ctl::check::text(&report)
+    };
+    if report.unimplemented_functions() > 0 {
+        print!("{out}");
+        return Err(CtlError {
+            code: EXIT_FAILED,
+            message: format!(
+                "{} references {} server function{} bgworkerd does not implement",
+                module.display(),
+                report.unimplemented_functions(),
+                if report.unimplemented_functions() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ),
+        });
+    }
+    Ok(out)
 }
 
 fn main() {

@@ -1,6 +1,8 @@
 //! What `bgworkerctl` does, as library functions: read a running supervisor's state (lock file and
 //! shared slots), launch and terminate workers, signal the supervisor, stop it and wait.
 
+pub mod check;
+
 use crate::pg::types::*;
 use crate::registry::{field_string, set_field};
 use crate::shmem::{self, slots, Segment};
@@ -243,7 +245,7 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
     Ok(out)
 }
 
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

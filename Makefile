@@ -19,7 +19,7 @@ VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 CARGO_PROFILE_FLAG := $(if $(filter release,$(PROFILE)),--release,)
 BUILD_DIR := target/$(PROFILE)
 
-.PHONY: all release deps run check lint header install bench clean stress
+.PHONY: all release deps run check lint header server-symbols install bench clean stress
 
 all:
 	$(CARGO) build
@@ -73,12 +73,20 @@ lint:
 header:
 	BGW_BLESS=1 $(CARGO) test --test header_drift
 
+# Regenerates server-symbols/postgresql-15.symbols from the installed PostgreSQL 15 server, its
+# headers and its source package (tests/server_symbols.rs compares the committed list with the
+# server). Needs python3, and the headers the server's own headers include (libkrb5-dev).
+server-symbols: deps
+	server-symbols/generate.py
+
 install: release
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
 		$(DESTDIR)$(includedir)/bgworker
 	install -m 755 target/release/libbgworker.so $(DESTDIR)$(libdir)/libbgworker.so.1
 	ln -sf libbgworker.so.1 $(DESTDIR)$(libdir)/libbgworker.so
+	install -m 755 target/release/libbgworker_compat.so $(DESTDIR)$(libdir)/libbgworker_compat.so
 	install -m 755 target/release/bgworkerd $(DESTDIR)$(bindir)/bgworkerd
+	install -m 755 target/release/bgworkerctl $(DESTDIR)$(bindir)/bgworkerctl
 	cd include && find . -name '*.h' -exec install -D -m 644 {} \
 		$(DESTDIR)$(includedir)/bgworker/{} \;
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(libdir)|' \

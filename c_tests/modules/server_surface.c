@@ -29,6 +29,7 @@
 
 #if __has_include("access/relation.h")
 #include "access/relation.h"
+#include "access/reloptions.h"
 #include "catalog/namespace.h"
 #include "executor/executor.h"
 #include "lib/pairingheap.h"
@@ -40,6 +41,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lock.h"
 #include "tcop/utility.h"
+#include "utils/inval.h"
 #else
 /* PostgreSQL 15's declarations of what this module uses from headers include/ does not have. */
 typedef struct RelationData *Relation;
@@ -56,6 +58,8 @@ typedef struct PlannedStmt *(*planner_hook_type) (void *parse, const char *query
 												  int cursorOptions, void *boundParams);
 typedef void (*ExecutorStart_hook_type) (void *queryDesc, int eflags);
 typedef void (*ProcessUtility_hook_type) (void);
+typedef int relopt_kind;
+typedef void (*RelcacheCallbackFunction) (Datum arg, Oid relid);
 extern Relation relation_open(Oid relationId, LOCKMODE lockmode);
 extern Oid	get_namespace_oid(const char *nspname, bool missing_ok);
 extern LockAcquireResult LockAcquire(const LOCKTAG *locktag, LOCKMODE lockmode,
@@ -63,6 +67,10 @@ extern LockAcquireResult LockAcquire(const LOCKTAG *locktag, LOCKMODE lockmode,
 extern List *raw_parser(const char *str, RawParseMode mode);
 extern pairingheap *pairingheap_allocate(pairingheap_comparator compare, void *arg);
 extern BlockNumber BufferGetBlockNumber(Buffer buffer);
+extern void CacheRegisterRelcacheCallback(RelcacheCallbackFunction func, Datum arg);
+extern relopt_kind add_reloption_kind(void);
+extern void add_int_reloption(bits32 kinds, const char *name, const char *desc,
+							  int default_val, int min_val, int max_val, LOCKMODE lockmode);
 extern PGDLLIMPORT planner_hook_type planner_hook;
 extern PGDLLIMPORT ExecutorStart_hook_type ExecutorStart_hook;
 extern PGDLLIMPORT ProcessUtility_hook_type ProcessUtility_hook;
@@ -99,6 +107,28 @@ surface_executor_start(void *queryDesc, int eflags)
 {
 	(void) queryDesc;
 	(void) eflags;
+}
+
+static void
+surface_relcache_callback(Datum arg, Oid relid)
+{
+	(void) arg;
+	(void) relid;
+}
+
+/* Registrations for server events, as extensions make them in _PG_init. */
+static void
+register_for_events(void)
+{
+	relopt_kind first;
+	relopt_kind second;
+
+	CacheRegisterRelcacheCallback(surface_relcache_callback, (Datum) 0);
+	CacheRegisterRelcacheCallback(surface_relcache_callback, (Datum) 1);
+	first = add_reloption_kind();
+	second = add_reloption_kind();
+	add_int_reloption(first, "surface_fillfactor", "A relation option.", 10, 1, 100, 0);
+	elog(LOG, "server_surface: add_reloption_kind gave %d, then %d", (int) first, (int) second);
 }
 
 #define ALIGNED(var) (((uintptr_t) &(var)) % _Alignof(__typeof__(var)) == 0 ? "aligned" : "MISALIGNED")
@@ -198,6 +228,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("server_surface");
 	planner_hook = (planner_hook_type) surface_planner;
 	ExecutorStart_hook = (ExecutorStart_hook_type) surface_executor_start;
+	register_for_events();
 	if (call_in_init)
 		(void) raw_parser("SELECT 1", 0);
 

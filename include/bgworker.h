@@ -285,11 +285,6 @@ typedef struct StringInfoData {
 // A pointer to a `StringInfoData`, as PostgreSQL's `StringInfo`.
 typedef struct StringInfoData *StringInfo;
 
-// The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
-typedef void (*shmem_request_hook_type)(void);
-
-typedef void (*shmem_startup_hook_type)(void);
-
 // An error being reported or caught (`utils/elog.h`), PostgreSQL 15's layout: `CopyErrorData`
 // hands modules one, and they read its fields directly.
 typedef struct ErrorData {
@@ -323,6 +318,14 @@ typedef struct ErrorData {
   // `struct MemoryContextData *` in PostgreSQL; the library keeps NULL here.
   void *assoc_context;
 } ErrorData;
+
+// `emit_log_hook`'s type (`utils/elog.h`): sees every report about to be written to the log.
+typedef void (*emit_log_hook_type)(struct ErrorData *edata);
+
+// The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
+typedef void (*shmem_request_hook_type)(void);
+
+typedef void (*shmem_startup_hook_type)(void);
 
 // A worker's entry point.
 typedef void (*bgworker_main_type)(Datum main_arg);
@@ -447,6 +450,9 @@ extern sigset_t BlockSig;
 
 // Signals blocked once a worker unblocks: only SIGURG (it is read from a signalfd by latch waits).
 extern sigset_t UnBlockSig;
+
+// Called with every report about to be written to the log; it may clear `output_to_server`.
+extern emit_log_hook_type emit_log_hook;
 
 // Where `pgstat_report_wait_start()` (a header inline in PostgreSQL) writes the current wait
 // event: a worker's own slot in shared memory, so `bgworkerctl status` can show it.

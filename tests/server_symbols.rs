@@ -151,7 +151,12 @@ fn the_compat_library_defines_every_name_with_postgresqls_kind_size_and_alignmen
             wrong.push(format!("{name}: at {addr:#x}, not {align}-aligned"));
         }
     }
-    assert!(wrong.is_empty(), "{} wrong: {:?}", wrong.len(), &wrong[..wrong.len().min(20)]);
+    assert!(
+        wrong.is_empty(),
+        "{} wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(20)]
+    );
 }
 
 #[test]
@@ -176,9 +181,8 @@ fn data_libbgworker_implements_has_postgresqls_size() {
 fn every_server_symbol_resolves_and_each_implemented_one_binds_to_libbgworker() {
     let list = committed_list();
     let dir = fresh_temp_dir("every-symbol");
-    let mut refs = String::from(
-        "/* Every PostgreSQL 15 server symbol, by address. */\n#include <stddef.h>\n",
-    );
+    let mut refs =
+        String::from("/* Every PostgreSQL 15 server symbol, by address. */\n#include <stddef.h>\n");
     for name in list.keys() {
         refs.push_str(&format!("extern char {name}[];\n"));
     }
@@ -336,6 +340,8 @@ fn a_module_reaching_into_every_subsystem_loads_and_reads_postgresqls_boot_value
             "server_surface: alignment work_mem=aligned MaxConnections=aligned \
              IsBinaryUpgrade=aligned planner_hook=aligned",
             "server_surface: hooks planner_hook=ours ExecutorStart_hook=ours ProcessUtility_hook=null",
+            // emit_log_hook is called (and may drop a report); the "suppress me" line is gone.
+            "server_surface: emit_log_hook saw 1 reports",
             // At preload: the count of unimplemented functions and the command that lists them.
             "LOG:  library \"server_surface\" references 6 server functions that bgworkerd does \
              not implement (calling one raises an ERROR); \"bgworkerctl check ",
@@ -348,6 +354,11 @@ fn a_module_reaching_into_every_subsystem_loads_and_reads_postgresqls_boot_value
         ] {
             assert!(log.contains(want), "{headers:?}: no {want:?} in:\n{log}");
         }
+        assert_eq!(
+            c.count_log("server_surface: suppress me"),
+            0,
+            "{headers:?}:\n{log}"
+        );
         assert_eq!(
             c.count_log("CacheRegisterRelcacheCallback: accepted"),
             1,
@@ -389,7 +400,9 @@ fn an_uncaught_call_ends_the_worker_with_exit_1_and_it_is_restarted_per_its_rest
     assert!((900..5000).contains(&gap), "restarted after {gap} ms");
     let log = c.log_text();
     assert!(
-        log.contains("server surface ERROR:  function \"LockAcquire\" is not supported by bgworkerd"),
+        log.contains(
+            "server surface ERROR:  function \"LockAcquire\" is not supported by bgworkerd"
+        ),
         "{log}"
     );
     assert!(log.contains("exited with exit code 1"), "{log}");
@@ -419,7 +432,10 @@ fn called_from_pg_init_at_preload_it_is_fatal_naming_library_and_function_and_le
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n != "bgworker.conf")
         .collect();
-    assert!(left.is_empty(), "left behind in the data directory: {left:?}");
+    assert!(
+        left.is_empty(),
+        "left behind in the data directory: {left:?}"
+    );
     assert!(c.worker_pids().is_empty(), "processes left behind");
 }
 

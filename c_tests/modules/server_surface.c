@@ -82,6 +82,7 @@ extern PGDLLIMPORT int maintenance_work_mem;
 extern PGDLLIMPORT bool IsBinaryUpgrade;
 extern PGDLLIMPORT int work_mem;
 #endif
+#include <string.h>
 
 PG_MODULE_MAGIC;
 
@@ -133,6 +134,17 @@ register_for_events(void)
 
 #define ALIGNED(var) (((uintptr_t) &(var)) % _Alignof(__typeof__(var)) == 0 ? "aligned" : "MISALIGNED")
 
+/* emit_log_hook: bgworkerd calls it, as PostgreSQL does, before a report is written. */
+static int	hook_calls = 0;
+
+static void
+surface_emit_log(ErrorData *edata)
+{
+	hook_calls++;
+	if (edata->message != NULL && strstr(edata->message, "suppress me") != NULL)
+		edata->output_to_server = false;
+}
+
 static void
 log_values(void)
 {
@@ -150,6 +162,10 @@ log_values(void)
 		 planner_hook == (planner_hook_type) surface_planner ? "ours" : "other",
 		 ExecutorStart_hook == (ExecutorStart_hook_type) surface_executor_start ? "ours" : "other",
 		 ProcessUtility_hook == NULL ? "null" : "set");
+	emit_log_hook = surface_emit_log;
+	elog(LOG, "server_surface: suppress me");
+	elog(LOG, "server_surface: emit_log_hook saw %d reports", hook_calls);
+	emit_log_hook = NULL;
 }
 
 static void

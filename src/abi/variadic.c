@@ -169,9 +169,21 @@ bgw_c_errstart_cold(int elevel, const char *domain)
 	return bgw_c_errstart(elevel, domain);
 }
 
+/*
+ * Writes a finished report. emit_log_hook (a global of bgworker.h) sees it first, as in
+ * PostgreSQL's EmitErrorReport, and may set output_to_server to false to drop it.
+ */
 static void
 emit(ErrorData *e)
 {
+	static bool in_hook = false;
+
+	if (e->output_to_server && emit_log_hook != NULL && !in_hook)
+	{
+		in_hook = true;
+		emit_log_hook(e);
+		in_hook = false;
+	}
 	if (!e->output_to_server)
 		return;
 	bgw_log_emit(e->elevel, e->message ? e->message : "missing error text",

@@ -3,7 +3,8 @@
 #![allow(non_upper_case_globals)]
 
 use super::types::{
-    shmem_request_hook_type, shmem_startup_hook_type, BackgroundWorker, Latch, PGPROC,
+    emit_log_hook_type, shmem_request_hook_type, shmem_startup_hook_type, BackgroundWorker, Latch,
+    PGPROC,
 };
 use libc::{c_int, c_void, sigset_t};
 use std::ptr::null_mut;
@@ -46,6 +47,9 @@ pub static mut PG_exception_stack: *mut c_void = null_mut();
 /// The error context callback chain (`ErrorContextCallback *`).
 #[no_mangle]
 pub static mut error_context_stack: *mut c_void = null_mut();
+/// Called with every report about to be written to the log; it may clear `output_to_server`.
+#[no_mangle]
+pub static mut emit_log_hook: emit_log_hook_type = None;
 
 // Interrupt flags (`miscadmin.h`, `postmaster/interrupt.h`). PostgreSQL declares them
 // `volatile sig_atomic_t` / `volatile uint32`; the compat headers declare them that way by hand

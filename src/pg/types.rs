@@ -180,6 +180,8 @@ pub struct PGPROC {
 /// The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
 pub type shmem_request_hook_type = Option<unsafe extern "C" fn()>;
 pub type shmem_startup_hook_type = Option<unsafe extern "C" fn()>;
+/// `emit_log_hook`'s type (`utils/elog.h`): sees every report about to be written to the log.
+pub type emit_log_hook_type = Option<unsafe extern "C" fn(edata: *mut ErrorData)>;
 
 /// A signal handler as `pqsignal` takes it.
 pub type pqsigfunc = Option<unsafe extern "C" fn(postgres_signal_arg: c_int)>;

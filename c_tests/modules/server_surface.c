@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
@@ -38,10 +39,12 @@
 #include "parser/parser.h"
 #include "port/pg_bitutils.h"
 #include "postmaster/postmaster.h"
+#include "replication/syncrep.h"
 #include "storage/bufmgr.h"
 #include "storage/lock.h"
 #include "tcop/utility.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #else
 /* PostgreSQL 15's declarations of what this module uses from headers include/ does not have. */
 typedef struct RelationData *Relation;
@@ -67,6 +70,10 @@ extern LockAcquireResult LockAcquire(const LOCKTAG *locktag, LOCKMODE lockmode,
 extern List *raw_parser(const char *str, RawParseMode mode);
 extern pairingheap *pairingheap_allocate(pairingheap_comparator compare, void *arg);
 extern BlockNumber BufferGetBlockNumber(Buffer buffer);
+typedef uint64 XLogRecPtr;
+extern void pq_beginmessage(StringInfo buf, char msgtype);
+extern char *get_rel_name(Oid relid);
+extern void SyncRepWaitForLSN(XLogRecPtr lsn, bool commit);
 extern void CacheRegisterRelcacheCallback(RelcacheCallbackFunction func, Datum arg);
 extern relopt_kind add_reloption_kind(void);
 extern void add_int_reloption(bits32 kinds, const char *name, const char *desc,
@@ -221,6 +228,9 @@ server_surface_main(Datum arg)
 		(void) BufferGetBlockNumber(0);
 		(void) raw_parser("", 0);
 		(void) get_namespace_oid("public", true);
+		pq_beginmessage(NULL, 'D');
+		(void) get_rel_name(1259);
+		SyncRepWaitForLSN(0, true);
 	}
 	elog(LOG, "server_surface: done mode=%s", mode);
 	proc_exit(0);

@@ -26,6 +26,8 @@ pub mod pg;
 /// cbindgen:ignore
 pub mod postmaster;
 /// cbindgen:ignore
+pub mod process;
+/// cbindgen:ignore
 pub mod registry;
 /// cbindgen:ignore
 pub mod server_symbols;

@@ -326,3 +326,54 @@ fn commands_without_a_supervisor_exit_3() {
     let o = bgworkerctl(std::path::Path::new("/tmp"), &["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_process_that_reused_the_supervisors_pid_is_never_taken_for_it_nor_signalled() {
+    // The supervisor is killed; an unrelated process then holds the pid its lock file names
+    // (simulated by writing that process's pid into the file, as pid reuse would leave it).
+    let mut c = Setup::new().start();
+    send_signal(c.pid, libc::SIGKILL);
+    c.wait_exit(PROMPT);
+    let mut unrelated = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let stranger = unrelated.id() as i32;
+    let text = std::fs::read_to_string(c.pidfile()).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let stranger_text = stranger.to_string();
+    lines[0] = &stranger_text;
+    std::fs::write(c.pidfile(), lines.join("\n") + "\n").unwrap();
+
+    let status = bgworkerctl(&c.datadir, &["status"]);
+    assert_eq!(status.status.code(), Some(3), "{}", stdout(&status));
+    assert!(
+        stderr(&status).contains(&format!("bgworkerd (PID {stranger})"))
+            && stderr(&status).contains("is not running"),
+        "{}",
+        stderr(&status)
+    );
+    for args in [
+        &[
+            "launch",
+            "--library",
+            "postgres",
+            "--function",
+            "BackgroundWorkerIdleMain",
+        ][..],
+        &["reload"][..],
+        &["stop", "--mode", "immediate"][..],
+        &["terminate", "0"][..],
+    ] {
+        let out = bgworkerctl(&c.datadir, args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+    }
+    // Had any of them signalled it (SIGUSR1, SIGHUP or SIGQUIT), it would be gone.
+    observe_window(std::time::Duration::from_millis(200));
+    assert!(
+        unrelated.try_wait().unwrap().is_none(),
+        "the unrelated process was signalled"
+    );
+    let _ = unrelated.kill();
+    let _ = unrelated.wait();
+}

@@ -111,3 +111,84 @@ fn stale_pidfile_with_dead_pid_is_replaced() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pidfile_names_the_supervisors_process_start_time() {
+    let c = Setup::new().start();
+    wait_until("postmaster.pid status ready", PROMPT, || {
+        pidfile_lines(&c).get(3).map(|s| s.trim()) == Some("ready")
+    });
+    let lines = pidfile_lines(&c);
+    // Line 5: the supervisor's start in clock ticks since boot, as /proc/PID/stat has it.
+    let stat = fs::read_to_string(format!("/proc/{}/stat", c.pid)).unwrap();
+    let ticks = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap();
+    assert_eq!(lines.get(4).map(|s| s.trim()), Some(ticks), "{lines:?}");
+}
+
+#[test]
+fn a_planted_temporary_lock_file_link_is_never_written_through() {
+    let dir = fresh_temp_dir("planted_tmp");
+    let datadir = dir.join("data");
+    fs::create_dir_all(&datadir).unwrap();
+    let victim = dir.join("victim");
+    fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, datadir.join("postmaster.pid.tmp")).unwrap();
+    {
+        let c = Setup::new().datadir(&datadir).start();
+        wait_until("postmaster.pid status ready", PROMPT, || {
+            pidfile_lines(&c).get(3).map(|s| s.trim()) == Some("ready")
+        });
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+        let meta = fs::symlink_metadata(c.pidfile()).unwrap();
+        assert!(meta.file_type().is_file(), "postmaster.pid is a plain file");
+    }
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_stale_pidfile_naming_the_supervisors_parent_or_grandparent_is_replaced() {
+    // The supervisor is started by this test process (its parent), or through a shell (so this
+    // process is its grandparent): a lock file naming either, alive as they are, is stale, as
+    // after a container restart where pids repeat.
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    for through_shell in [false, true] {
+        let dir = fresh_temp_dir("ancestor_pidfile");
+        let datadir = dir.join("data");
+        fs::create_dir_all(&datadir).unwrap();
+        fs::write(
+            datadir.join("postmaster.pid"),
+            format!("{me}\n{}\n1700000000\nready\n", datadir.display()),
+        )
+        .unwrap();
+        let setup = Setup::new().worker(Worker::new("w")).datadir(&datadir);
+        let setup = if through_shell {
+            // `sh -c 'exec ...'` would replace the shell: keep it as the parent.
+            let wrapper = dir.join("via-shell");
+            fs::write(
+                &wrapper,
+                format!("#!/bin/sh\n\"{}\" \"$@\"\nexit $?\n", bgworkerd().display()),
+            )
+            .unwrap();
+            fs::set_permissions(
+                &wrapper,
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )
+            .unwrap();
+            setup.program(wrapper)
+        } else {
+            setup
+        };
+        {
+            let c = setup.start();
+            c.wait_started("w", 1);
+            let supervisor: i32 = pidfile_lines(&c)[0].trim().parse().unwrap();
+            assert_ne!(supervisor, me);
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

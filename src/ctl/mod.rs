@@ -39,51 +39,53 @@ pub struct Supervisor {
     pub status: String,
 }
 
-/// Reads `DATADIR/postmaster.pid` and checks that its supervisor is alive.
+/// Reads `DATADIR/postmaster.pid` and checks that the process it names is still the supervisor
+/// that wrote it (not a process that reused its pid).
 pub fn supervisor(datadir: &Path) -> Result<Supervisor, CtlError> {
-    let file = datadir.join(crate::postmaster::pidfile::FILE_NAME);
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no postmaster.pid".to_owned(),
-            _ => format!("{}: {e}", file.display()),
-        };
-        err(
+    live(datadir).map(|(s, _)| s)
+}
+
+/// As `supervisor`, with a pidfd that names exactly that process.
+fn live(datadir: &Path) -> Result<(Supervisor, crate::process::Identified), CtlError> {
+    use crate::postmaster::pidfile::{live_supervisor, NoSupervisor, FILE_NAME};
+    let d = datadir.display();
+    match live_supervisor(datadir) {
+        Ok((c, id)) => Ok((
+            Supervisor {
+                pid: c.pid,
+                datadir: c.datadir,
+                started_at: c.started_at,
+                status: c.status,
+            },
+            id,
+        )),
+        Err(NoSupervisor::NoLockFile) => Err(err(
+            EXIT_NOT_RUNNING,
+            format!("no bgworkerd is running in data directory \"{d}\" (no {FILE_NAME})"),
+        )),
+        Err(NoSupervisor::Unreadable(e)) => Err(err(
             EXIT_NOT_RUNNING,
             format!(
-                "no bgworkerd is running in data directory \"{}\" ({why})",
-                datadir.display()
+                "no bgworkerd is running in data directory \"{d}\" ({}: {e})",
+                datadir.join(FILE_NAME).display()
             ),
-        )
-    })?;
-    let lines: Vec<&str> = text.lines().collect();
-    let pid: i32 = lines
-        .first()
-        .and_then(|l| l.trim().parse().ok())
-        .ok_or_else(|| {
-            err(
-                EXIT_NOT_RUNNING,
-                format!("lock file \"{}\" is garbled", file.display()),
-            )
-        })?;
-    // SAFETY: kill with signal 0 only checks for existence.
-    if unsafe { libc::kill(pid, 0) } != 0 {
-        return Err(err(
+        )),
+        Err(NoSupervisor::Garbled) => Err(err(
             EXIT_NOT_RUNNING,
             format!(
-                "bgworkerd (PID {pid}) of data directory \"{}\" is not running",
-                datadir.display()
+                "lock file \"{}\" is garbled",
+                datadir.join(FILE_NAME).display()
             ),
-        ));
+        )),
+        Err(NoSupervisor::NotRunning(pid)) => Err(err(
+            EXIT_NOT_RUNNING,
+            format!("bgworkerd (PID {pid}) of data directory \"{d}\" is not running"),
+        )),
+        Err(NoSupervisor::OtherUser(pid)) => Err(err(
+            EXIT_NOT_RUNNING,
+            format!("bgworkerd (PID {pid}) of data directory \"{d}\" belongs to another user"),
+        )),
     }
-    Ok(Supervisor {
-        pid,
-        datadir: PathBuf::from(lines.get(1).copied().unwrap_or_default()),
-        started_at: lines
-            .get(2)
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0),
-        status: lines.get(3).copied().unwrap_or("unknown").trim().to_owned(),
-    })
 }
 
 fn segment(datadir: &Path) -> Result<&'static Segment, CtlError> {
@@ -441,7 +443,7 @@ pub fn terminate(
     slot: Option<usize>,
     pid: Option<i32>,
 ) -> Result<(usize, Option<i32>), CtlError> {
-    supervisor(datadir)?;
+    let (_, sup) = live(datadir)?;
     let ws = workers(datadir)?;
     let target = ws
         .iter()
@@ -454,24 +456,29 @@ pub fn terminate(
     let seg = segment(datadir)?;
     let generation = seg.slot(target.slot).generation.load(Ordering::Acquire);
     crate::registry::dynamic::terminate(target.slot, generation);
+    // This process is not attached: it tells the supervisor itself.
+    let _ = crate::process::pidfd_send_signal(
+        std::os::fd::AsRawFd::as_raw_fd(&sup.pidfd),
+        libc::SIGUSR1,
+    );
     Ok((target.slot, target.pid))
 }
 
-/// Sends `sig` to the supervisor.
+/// Sends `sig` to the supervisor, through a pidfd checked to name it.
 pub fn signal(datadir: &Path, sig: libc::c_int) -> Result<i32, CtlError> {
-    let sup = supervisor(datadir)?;
-    // SAFETY: kill has no memory-safety preconditions.
-    if unsafe { libc::kill(sup.pid, sig) } != 0 {
-        return Err(err(
+    signal_live(datadir, sig).map(|id| id.pid)
+}
+
+fn signal_live(datadir: &Path, sig: libc::c_int) -> Result<crate::process::Identified, CtlError> {
+    use std::os::fd::AsRawFd;
+    let (sup, id) = live(datadir)?;
+    crate::process::pidfd_send_signal(id.pidfd.as_raw_fd(), sig).map_err(|e| {
+        err(
             EXIT_FAILED,
-            format!(
-                "could not signal bgworkerd (PID {}): {}",
-                sup.pid,
-                std::io::Error::last_os_error()
-            ),
-        ));
-    }
-    Ok(sup.pid)
+            format!("could not signal bgworkerd (PID {}): {e}", sup.pid),
+        )
+    })?;
+    Ok(id)
 }
 
 /// Stops the supervisor (`smart`, `fast` or `immediate`) and waits up to `timeout` for it to go:
@@ -483,11 +490,11 @@ pub fn stop(datadir: &Path, mode: &str, timeout: Duration) -> Result<(), CtlErro
         "immediate" => libc::SIGQUIT,
         _ => return Err(err(EXIT_USAGE, format!("invalid shutdown mode \"{mode}\""))),
     };
-    let pid = signal(datadir, sig)?;
+    let id = signal_live(datadir, sig)?;
+    let pid = id.pid;
     let deadline = Instant::now() + timeout;
     let pidfile = datadir.join(crate::postmaster::pidfile::FILE_NAME);
-    // SAFETY: kill with signal 0 only checks for existence.
-    while pidfile.exists() && unsafe { libc::kill(pid, 0) } == 0 {
+    while pidfile.exists() && !crate::process::has_exited(&id.pidfd) {
         if Instant::now() >= deadline {
             return Err(err(
                 EXIT_FAILED,

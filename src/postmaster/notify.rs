@@ -25,29 +25,12 @@ pub struct Notifiers {
     pending: Vec<pid_t>,
 }
 
-/// Sends `sig` through a pidfd (typed, so no wrong value can reach the variadic syscall).
-fn pidfd_send_signal(fd: c_int, sig: c_int) -> std::io::Result<()> {
-    // SAFETY: pidfd_send_signal(pidfd, sig, info = NULL, flags = 0).
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd,
-            sig,
-            std::ptr::null::<libc::siginfo_t>(),
-            0u32,
-        )
-    };
-    if rc < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
+use crate::process::pidfd_send_signal;
 
 fn pidfd_open(pid: pid_t) -> Option<c_int> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    (fd >= 0).then_some(fd as c_int)
+    crate::process::pidfd_open(pid)
+        .ok()
+        .map(std::os::fd::IntoRawFd::into_raw_fd)
 }
 
 impl Notifiers {

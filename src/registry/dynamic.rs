@@ -64,11 +64,23 @@ pub fn register(def: &mut BackgroundWorker) -> Result<Option<(usize, u64)>, Stri
     Ok(Some((slot, generation)))
 }
 
+/// Tells the supervisor a slot was published. Only ever the supervisor: a worker signals its
+/// parent while that is still the supervisor (an orphan's parent is someone else); an attached
+/// process signals through the pidfd it checked when it attached.
 fn poke_supervisor(seg: &Segment) {
     let pid = seg.header().supervisor_pid.load(Ordering::Relaxed);
-    if pid > 0 {
-        // SAFETY: kill has no memory-safety preconditions.
-        unsafe { libc::kill(pid, libc::SIGUSR1) };
+    if pid <= 0 {
+        return;
+    }
+    if let Some(fd) = crate::worker::attach::supervisor_pidfd() {
+        let _ = crate::process::pidfd_send_signal(fd, libc::SIGUSR1);
+        return;
+    }
+    // SAFETY: getppid and kill have no memory-safety preconditions; the target is our parent.
+    unsafe {
+        if libc::getppid() == pid {
+            libc::kill(pid, libc::SIGUSR1);
+        }
     }
 }
 

@@ -11,42 +11,54 @@ use crate::pg::types::*;
 use crate::pg::MyProcPid;
 use crate::shmem::Segment;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static ATTACHED: AtomicBool = AtomicBool::new(false);
+/// The pidfd of the supervisor this process attached to (-1 before).
+static SUPERVISOR_PIDFD: AtomicI32 = AtomicI32::new(-1);
 
-/// Reads the supervisor pid from `DATADIR/postmaster.pid`, checking it is alive and ours.
-fn supervisor_pid(datadir: &Path) -> Result<i32, String> {
+/// The pidfd of the supervisor this process attached to: signals to it go through this, so they
+/// can never reach a process that took its pid.
+pub fn supervisor_pidfd() -> Option<i32> {
+    let fd = SUPERVISOR_PIDFD.load(Ordering::Acquire);
+    (fd >= 0).then_some(fd)
+}
+
+/// The live supervisor of `datadir` (checked to be the process that wrote its lock file, not one
+/// that reused its pid), held by a pidfd.
+fn supervisor(datadir: &Path) -> Result<crate::process::Identified, String> {
+    use crate::postmaster::pidfile::{live_supervisor, NoSupervisor, FILE_NAME};
     let d = datadir.display();
-    let file = datadir.join(crate::postmaster::pidfile::FILE_NAME);
-    let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            format!("no bgworkerd is running in data directory \"{d}\" (no postmaster.pid)")
+    match live_supervisor(datadir) {
+        Ok((_, id)) => Ok(id),
+        Err(NoSupervisor::NoLockFile) => Err(format!(
+            "no bgworkerd is running in data directory \"{d}\" (no {FILE_NAME})"
+        )),
+        Err(NoSupervisor::Unreadable(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(format!(
+                "could not attach to data directory \"{d}\": permission denied (it belongs to another user)"
+            ))
         }
-        std::io::ErrorKind::PermissionDenied => format!(
-            "could not attach to data directory \"{d}\": permission denied (it belongs to another user)"
-        ),
-        _ => format!("could not read \"{}\": {e}", file.display()),
-    })?;
-    let pid: i32 = text
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse().ok())
-        .ok_or_else(|| format!("lock file \"{}\" is garbled", file.display()))?;
-    // SAFETY: kill with signal 0 only checks for existence/permission.
-    if unsafe { libc::kill(pid, 0) } != 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error();
-        return Err(if errno == Some(libc::EPERM) {
-            format!("bgworkerd (PID {pid}) of data directory \"{d}\" belongs to another user")
-        } else {
-            format!("bgworkerd (PID {pid}) of data directory \"{d}\" is not running")
-        });
+        Err(NoSupervisor::Unreadable(e)) => Err(format!(
+            "could not read \"{}\": {e}",
+            datadir.join(FILE_NAME).display()
+        )),
+        Err(NoSupervisor::Garbled) => Err(format!(
+            "lock file \"{}\" is garbled",
+            datadir.join(FILE_NAME).display()
+        )),
+        Err(NoSupervisor::NotRunning(pid)) => Err(format!(
+            "bgworkerd (PID {pid}) of data directory \"{d}\" is not running"
+        )),
+        Err(NoSupervisor::OtherUser(pid)) => Err(format!(
+            "bgworkerd (PID {pid}) of data directory \"{d}\" belongs to another user"
+        )),
     }
-    Ok(pid)
 }
 
 fn attach(datadir: &Path) -> Result<(), String> {
-    let pid = supervisor_pid(datadir)?;
+    let sup = supervisor(datadir)?;
+    let pid = sup.pid;
     let seg = Segment::attach(datadir).map_err(|e| {
         format!(
             "could not attach to bgworkerd in \"{}\": {e}",
@@ -60,14 +72,9 @@ fn attach(datadir: &Path) -> Result<(), String> {
             datadir.display()
         ));
     }
-    // SAFETY: pidfd_open takes a pid and flags; returns a new descriptor or -1.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        return Err(format!(
-            "could not watch bgworkerd (PID {pid}): {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+    // The pidfd, checked to name the supervisor, watches for its death and carries the signals
+    // this process sends it.
+    let pidfd = std::os::fd::IntoRawFd::into_raw_fd(sup.pidfd);
     // SAFETY: this process's own globals and signal state, set up once.
     unsafe {
         MyProcPid = libc::getpid();
@@ -79,7 +86,8 @@ fn attach(datadir: &Path) -> Result<(), String> {
     // SAFETY: this process's own global, set once.
     unsafe { crate::pg::MainLWLockArray = seg.main_lwlocks().cast() };
     crate::worker::signals::init_signal_masks();
-    crate::latch::set_death_fd(pidfd as i32);
+    crate::latch::set_death_fd(pidfd);
+    SUPERVISOR_PIDFD.store(pidfd, Ordering::Release);
     crate::latch::init_process_latch();
     crate::worker::signals::install(
         libc::SIGUSR1,

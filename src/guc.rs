@@ -193,13 +193,7 @@ impl Settings {
             ..Settings::default()
         };
         if conf.exists() {
-            let text = std::fs::read_to_string(conf).map_err(|e| ConfigError {
-                message: format!(
-                    "could not read configuration file \"{}\": {e}",
-                    conf.display()
-                ),
-                detail: None,
-            })?;
+            let text = read_config_file(conf)?;
             let path = conf.display().to_string();
             for entry in parse_file(&text, &path)? {
                 s.set(
@@ -423,6 +417,49 @@ pub struct Entry {
     pub name: String,
     pub value: String,
     pub line: usize,
+}
+
+/// The most a configuration file may hold: far more than any real one, little enough that a
+/// file that never ends (`/dev/zero`) is refused instead of read until memory runs out.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a configuration file: only a regular file (a FIFO or device is refused without waiting
+/// on it), at most `MAX_CONFIG_FILE_BYTES`. Bytes that are not UTF-8 are taken as PostgreSQL
+/// takes them: nothing in a comment, replaced (U+FFFD) in a value.
+pub fn read_config_file(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let fail = |why: String| ConfigError {
+        message: format!(
+            "could not read configuration file \"{}\": {why}",
+            path.display()
+        ),
+        detail: None,
+    };
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(fail(format!(
+            "larger than {} MB",
+            MAX_CONFIG_FILE_BYTES >> 20
+        )));
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 /// Parses postgresql.conf syntax: `name [=] value`, single-quoted values (with `''` and

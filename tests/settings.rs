@@ -222,3 +222,108 @@ fn sighup_with_a_bad_settings_file_keeps_running() {
     assert!(pid_alive(pid));
     assert_eq!(c.starts("steady"), 1);
 }
+
+/// Replaces the data directory's bgworker.conf by `make(path)` (a FIFO, a link, ...).
+fn replace_conf(datadir: &std::path::Path, make: impl Fn(&std::path::Path)) {
+    let conf = datadir.join("bgworker.conf");
+    std::fs::remove_file(&conf).unwrap();
+    make(&conf);
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn a_settings_file_that_is_a_fifo_or_a_device_is_refused_at_once_at_start() {
+    for kind in ["fifo", "/dev/zero"] {
+        let dir = fresh_temp_dir("conf-special");
+        let datadir = dir.join("data");
+        std::fs::create_dir_all(&datadir).unwrap();
+        std::fs::set_permissions(
+            &datadir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let conf = datadir.join("bgworker.conf");
+        if kind == "fifo" {
+            mkfifo(&conf);
+        } else {
+            std::os::unix::fs::symlink(kind, &conf).unwrap();
+        }
+        let mut c = Setup::new()
+            .worker(Worker::new("w"))
+            .bare_datadir()
+            .datadir(&datadir)
+            .spawn();
+        // Bounded: it neither waits for a writer nor reads a device forever.
+        assert_refused_to_start(&mut c);
+        assert!(
+            c.count_log("could not read configuration file \"") == 1
+                && c.count_log("bgworker.conf\": not a regular file") == 1,
+            "{kind}:\n{}",
+            c.log_text()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_settings_file_over_16_mb_is_refused() {
+    let mut big = conf_with("log_min_messages = debug1", "cluster_name = 'big'");
+    big.push_str(&"# padding\n".repeat((16 << 20) / 10 + 1));
+    let mut c = Setup::new().worker(Worker::new("w")).raw_conf(&big).spawn();
+    assert_refused_to_start(&mut c);
+    assert_eq!(
+        c.count_log("bgworker.conf\": larger than 16 MB"),
+        1,
+        "{}",
+        c.log_text()
+    );
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_in_a_comment_is_ignored() {
+    let dir = fresh_temp_dir("conf-latin1");
+    let datadir = dir.join("data");
+    std::fs::create_dir_all(&datadir).unwrap();
+    std::fs::set_permissions(
+        &datadir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    // "café" with the é as the single byte 0xE9, as a Latin-1 editor writes it.
+    let mut bytes = b"# caf\xE9, written in Latin-1\n".to_vec();
+    bytes.extend_from_slice(
+        conf_with("log_min_messages = debug1", "cluster_name = 'latin'").as_bytes(),
+    );
+    std::fs::write(datadir.join("bgworker.conf"), bytes).unwrap();
+    let c = Setup::new()
+        .worker(Worker::new("w"))
+        .bare_datadir()
+        .datadir(&datadir)
+        .start();
+    let pid = c.wait_started("w", 1);
+    assert!(
+        cmdline(pid).unwrap_or_default().contains("latin"),
+        "cluster_name applied: {:?}",
+        cmdline(pid)
+    );
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reloading_a_settings_file_that_became_a_fifo_changes_nothing_and_keeps_running() {
+    let c = Setup::new().worker(Worker::new("w")).start();
+    let w = c.wait_started("w", 1);
+    replace_conf(&c.datadir, mkfifo);
+    c.signal(libc::SIGHUP);
+    c.wait_for_log("bgworker.conf\": not a regular file", PROMPT);
+    c.wait_for_log("contains errors; no changes were applied", PROMPT);
+    // Still serving: the worker lives and a new registration would be handled.
+    assert!(pid_alive(w));
+    assert!(pid_alive(c.pid));
+}

@@ -192,3 +192,36 @@ fn a_stale_pidfile_naming_the_supervisors_parent_or_grandparent_is_replaced() {
         let _ = fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn a_full_disk_at_start_is_a_fatal_naming_the_segment_and_its_size_and_leaves_nothing() {
+    // A data directory on a 64 kB filesystem: the lock file fits, the segment does not. Run in a
+    // mount namespace of its own, so the small filesystem is private to this test.
+    let dir = fresh_temp_dir("full-disk");
+    let script = format!(
+        "set -e\nmount -t tmpfs -o size=64k bgwtest-full '{d}'\nmkdir -m 700 '{d}/data'\n\
+         set +e\n'{b}' -D '{d}/data'\necho \"exit=$?\"\necho \"left=$(ls -A '{d}/data' | tr '\\n' ' ')\"\n",
+        d = dir.display(),
+        b = bgworkerd().display()
+    );
+    let out = with_fresh_library(&mut std::process::Command::new("unshare"))
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    // A FATAL and exit code 1, not a SIGBUS (exit 135) on the first touch of the segment.
+    assert!(stdout.contains("exit=1\n"), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("FATAL:  could not resize shared memory segment \"")
+            && stderr.contains("/data/bgworker.shmem\" to ")
+            && stderr.contains(" bytes: No space left on device"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("left= \n") || stdout.contains("left=\n"),
+        "{stdout}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

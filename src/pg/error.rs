@@ -55,3 +55,17 @@ pub unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a [u8]> {
         Some(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
     }
 }
+
+/// The C library's text for `errno` (what `%m` prints), without Rust's "(os error N)".
+pub fn errno_text(errno: c_int) -> String {
+    let mut buf = [0 as c_char; 256];
+    // SAFETY: the XSI strerror_r writes a NUL-terminated message into buf (within its length).
+    let rc = unsafe { libc::strerror_r(errno, buf.as_mut_ptr(), buf.len()) };
+    if rc != 0 {
+        return format!("error {errno}");
+    }
+    // SAFETY: NUL-terminated by strerror_r, as checked.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}

@@ -476,11 +476,7 @@ impl Postmaster {
                 self.seg = Some(seg);
                 crate::worker::exit::on_exit_of_this_process(remove_segment_file);
             }
-            Err(e) => {
-                return fatal(&StartupError::new(format!(
-                    "could not create shared memory segment: {e}"
-                )))
-            }
+            Err(e) => return fatal(&StartupError::new(e.to_string())),
         }
         self.assign_slots();
         Self::shmem_startup(self.seg());

@@ -11,6 +11,7 @@ pub mod slots;
 use crate::pg::types::{BackgroundWorker, PGPROC};
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::OpenOptions;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -197,11 +198,44 @@ impl Segment {
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&path)?;
-        file.set_len(size as u64)?;
-        // SAFETY: the file is ours, freshly created and sized; it is only accessed through the
-        // atomics and volatile copies of this module.
-        let map = unsafe { MmapOptions::new().len(size).map_mut(&file)? };
+            .open(&path)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "could not create shared memory segment \"{}\": {e}",
+                        path.display()
+                    ),
+                )
+            })?;
+        // The blocks are reserved now, not at first touch: on a full disk that is an error here,
+        // not a SIGBUS in the middle of start-up (or of a crash-restart).
+        // SAFETY: posix_fallocate on our own descriptor.
+        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, size as libc::off_t) };
+        if rc != 0 {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(std::io::Error::new(
+                std::io::Error::from_raw_os_error(rc).kind(),
+                format!(
+                    "could not resize shared memory segment \"{}\" to {size} bytes: {}",
+                    path.display(),
+                    crate::pg::error::errno_text(rc)
+                ),
+            ));
+        }
+        // SAFETY: the file is ours, freshly created and its blocks allocated; it is only accessed
+        // through the atomics and volatile copies of this module.
+        let map = unsafe { MmapOptions::new().len(size).map_mut(&file) }.map_err(|e| {
+            let _ = std::fs::remove_file(&path);
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "could not map shared memory segment \"{}\": {e}",
+                    path.display()
+                ),
+            )
+        })?;
         let seg = Segment::new(map, path, sizes);
         seg.initialise();
         Ok(publish(seg))

@@ -1069,14 +1069,13 @@ impl Postmaster {
     /// Counts this crash-restart; the count within the window, if it exceeds the opt-in
     /// `restart_after_crash_limit` (restart intensity, as Erlang/OTP supervisors have).
     fn crash_restarts_exceeded(&mut self) -> Option<usize> {
-        let now = Instant::now();
         let window = Duration::from_secs(self.settings.restart_after_crash_window.max(1) as u64);
-        self.crash_restarts
-            .retain(|&t| now.duration_since(t) < window);
-        self.crash_restarts.push(now);
-        let limit = self.settings.restart_after_crash_limit;
-        (limit > 0 && self.crash_restarts.len() > limit as usize)
-            .then_some(self.crash_restarts.len())
+        record_crash_restart(
+            &mut self.crash_restarts,
+            Instant::now(),
+            self.settings.restart_after_crash_limit,
+            window,
+        )
     }
 
     /// After a crash: the modules' shared memory is made afresh (their request hook runs again;
@@ -1365,6 +1364,28 @@ fn mark_stopped(seg: &Segment, slot: Option<usize>) {
 
 /// A worker that died, or could not be forked: it starts again after its restart time (or is
 /// dropped by the launch pass, if it may never restart). Returns its notify pid.
+/// Records a crash-restart at `now` in `times`; the count within `window` when it exceeds
+/// `limit`. The times are kept only while a limit is set, and no more than it needs (the limit
+/// plus one), so a crash loop without a limit costs no memory.
+fn record_crash_restart(
+    times: &mut Vec<Instant>,
+    now: Instant,
+    limit: c_int,
+    window: Duration,
+) -> Option<usize> {
+    if limit <= 0 {
+        times.clear();
+        return None;
+    }
+    times.retain(|&t| now.duration_since(t) < window);
+    times.push(now);
+    let keep = limit as usize + 1;
+    if times.len() > keep {
+        times.drain(..times.len() - keep);
+    }
+    (times.len() > limit as usize).then_some(times.len())
+}
+
 fn schedule_restart(reg: &mut Registry, id: Id, now: Instant) -> pid_t {
     let w = reg.list.get_mut(id);
     w.crashed_at = Some(now);
@@ -1396,6 +1417,32 @@ fn describe_exit(type_name: &str, pid: pid_t, exit: ExitKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crash_restart_times_are_kept_only_while_a_limit_is_set_and_only_as_many_as_it_needs() {
+        let mut times = Vec::new();
+        let t0 = Instant::now();
+        let window = Duration::from_secs(60);
+        for i in 0..10_000u64 {
+            let now = t0 + Duration::from_micros(i);
+            assert_eq!(record_crash_restart(&mut times, now, 0, window), None);
+        }
+        assert!(
+            times.is_empty() && times.capacity() < 64,
+            "{}",
+            times.capacity()
+        );
+        for i in 0..10_000u64 {
+            let now = t0 + Duration::from_micros(i);
+            let over = record_crash_restart(&mut times, now, 3, window);
+            assert_eq!(over, (i >= 3).then_some(4), "crash {i}");
+            assert!(times.len() <= 4);
+        }
+        // Outside the window they no longer count.
+        let later = t0 + Duration::from_secs(120);
+        assert_eq!(record_crash_restart(&mut times, later, 3, window), None);
+        assert_eq!(times.len(), 1);
+    }
 
     #[test]
     fn start_phases() {

@@ -29,6 +29,11 @@ pub struct Settings {
     /// `restart_after_crash_window` seconds; one more and the supervisor shuts down.
     pub restart_after_crash_limit: c_int,
     pub restart_after_crash_window: c_int,
+    /// Our extension, off (0) by default: a worker that fails again before it has run
+    /// `restart_backoff_max_delay` seconds waits longer at each failure, in this many steps
+    /// from its own restart time up to `restart_backoff_max_delay`.
+    pub restart_backoff_steps: c_int,
+    pub restart_backoff_max_delay: c_int,
     pub log_min_messages: c_int,
     pub cluster_name: String,
     /// Where database workers connect: a libpq conninfo string (empty: libpq's defaults and the
@@ -55,6 +60,8 @@ impl Default for Settings {
             restart_after_crash: true,
             restart_after_crash_limit: 0,
             restart_after_crash_window: 60,
+            restart_backoff_steps: 0,
+            restart_backoff_max_delay: 60,
             log_min_messages: WARNING,
             cluster_name: String::new(),
             database_conninfo: String::new(),
@@ -102,6 +109,8 @@ const CORE: &[(&str, Context)] = &[
     ("restart_after_crash", Context::Sighup),
     ("restart_after_crash_limit", Context::Sighup),
     ("restart_after_crash_window", Context::Sighup),
+    ("restart_backoff_steps", Context::Sighup),
+    ("restart_backoff_max_delay", Context::Sighup),
     ("log_min_messages", Context::Sighup),
     ("cluster_name", Context::Postmaster),
     ("database_conninfo", Context::Postmaster),
@@ -141,6 +150,13 @@ impl Settings {
             }
             "restart_after_crash_window" => {
                 self.restart_after_crash_window =
+                    parse_int(value, 1, 86_400).map_err(|d| bad(Some(d)))?
+            }
+            "restart_backoff_steps" => {
+                self.restart_backoff_steps = parse_int(value, 0, 1_000).map_err(|d| bad(Some(d)))?
+            }
+            "restart_backoff_max_delay" => {
+                self.restart_backoff_max_delay =
                     parse_int(value, 1, 86_400).map_err(|d| bad(Some(d)))?
             }
             "restart_after_crash" => {
@@ -228,6 +244,8 @@ impl Settings {
             .into(),
             "restart_after_crash_limit" => self.restart_after_crash_limit.to_string(),
             "restart_after_crash_window" => self.restart_after_crash_window.to_string(),
+            "restart_backoff_steps" => self.restart_backoff_steps.to_string(),
+            "restart_backoff_max_delay" => self.restart_backoff_max_delay.to_string(),
             "log_min_messages" => crate::elog::level_name(self.log_min_messages).to_lowercase(),
             "cluster_name" => self.cluster_name.clone(),
             "database_conninfo" => self.database_conninfo.clone(),

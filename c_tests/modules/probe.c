@@ -371,6 +371,12 @@ probe_main(Datum main_arg)
 
 	if (is_base(mode, "exit"))
 		proc_exit(arg);
+	else if (is_base(mode, "linger"))
+	{
+		/* stays up for arg milliseconds, then fails (exit code 1) */
+		(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, (long) arg, PG_WAIT_EXTENSION);
+		proc_exit(1);
+	}
 	else if (is_base(mode, "segv"))
 	{
 		int		   *volatile nowhere = NULL;

@@ -990,7 +990,7 @@ impl Postmaster {
             self.forget(&mut reg, id, true);
         } else {
             mark_stopped(seg, slot);
-            let notify_pid = schedule_restart(&mut reg, id, now);
+            let notify_pid = schedule_restart(&mut reg, id, now, self.backoff());
             self.notifiers.notify(notify_pid);
         }
     }
@@ -1064,6 +1064,13 @@ impl Postmaster {
             self.start_up();
         }
         None
+    }
+
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            steps: self.settings.restart_backoff_steps.max(0) as u32,
+            max_delay: Duration::from_secs(self.settings.restart_backoff_max_delay.max(1) as u64),
+        }
     }
 
     /// Counts this crash-restart; the count within the window, if it exceeds the opt-in
@@ -1324,7 +1331,7 @@ impl Postmaster {
             let id = l.id;
             if pid < 0 {
                 // Like a crash of this worker: retried after its restart time, or dropped.
-                schedule_restart(&mut reg, id, Instant::now());
+                schedule_restart(&mut reg, id, Instant::now(), self.backoff());
                 continue;
             }
             reg.list.started(id, pid);
@@ -1333,6 +1340,7 @@ impl Postmaster {
                 w.restarts += 1;
             }
             w.started_at = Some(std::time::SystemTime::now());
+            w.last_start = Some(Instant::now());
             let (restarts, notify_pid, slot) = (w.restarts, w.def.bgw_notify_pid, w.slot);
             if let Some(s) = slot {
                 let slot = self.seg().slot(s);
@@ -1386,16 +1394,67 @@ fn record_crash_restart(
     (times.len() > limit as usize).then_some(times.len())
 }
 
-fn schedule_restart(reg: &mut Registry, id: Id, now: Instant) -> pid_t {
+fn schedule_restart(reg: &mut Registry, id: Id, now: Instant, backoff: Backoff) -> pid_t {
     let w = reg.list.get_mut(id);
     w.crashed_at = Some(now);
-    let (notify_pid, due) = (w.def.bgw_notify_pid, now + restart_interval(&w.def));
+    let stayed_up = w.last_start.map(|t| now.saturating_duration_since(t));
+    let base = restart_interval(&w.def);
+    let wait = backoff.next(&mut w.quick_failures, base, stayed_up);
+    if wait > base {
+        elog::log(
+            LOG,
+            format_args!(
+                "background worker \"{}\" failed again {} ms after it started: restarting it in {} ms (restart_backoff_steps)",
+                crate::registry::FieldDisplay(&w.def.bgw_type),
+                stayed_up.unwrap_or_default().as_millis(),
+                wait.as_millis()
+            ),
+        );
+    }
+    let (notify_pid, due) = (w.def.bgw_notify_pid, now + wait);
     reg.list.schedule(id, due);
     notify_pid
 }
 
 fn restart_interval(def: &BackgroundWorker) -> Duration {
     Duration::from_secs(def.bgw_restart_time.max(0) as u64)
+}
+
+/// The opt-in restart backoff (`restart_backoff_steps`, `restart_backoff_max_delay`), in the
+/// manner of systemd's `RestartSteps=`/`RestartMaxDelaySec=`: each failure of a worker that ran
+/// less than the cap waits one step longer, geometrically from its own restart time (at least
+/// 100 ms) up to the cap; a worker that stayed up at least the cap is back to its own time.
+#[derive(Clone, Copy, Debug)]
+struct Backoff {
+    steps: u32,
+    max_delay: Duration,
+}
+
+impl Backoff {
+    /// The wait before the next start; counts the failure in `quick_failures`.
+    fn next(
+        self,
+        quick_failures: &mut u32,
+        base: Duration,
+        stayed_up: Option<Duration>,
+    ) -> Duration {
+        if self.steps == 0 {
+            *quick_failures = 0;
+            return base;
+        }
+        if stayed_up.is_some_and(|up| up >= self.max_delay) {
+            *quick_failures = 0;
+            return base;
+        }
+        *quick_failures = (*quick_failures + 1).min(self.steps);
+        let floor = base.max(Duration::from_millis(100));
+        if self.max_delay <= floor {
+            return base.max(self.max_delay.min(floor));
+        }
+        let ratio = self.max_delay.as_secs_f64() / floor.as_secs_f64();
+        let step = f64::from(*quick_failures) / f64::from(self.steps);
+        floor.mul_f64(ratio.powf(step)).min(self.max_delay)
+    }
 }
 
 /// PostgreSQL's wording for a child's exit (EXIT-2, EXIT-3, EXIT-5).
@@ -1417,6 +1476,33 @@ fn describe_exit(type_name: &str, pid: pid_t, exit: ExitKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_grows_geometrically_to_its_cap_and_resets_after_a_long_enough_run() {
+        let off = Backoff {
+            steps: 0,
+            max_delay: Duration::from_secs(60),
+        };
+        let mut n = 0;
+        let base = Duration::from_secs(1);
+        assert_eq!(off.next(&mut n, base, Some(Duration::ZERO)), base);
+        let b = Backoff {
+            steps: 3,
+            max_delay: Duration::from_secs(8),
+        };
+        let quick = Some(Duration::from_millis(10));
+        let waits: Vec<u128> = (0..5)
+            .map(|_| b.next(&mut n, base, quick).as_millis())
+            .collect();
+        // 1 s · 8^(k/3): 2 s, 4 s, 8 s, then the cap.
+        assert_eq!(waits, vec![2000, 4000, 8000, 8000, 8000]);
+        // Up for the cap's length: back to its own restart time.
+        assert_eq!(b.next(&mut n, base, Some(Duration::from_secs(8))), base);
+        assert_eq!(n, 0);
+        // A restart time of 0 starts from 100 ms: 0.1 s · 80^(1/3).
+        let zero = b.next(&mut n, Duration::ZERO, quick);
+        assert_eq!(zero.as_millis(), 430);
+    }
 
     #[test]
     fn crash_restart_times_are_kept_only_while_a_limit_is_set_and_only_as_many_as_it_needs() {

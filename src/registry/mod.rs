@@ -32,6 +32,10 @@ pub struct RegisteredWorker {
     /// Set by terminate requests: never restart.
     pub terminate: bool,
     pub started_at: Option<std::time::SystemTime>,
+    /// When its current or last run started (how long it stayed up decides its backoff).
+    pub last_start: Option<Instant>,
+    /// Consecutive failures soon after a start (`restart_backoff_steps`).
+    pub quick_failures: u32,
     pub restarts: u32,
     pub last_exit: Option<ExitKind>,
     /// Shared slot (assigned when the segment is built, or taken by the registrant).
@@ -53,6 +57,8 @@ impl RegisteredWorker {
             crashed_at: None,
             terminate: false,
             started_at: None,
+            last_start: None,
+            quick_failures: 0,
             restarts: 0,
             last_exit: None,
             slot: None,

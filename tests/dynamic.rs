@@ -309,3 +309,36 @@ fn non_ascii_strings_are_sanitised() {
         "the raw name must not appear in the supervisor's log lines"
     );
 }
+
+#[test]
+fn a_notify_pid_that_is_no_process_of_this_supervisor_is_refused_and_never_signalled() {
+    // An unrelated process (default SIGUSR1 disposition: it would die of one).
+    let mut unrelated = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let stranger = unrelated.id();
+    let c = dyn_driver(&format!(
+        "reg,h=0,name=stranger,notify={stranger},try=1;reg,h=1,name=mine,notify=self;waitstart,h=1;term,h=1;waitstop,h=1"
+    ))
+    .start();
+    assert_eq!(dyn_result(&c, "reg h=0 "), "dyn: reg h=0 caught ERROR");
+    assert_eq!(
+        dyn_result(&c, "reg h=0 error"),
+        format!(
+            "dyn: reg h=0 error sqlstate=22023 message=background worker \"stranger\": invalid \
+             notify process ID {stranger}: only this supervisor's workers and processes attached \
+             to it can be notified"
+        )
+    );
+    // A notify process of its own is fine, and is notified (its waits complete).
+    assert_eq!(dyn_result(&c, "reg h=1 "), "dyn: reg h=1 ok=1");
+    assert_eq!(status_of(&dyn_result(&c, "waitstop h=1 status")), "STOPPED");
+    observe_window(std::time::Duration::from_millis(100));
+    assert!(
+        unrelated.try_wait().unwrap().is_none(),
+        "the unrelated process was signalled"
+    );
+    let _ = unrelated.kill();
+    let _ = unrelated.wait();
+}

@@ -12,8 +12,9 @@
  *   reg,h=N,name=S,type=S,mode=S,arg=I,restart=I,flags=I,start=I,notify=self|I,lib=S,func=S,try=1,rethrow=1
  *        RegisterDynamicBackgroundWorker (lib dyn_probe, func dyn_main, mode idle, restart -1,
  *        flags SHMEM, start 0, notify self by default; h=-1 passes a NULL handle pointer);
- *        try=1 wraps it in PG_TRY and reports "caught ERROR"; rethrow=1 re-throws from PG_CATCH.
- *        -> "dyn: reg h=N ok=0|1"   or "dyn: reg h=N caught ERROR"
+ *        try=1 wraps it in PG_TRY and reports "caught ERROR" (then the error's SQLSTATE and
+ *        message); rethrow=1 re-throws from PG_CATCH.
+ *        -> "dyn: reg h=N ok=0|1"   or "dyn: reg h=N caught ERROR", "dyn: reg h=N error sqlstate=S message=M"
  *   get,h=N              -> "dyn: get h=N status=S pid=P"
  *   waitstart,h=N        -> "dyn: waitstart h=N begin", then "dyn: waitstart h=N status=S pid=P ms=M at=EPOCHMS"
  *   waitstop,h=N         -> likewise "dyn: waitstop h=N ..."
@@ -208,6 +209,15 @@ dyn_register_caught(BackgroundWorker *w, BackgroundWorkerHandle **hp, bool rethr
 		say("dyn: reg h=%d caught ERROR", h);
 		if (rethrow)
 			PG_RE_THROW();
+		else
+		{
+			ErrorData  *edata = CopyErrorData();
+
+			FlushErrorState();
+			say("dyn: reg h=%d error sqlstate=%s message=%s", h,
+				unpack_sql_state(edata->sqlerrcode), edata->message);
+			FreeErrorData(edata);
+		}
 	}
 	PG_END_TRY();
 	return result;

@@ -807,6 +807,15 @@ impl Postmaster {
         }
     }
 
+    /// Whether `pid` may get notifications: a worker of ours, or a process attached to our
+    /// segment (every attached process maps it). A pid naming no process passes here and is
+    /// dropped as "not valid" when adopted, as in PostgreSQL (NTF-2).
+    fn entitled(reg: &Registry, seg: &Segment, pid: pid_t) -> bool {
+        reg.list.id_by_pid(pid).is_some()
+            || crate::process::start_ticks(pid).is_none()
+            || seg.mapped_by(pid)
+    }
+
     fn slot_changed(&mut self, s: usize) {
         let seg = self.seg();
         if s >= seg.total_slots() {
@@ -835,6 +844,22 @@ impl Postmaster {
             return;
         }
         let mut def = copy_definition(slot);
+        // The registrant checked the notify process; what reached shared memory is checked
+        // again, so no registrant can have an unrelated process signalled.
+        if def.bgw_notify_pid != 0
+            && !self.notifiers.holds(def.bgw_notify_pid)
+            && !Self::entitled(&reg, seg, def.bgw_notify_pid)
+        {
+            elog::log(
+                LOG,
+                format_args!(
+                    "background worker \"{}\": notify process {} is not a process of this supervisor; it will not be signalled",
+                    registry::FieldDisplay(&def.bgw_name),
+                    def.bgw_notify_pid
+                ),
+            );
+            def.bgw_notify_pid = 0;
+        }
         let notify_pid = def.bgw_notify_pid;
         if self.shutdown != Shutdown::None || self.fatal_error || terminate {
             // Refused before adoption (DYN-10, DYN-11): released unstarted, registrant told.

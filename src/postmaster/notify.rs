@@ -52,6 +52,11 @@ impl Notifiers {
         }
     }
 
+    /// Whether `pid` is a notify process already held (checked when first adopted).
+    pub fn holds(&self, pid: pid_t) -> bool {
+        self.fds.contains_key(&pid)
+    }
+
     /// Owes a notify pid a SIGUSR1, sent by the next `flush`.
     pub fn notify(&mut self, pid: pid_t) {
         if pid > 0 && self.fds.contains_key(&pid) && !self.pending.contains(&pid) {
@@ -84,6 +89,7 @@ impl Notifiers {
 
     /// Sends SIGUSR1 to a pid the supervisor never adopted (a refused registration, DYN-10/11).
     pub fn notify_once(pid: pid_t) {
+        // Only reached for a pid the caller checked (a worker or an attached process).
         if let Some(fd) = (pid > 0).then(|| pidfd_open(pid)).flatten() {
             let _ = pidfd_send_signal(fd, libc::SIGUSR1);
             // SAFETY: closing the pidfd opened just above.

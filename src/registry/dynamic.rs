@@ -30,6 +30,22 @@ pub fn register(def: &mut BackgroundWorker) -> Result<Option<(usize, u64)>, Stri
             field_string(&def.bgw_name)
         ));
     }
+    // Only this supervisor's processes are ever signalled: its workers and the processes
+    // attached to it (all of which map its segment), or the registrant itself. A pid that names
+    // no process at all is PostgreSQL's case: accepted, and dropped by the supervisor (NTF-2).
+    let notify = def.bgw_notify_pid;
+    // SAFETY: reading our own pid global.
+    if notify != 0
+        && notify != unsafe { MyProcPid }
+        && crate::process::start_ticks(notify).is_some()
+        && !seg.mapped_by(notify)
+    {
+        return Err(format!(
+            "background worker \"{}\": invalid notify process ID {notify}: only this \
+             supervisor's workers and processes attached to it can be notified",
+            field_string(&def.bgw_name)
+        ));
+    }
     let h = seg.header();
     let parallel = def.bgw_flags & BGWORKER_CLASS_PARALLEL != 0;
     if parallel {

@@ -126,6 +126,8 @@ fn layout_of(z: Sizes) -> Option<Layout> {
 pub struct Segment {
     map: MmapMut,
     pub path: PathBuf,
+    /// The file's device and inode: who maps it is attached to this supervisor.
+    file_id: (u64, u64),
     /// Where the slots start, and how many there are (fixed for the mapping's life).
     slots: *const Slot,
     total: usize,
@@ -158,7 +160,7 @@ fn bitmap_words(slots: u32) -> usize {
 
 impl Segment {
     /// `sizes` must have a layout that fits the mapping (checked by the callers).
-    fn new(map: MmapMut, path: PathBuf, sizes: Sizes) -> Segment {
+    fn new(map: MmapMut, path: PathBuf, file_id: (u64, u64), sizes: Sizes) -> Segment {
         let layout = layout_of(sizes).expect("sizes checked by the caller");
         // SAFETY: offsets inside the mapping (its size was checked against the layout).
         let (slots, bitmap) = unsafe {
@@ -170,6 +172,7 @@ impl Segment {
         Segment {
             map,
             path,
+            file_id,
             slots: slots as *const Slot,
             total: sizes.slots as usize,
             bitmap: bitmap as *const AtomicU64,
@@ -236,7 +239,8 @@ impl Segment {
                 ),
             )
         })?;
-        let seg = Segment::new(map, path, sizes);
+        let meta = file.metadata()?;
+        let seg = Segment::new(map, path, (meta.dev(), meta.ino()), sizes);
         seg.initialise();
         Ok(publish(seg))
     }
@@ -292,7 +296,7 @@ impl Segment {
             Some(l) if l.size <= map.len() => {}
             _ => return Err("shared memory segment size does not match its header".into()),
         }
-        let seg = Segment::new(map, path, sizes);
+        let seg = Segment::new(map, path, (meta.dev(), meta.ino()), sizes);
         let h = seg.header();
         if h.magic != MAGIC {
             return Err("shared memory segment has no valid header".into());
@@ -440,6 +444,12 @@ impl Segment {
     }
 
     /// Flags slot `i` as changed for the supervisor.
+    /// Whether process `pid` maps this segment: a worker of its supervisor, or a process
+    /// attached to it (the only processes entitled to notifications).
+    pub fn mapped_by(&self, pid: i32) -> bool {
+        maps_file(pid, self.file_id.0, self.file_id.1)
+    }
+
     pub fn mark_changed(&self, i: usize) {
         self.changed_word(i / 64)
             .fetch_or(1 << (i % 64), Ordering::AcqRel);
@@ -469,32 +479,33 @@ pub fn leftover_users(datadir: &Path) -> Vec<i32> {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        if pid == me {
-            continue;
-        }
-        let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
-            continue;
-        };
-        // Each line: address perms offset major:minor inode path.
-        let maps_it = maps.lines().any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() < 5 || f[4].parse::<u64>().ok() != Some(ino) {
-                return false;
-            }
-            let Some((maj, min)) = f[3].split_once(':') else {
-                return false;
-            };
-            let (Ok(maj), Ok(min)) = (u32::from_str_radix(maj, 16), u32::from_str_radix(min, 16))
-            else {
-                return false;
-            };
-            libc::makedev(maj, min) == dev
-        });
-        if maps_it {
+        if pid != me && maps_file(pid, dev, ino) {
             users.push(pid);
         }
     }
     users
+}
+
+/// Whether process `pid` maps the file (device `dev`, inode `ino`), by its `/proc/PID/maps`.
+pub fn maps_file(pid: i32, dev: u64, ino: u64) -> bool {
+    let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+        return false;
+    };
+    // Each line: address perms offset major:minor inode path.
+    maps.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() < 5 || f[4].parse::<u64>().ok() != Some(ino) {
+            return false;
+        }
+        let Some((maj, min)) = f[3].split_once(':') else {
+            return false;
+        };
+        let (Ok(maj), Ok(min)) = (u32::from_str_radix(maj, 16), u32::from_str_radix(min, 16))
+        else {
+            return false;
+        };
+        libc::makedev(maj, min) == dev
+    })
 }
 
 /// A copy of a slot's definition, taken with volatile reads (another process may be writing).

@@ -408,3 +408,85 @@ fn attached_process_is_notified_on_start_and_exit() {
     assert!(counts[1] >= 1, "SIGUSR1 on start: {counts:?}");
     assert!(counts[2] > counts[1], "SIGUSR1 on exit: {counts:?}");
 }
+
+/// The slots `bgworkerctl status --json` shows in state "claimed", with their claimants.
+fn claimed_slots(c: &Cluster) -> Vec<(u64, i64)> {
+    status_json(c)["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["state"] == "claimed")
+        .map(|w| (w["slot"].as_u64().unwrap(), w["claimant"].as_i64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_slot_claimed_by_a_registrant_that_dies_before_publishing_it_is_shown_then_reclaimed() {
+    // Two slots; the client takes one and stops (fault injection) between claiming and
+    // publishing it: the slot shows as claimed by it. Killed there, its slot is free again.
+    let c = Setup::new()
+        .preload(&["dyn_probe"])
+        .c("max_worker_processes=2")
+        .start();
+    let stuck = Client::spawn_with(
+        &build_program("attach_client"),
+        &datadir_arg(&c),
+        "reg,h=0,name=never,lib=dyn_probe,func=dyn_main",
+        None,
+        &[("BGWORKER_INJECT_CLAIM", "stop".to_string())],
+    );
+    wait_until("the claimed slot to show", PROMPT, || {
+        claimed_slots(&c) == vec![(0, i64::from(stuck.pid))]
+    });
+    let text = bgworkerctl(&c.datadir, &["status"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout)
+            .lines()
+            .any(|l| l.contains("claimed") && l.contains(&stuck.pid.to_string())),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    send_signal(stuck.pid, libc::SIGKILL);
+    c.wait_for_log(
+        &format!(
+            "slot 0 was claimed by process {}, which is gone without publishing its registration; the slot is free again",
+            stuck.pid
+        ),
+        PROMPT,
+    );
+    assert!(claimed_slots(&c).is_empty());
+    // Both slots are usable again.
+    let mut ok = Client::spawn(
+        &datadir_arg(&c),
+        "reg,h=0,name=one,lib=dyn_probe,func=dyn_main;reg,h=1,name=two,lib=dyn_probe,func=dyn_main",
+    );
+    ok.wait_line("dyn: reg h=0 ok=1");
+    ok.wait_line("dyn: reg h=1 ok=1");
+    ok.finish();
+}
+
+#[test]
+fn a_registrant_that_exits_right_after_claiming_a_slot_does_not_lose_it() {
+    let c = Setup::new()
+        .preload(&["dyn_probe"])
+        .c("max_worker_processes=1")
+        .start();
+    let mut dies = Client::spawn_with(
+        &build_program("attach_client"),
+        &datadir_arg(&c),
+        "reg,h=0,name=lost,lib=dyn_probe,func=dyn_main",
+        None,
+        &[("BGWORKER_INJECT_CLAIM", "exit".to_string())],
+    );
+    assert_eq!(dies.finish().code(), Some(1));
+    c.wait_for_log(
+        &format!("slot 0 was claimed by process {}, which is gone", dies.pid),
+        PROMPT,
+    );
+    let mut ok = Client::spawn(
+        &datadir_arg(&c),
+        "reg,h=0,name=found,lib=dyn_probe,func=dyn_main",
+    );
+    ok.wait_line("dyn: reg h=0 ok=1");
+    ok.finish();
+}

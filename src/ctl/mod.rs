@@ -99,10 +99,13 @@ fn segment(datadir: &Path) -> Result<&'static Segment, CtlError> {
 pub struct WorkerStatus {
     pub slot: usize,
     pub pid: Option<i32>,
+    /// For a slot claimed but not yet published: the registrant holding it.
+    pub claimant: Option<i32>,
     pub name: String,
     pub type_name: String,
     pub dynamic: bool,
-    /// `running`, `not yet started`, `waiting to restart` or `stopping`.
+    /// `running`, `not yet started`, `waiting to restart`, `stopping`, or `claimed` (a
+    /// registrant holds the slot and has not published its definition).
     pub state: &'static str,
     pub started_at_ms: Option<u64>,
     pub restarts: u32,
@@ -142,8 +145,29 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
     let mut out = Vec::new();
     for i in 0..seg.total_slots() {
         let slot = seg.slot(i);
-        if slot.state.load(Ordering::Acquire) != slots::IN_USE {
-            continue;
+        match slot.state.load(Ordering::Acquire) {
+            slots::IN_USE => {}
+            slots::CLAIMED => {
+                // Claimed by a registrant that has not published it (yet): shown, so a slot is
+                // never taken invisibly.
+                let claimant = slot.claimant.load(Ordering::Relaxed);
+                out.push(WorkerStatus {
+                    slot: i,
+                    pid: None,
+                    claimant: (claimant > 0).then_some(claimant),
+                    name: String::new(),
+                    type_name: String::new(),
+                    dynamic: true,
+                    state: "claimed",
+                    started_at_ms: None,
+                    restarts: 0,
+                    last_exit: None,
+                    activity: None,
+                    wait_event: None,
+                });
+                continue;
+            }
+            _ => continue,
         }
         let mut def = shmem::copy_definition(slot);
         // Shown as the supervisor uses them: a registrant's raw bytes never reach a terminal.
@@ -163,6 +187,7 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
         out.push(WorkerStatus {
             slot: i,
             pid: (pid > 0).then_some(pid),
+            claimant: None,
             name: field_string(&def.bgw_name),
             type_name: field_string(&def.bgw_type),
             dynamic: slot.dynamic.load(Ordering::Relaxed) != 0,
@@ -232,7 +257,7 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
             out,
             "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  {}",
             w.slot,
-            w.pid.map_or("-".into(), |p| p.to_string()),
+            w.pid.or(w.claimant).map_or("-".into(), |p| p.to_string()),
             w.state,
             if w.dynamic { "dynamic" } else { "static" },
             w.name,
@@ -291,9 +316,10 @@ pub fn status_json(datadir: &Path) -> Result<String, CtlError> {
         };
         let _ = write!(
             out,
-            "{{\"slot\":{},\"pid\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"wait_event\":{},\"activity\":{}}}",
+            "{{\"slot\":{},\"pid\":{},\"claimant\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"wait_event\":{},\"activity\":{}}}",
             w.slot,
             w.pid.map_or("null".into(), |p| p.to_string()),
+            w.claimant.map_or("null".into(), |p| p.to_string()),
             json_string(&w.name),
             json_string(&w.type_name),
             json_string(if w.dynamic { "dynamic" } else { "static" }),

@@ -100,6 +100,8 @@ const MAX_STARTS_PER_PASS: usize = 100;
 /// them), so forking a batch with almost no writes in between, then recording it, saves most of
 /// those copies; the batch stays small so the first of it is reported soon.
 const START_BATCH: usize = 16;
+/// How often a slot claimed but not yet published is looked at again.
+const CLAIM_RECHECK: Duration = Duration::from_millis(100);
 
 struct Args {
     datadir: Option<PathBuf>,
@@ -305,6 +307,8 @@ struct Postmaster {
     forked_buf: Vec<pid_t>,
     close_buf: Vec<RawFd>,
     reaped_buf: Vec<(pid_t, ExitKind)>,
+    /// Slots claimed by a live registrant that has not published them yet: (slot, claimant).
+    claim_watch: Vec<(usize, pid_t)>,
 }
 
 /// The distinct signals one read of the signalfd found, in order of arrival.
@@ -417,6 +421,7 @@ impl Postmaster {
             forked_buf: Vec::with_capacity(START_BATCH),
             close_buf: Vec::new(),
             reaped_buf: Vec::new(),
+            claim_watch: Vec::new(),
         })
     }
 
@@ -502,6 +507,9 @@ impl Postmaster {
             if signals.contains(libc::SIGUSR1) {
                 self.worker_state_change();
             }
+            if !self.claim_watch.is_empty() {
+                self.recheck_claims();
+            }
             self.check_kill_deadline();
             if let Some(code) = self.state_machine() {
                 self.flush_notifications();
@@ -568,6 +576,7 @@ impl Postmaster {
     fn assign_slots(&mut self) {
         let seg = self.seg();
         slots::reset_all(seg);
+        self.claim_watch.clear();
         let mut reg = REGISTRY.lock();
         reg.list
             .reserve(self.settings.max_worker_processes.max(0) as usize);
@@ -627,6 +636,9 @@ impl Postmaster {
         let sweep = self.children.sweep_due();
         if sweep {
             wake = wake.min(now + SWEEP_QUIET);
+        }
+        if !self.claim_watch.is_empty() {
+            wake = wake.min(now + CLAIM_RECHECK);
         }
         let ms = wake
             .saturating_duration_since(now)
@@ -822,8 +834,14 @@ impl Postmaster {
             return;
         }
         let slot = seg.slot(s);
-        if slot.state.load(Ordering::Acquire) != slots::IN_USE {
-            return;
+        match slot.state.load(Ordering::Acquire) {
+            slots::IN_USE => {}
+            slots::CLAIMED => {
+                let claimant = slot.claimant.load(Ordering::Relaxed);
+                self.check_claim(s, claimant);
+                return;
+            }
+            _ => return,
         }
         let generation = slot.generation.load(Ordering::Acquire);
         let terminate = slot.terminate.load(Ordering::Acquire) != 0;
@@ -912,6 +930,40 @@ impl Postmaster {
         self.start_pending = true;
     }
 
+    /// A slot claimed by a registrant that has not published it yet: freed at once when the
+    /// claimant is gone, otherwise watched (claims last microseconds; a claimant that stops or
+    /// dies mid-way must not take the slot with it).
+    fn check_claim(&mut self, s: usize, claimant: pid_t) {
+        let seg = self.seg();
+        if claimant_gone(claimant) {
+            if slots::reclaim(seg, s, claimant) {
+                elog::log(
+                    LOG,
+                    format_args!(
+                        "slot {s} was claimed by process {claimant}, which is gone without publishing its registration; the slot is free again"
+                    ),
+                );
+            }
+            self.claim_watch.retain(|&(w, _)| w != s);
+        } else if !self.claim_watch.contains(&(s, claimant)) {
+            self.claim_watch.push((s, claimant));
+        }
+    }
+
+    /// Looks again at the claims being watched (each turn while there are any).
+    fn recheck_claims(&mut self) {
+        let seg = self.seg();
+        let watched = std::mem::take(&mut self.claim_watch);
+        for (s, claimant) in watched {
+            let slot = seg.slot(s);
+            if slot.state.load(Ordering::Acquire) == slots::CLAIMED
+                && slot.claimant.load(Ordering::Relaxed) == claimant
+            {
+                self.check_claim(s, claimant);
+            }
+        }
+    }
+
     /// Handles the children that SIGCHLD named as exited, or with `sweep` every other exited
     /// one (see `children`). After a sweep that found any, the loop comes round again at once,
     /// so their restarts and the state machine are not left for the next signal.
@@ -925,14 +977,16 @@ impl Postmaster {
         } else {
             self.children.reap_named(&mut reaped);
         }
+        let any = !reaped.is_empty();
         for &(pid, exit) in &reaped {
-            if let Some(seg) = self.seg {
-                slots::reclaim_abandoned(seg, pid);
-            }
             self.cleanup_worker(pid, exit);
         }
         reaped.clear();
         self.reaped_buf = reaped;
+        // A worker that died holding a claimed slot left it flagged: look now.
+        if any && self.seg.is_some_and(Segment::any_changed) {
+            self.worker_state_change();
+        }
     }
 
     /// What happens when a worker exits (EXIT-1..3, CRASH-1).
@@ -1397,6 +1451,20 @@ fn mark_stopped(seg: &Segment, slot: Option<usize>) {
 
 /// A worker that died, or could not be forked: it starts again after its restart time (or is
 /// dropped by the launch pass, if it may never restart). Returns its notify pid.
+/// Whether a slot's claimant is gone: no such process, or a zombie (dead, not yet reaped).
+fn claimant_gone(pid: pid_t) -> bool {
+    if pid <= 0 {
+        return true;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
 /// Records a crash-restart at `now` in `times`; the count within `window` when it exceeds
 /// `limit`. The times are kept only while a limit is set, and no more than it needs (the limit
 /// plus one), so a crash loop without a limit costs no memory.

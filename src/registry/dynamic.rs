@@ -35,8 +35,9 @@ pub fn register(def: &mut BackgroundWorker) -> Result<Option<(usize, u64)>, Stri
     // no process at all is PostgreSQL's case: accepted, and dropped by the supervisor (NTF-2).
     let notify = def.bgw_notify_pid;
     // SAFETY: reading our own pid global.
+    let me = unsafe { MyProcPid };
     if notify != 0
-        && notify != unsafe { MyProcPid }
+        && notify != me
         && crate::process::start_ticks(notify).is_some()
         && !seg.mapped_by(notify)
     {
@@ -68,9 +69,11 @@ pub fn register(def: &mut BackgroundWorker) -> Result<Option<(usize, u64)>, Stri
             }
         }
     }
-    // SAFETY: reading our own pid global.
-    let me = unsafe { MyProcPid };
-    let Some((slot, generation)) = slots::claim_and_publish(seg, def, me) else {
+    let published = slots::claim(seg, me).and_then(|slot| {
+        claimed_hook(seg);
+        slots::publish(seg, slot, def).map(|generation| (slot, generation))
+    });
+    let Some((slot, generation)) = published else {
         if parallel {
             h.parallel_register_count.fetch_sub(1, Ordering::AcqRel);
         }
@@ -78,6 +81,29 @@ pub fn register(def: &mut BackgroundWorker) -> Result<Option<(usize, u64)>, Stri
     };
     poke_supervisor(seg);
     Ok(Some((slot, generation)))
+}
+
+/// Between claiming a slot and publishing it. An attached registrant tells the supervisor of
+/// the claim, so a claimant that dies here has its slot freed at once (a worker's death is a
+/// SIGCHLD the supervisor sees anyway). `BGWORKER_INJECT_CLAIM=exit|stop` (tests only) makes the
+/// registrant die, or stop, right here.
+fn claimed_hook(seg: &Segment) {
+    if crate::worker::attach::supervisor_pidfd().is_some() {
+        poke_supervisor(seg);
+    }
+    static INJECT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    match INJECT
+        .get_or_init(|| std::env::var("BGWORKER_INJECT_CLAIM").ok())
+        .as_deref()
+    {
+        // SAFETY: ending or stopping this process on purpose (fault injection).
+        Some("exit") => unsafe { libc::_exit(1) },
+        // SAFETY: as above.
+        Some("stop") => unsafe {
+            libc::raise(libc::SIGSTOP);
+        },
+        _ => {}
+    }
 }
 
 /// Tells the supervisor a slot was published. Only ever the supervisor: a worker signals its

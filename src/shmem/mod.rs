@@ -450,6 +450,11 @@ impl Segment {
         maps_file(pid, self.file_id.0, self.file_id.1)
     }
 
+    /// Whether any slot is flagged for the supervisor.
+    pub fn any_changed(&self) -> bool {
+        (0..self.bitmap_words()).any(|w| self.changed_word(w).load(Ordering::Acquire) != 0)
+    }
+
     pub fn mark_changed(&self, i: usize) {
         self.changed_word(i / 64)
             .fetch_or(1 << (i % 64), Ordering::AcqRel);

@@ -121,17 +121,22 @@ fn pop_free(seg: &Segment) -> Option<usize> {
     }
 }
 
-/// Claims a free slot, writes the definition and publishes it. Returns (slot, generation).
-pub fn claim_and_publish(
-    seg: &Segment,
-    def: &BackgroundWorker,
-    claimant: i32,
-) -> Option<(usize, u64)> {
+/// Claims a free slot for `claimant` (a registrant): the slot is `CLAIMED`, flagged for the
+/// supervisor, which frees it again if the claimant dies before publishing it.
+pub fn claim(seg: &Segment, claimant: i32) -> Option<usize> {
     let i = pop_free(seg)?;
     let slot = seg.slot(i);
-    slot.state.store(CLAIMED, Ordering::Relaxed);
     slot.claimant.store(claimant, Ordering::Relaxed);
-    // SAFETY: the slot is ours between pop and publication: nobody else writes the definition.
+    slot.state.store(CLAIMED, Ordering::Release);
+    seg.mark_changed(i);
+    Some(i)
+}
+
+/// Writes the definition into a slot this process claimed and publishes it; the generation, or
+/// None if the supervisor took the slot back meanwhile (it found the claimant gone).
+pub fn publish(seg: &Segment, i: usize, def: &BackgroundWorker) -> Option<u64> {
+    let slot = seg.slot(i);
+    // SAFETY: the slot is ours between claim and publication: nobody else writes the definition.
     unsafe { std::ptr::write_volatile(slot.worker.get(), *def) };
     slot.pid.store(InvalidPid, Ordering::Relaxed);
     slot.terminate.store(0, Ordering::Relaxed);
@@ -142,10 +147,17 @@ pub fn claim_and_publish(
     slot.activity_seq.store(0, Ordering::Relaxed);
     slot.activity_state.store(0, Ordering::Relaxed);
     let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
-    // Publication point: everything above is visible to whoever sees IN_USE (DYN-13).
-    slot.state.store(IN_USE, Ordering::Release);
+    // Publication point: everything above is visible to whoever sees IN_USE (DYN-13). A slot
+    // the supervisor reclaimed meanwhile (it took us for dead) is not taken back.
+    if slot
+        .state
+        .compare_exchange(CLAIMED, IN_USE, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
+        return None;
+    }
     seg.mark_changed(i);
-    Some((i, generation))
+    Some(generation)
 }
 
 /// Occupies slot `i` for a static worker (supervisor, at initialisation: REG-9).
@@ -247,18 +259,18 @@ pub fn reset_all(seg: &Segment) {
     }
 }
 
-/// Frees slots claimed by `pid` but never published (it died mid-registration).
-pub fn reclaim_abandoned(seg: &Segment, pid: i32) {
-    for i in 0..seg.total_slots() {
-        let slot = seg.slot(i);
-        if slot.state.load(Ordering::Acquire) == CLAIMED
-            && slot.claimant.load(Ordering::Relaxed) == pid
-            && slot
-                .state
-                .compare_exchange(CLAIMED, FREE, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        {
-            push_free(seg, i);
-        }
+/// Frees slot `i` if it is still claimed by `claimant` (who died before publishing it); true
+/// when it was freed (supervisor only).
+pub fn reclaim(seg: &Segment, i: usize, claimant: i32) -> bool {
+    let slot = seg.slot(i);
+    if slot.claimant.load(Ordering::Relaxed) == claimant
+        && slot
+            .state
+            .compare_exchange(CLAIMED, FREE, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    {
+        push_free(seg, i);
+        return true;
     }
+    false
 }

@@ -395,23 +395,51 @@ probe_main(Datum main_arg)
 		return;
 	else if (is_base(mode, "forker"))
 	{
-		pid_t		child = fork();
+		/*
+		 * A grandchild: a plain process in the worker's process group with default
+		 * dispositions; +stubborn: it ignores SIGTERM, SIGQUIT and SIGINT; +daemon: it leaves
+		 * by a double fork and a session of its own (its parent exits, so it is orphaned).
+		 * +exit: the worker exits (code 1) once it has forked.
+		 */
+		int			fds[2];
+		pid_t		child;
+		pid_t		grandchild = -1;
 
+		if (pipe(fds) != 0)
+			elog(ERROR, "pipe: %m");
+		child = fork();
 		if (child == 0)
 		{
 			sigset_t	none;
+			pid_t		me;
 
-			/* a plain process in the worker's process group, with default dispositions */
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGQUIT, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
+			close(fds[0]);
+			if (has_option(mode, "daemon"))
+			{
+				if (fork() != 0)
+					_exit(0);
+				setsid();
+			}
+			signal(SIGTERM, has_option(mode, "stubborn") ? SIG_IGN : SIG_DFL);
+			signal(SIGQUIT, has_option(mode, "stubborn") ? SIG_IGN : SIG_DFL);
+			signal(SIGINT, has_option(mode, "stubborn") ? SIG_IGN : SIG_DFL);
 			signal(SIGHUP, SIG_DFL);
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
+			me = getpid();
+			if (write(fds[1], &me, sizeof(me)) != sizeof(me))
+				_exit(1);
+			close(fds[1]);
 			for (;;)
 				pause();
 		}
-		elog(LOG, "probe \"%s\" forked grandchild=%d", name, (int) child);
+		close(fds[1]);
+		if (read(fds[0], &grandchild, sizeof(grandchild)) != sizeof(grandchild))
+			grandchild = -1;
+		close(fds[0]);
+		elog(LOG, "probe \"%s\" forked grandchild=%d", name, (int) grandchild);
+		if (has_option(mode, "exit"))
+			proc_exit(1);
 	}
 	else if (is_base(mode, "pmdeath"))
 	{

@@ -3,6 +3,7 @@
 //! workers by phase, reaps them, applies the restart rules, runs crash-restart and shutdown.
 
 mod children;
+mod descendants;
 mod notify;
 pub mod pidfile;
 
@@ -309,6 +310,8 @@ struct Postmaster {
     reaped_buf: Vec<(pid_t, ExitKind)>,
     /// Slots claimed by a live registrant that has not published them yet: (slot, claimant).
     claim_watch: Vec<(usize, pid_t)>,
+    /// What exited workers left behind (see `descendants`).
+    leftovers: descendants::Leftovers,
 }
 
 /// The distinct signals one read of the signalfd found, in order of arrival.
@@ -422,6 +425,7 @@ impl Postmaster {
             close_buf: Vec::new(),
             reaped_buf: Vec::new(),
             claim_watch: Vec::new(),
+            leftovers: descendants::Leftovers::default(),
         })
     }
 
@@ -438,6 +442,15 @@ impl Postmaster {
         let pending = std::mem::take(&mut REGISTRY.lock().pending_host);
         for mut def in pending {
             registry::register_static(&mut def, Phase::Preload, settings.max_worker_processes);
+        }
+        // Orphaned descendants of workers become our children, so none outlives us.
+        if let Err(e) = descendants::become_subreaper() {
+            elog::log(
+                WARNING,
+                format_args!(
+                    "could not become a child subreaper ({e}): descendants of workers that leave their process group are not ended at shutdown"
+                ),
+            );
         }
         // PostgreSQL 15's whole server symbol surface, so a module that references a server
         // function bgworkerd lacks still loads (and gets an ERROR only if it calls it).
@@ -511,6 +524,15 @@ impl Postmaster {
                 self.recheck_claims();
             }
             self.check_kill_deadline();
+            if self
+                .leftovers
+                .next_due()
+                .is_some_and(|d| d <= Instant::now())
+            {
+                let reg = REGISTRY.lock();
+                self.leftovers
+                    .kill_due(Instant::now(), |p| reg.list.id_by_pid(p).is_some());
+            }
             if let Some(code) = self.state_machine() {
                 self.flush_notifications();
                 return code;
@@ -639,6 +661,9 @@ impl Postmaster {
         }
         if !self.claim_watch.is_empty() {
             wake = wake.min(now + CLAIM_RECHECK);
+        }
+        if let Some(d) = self.leftovers.next_due() {
+            wake = wake.min(d);
         }
         let ms = wake
             .saturating_duration_since(now)
@@ -1009,6 +1034,7 @@ impl Postmaster {
             return;
         };
         reg.list.exited(id);
+        self.leftovers.worker_exited(pid, Instant::now());
         let w = reg.list.get_mut(id);
         w.last_exit = Some(exit);
         // The slot's pid goes to 0 (handles read STOPPED) only once the worker's fate is settled
@@ -1078,6 +1104,23 @@ impl Postmaster {
     fn state_machine(&mut self) -> Option<c_int> {
         if Self::any_running() {
             return None;
+        }
+        if self.shutdown != Shutdown::None || self.fatal_error {
+            // Before the end or a re-initialisation: no descendant of a worker is left.
+            let first = if self.shutdown == Shutdown::Immediate || self.fatal_error {
+                libc::SIGQUIT
+            } else {
+                libc::SIGTERM
+            };
+            let spare = self.spare.as_ref().map(|s| s.pid);
+            let retired = &self.retired_spares;
+            if self.leftovers.end_strays(
+                |p| Some(p) == spare || retired.contains(&p),
+                first,
+                Instant::now(),
+            ) {
+                return None;
+            }
         }
         if self.shutdown != Shutdown::None {
             let code = if self.fatal_error && self.shutdown != Shutdown::Immediate {

@@ -213,17 +213,140 @@ fn write_report(elevel: c_int, report: &Report<'_>) {
     write_all_stderr(&out.buf[..out.len]);
 }
 
-fn write_all_stderr(mut bytes: &[u8]) {
+/// Log lines that could not be written (the log's reader stalled, the disk is full), reported
+/// by the next line that can be.
+static LOST: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a line that the log took only part of may wait for room for the rest.
+const PARTIAL_LINE_WAIT_MS: c_int = 100;
+
+/// Writes one finished line (or report) to stderr, never blocking for long: the supervisor must
+/// keep reaping, starting and answering whatever its log's reader does. A line that cannot be
+/// written is counted; once writing works again, a line saying how many were lost goes first.
+fn write_all_stderr(bytes: &[u8]) {
+    let lost = LOST.load(Ordering::Relaxed);
+    if lost > 0 {
+        let mut note = LineBuf {
+            buf: [0; 8192],
+            len: 0,
+        };
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the timespec we own; getpid has no preconditions.
+        let pid = unsafe {
+            libc::clock_gettime(libc::CLOCK_REALTIME, &mut now);
+            libc::getpid()
+        };
+        write_prefix(&mut note, &now, pid);
+        let _ = writeln!(
+            note,
+            "LOG:  {lost} log message{} {} lost",
+            if lost == 1 { "" } else { "s" },
+            if lost == 1 { "was" } else { "were" }
+        );
+        if !write_line(&note.buf[..note.len]) {
+            LOST.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        LOST.fetch_sub(lost, Ordering::Relaxed);
+    }
+    if !write_line(bytes) {
+        LOST.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One `write` of the whole line when it can (a pipe takes up to 4 kB whole or not at all); the
+/// rest of a longer line waits at most `PARTIAL_LINE_WAIT_MS` for room. False when nothing was
+/// written.
+fn write_line(mut bytes: &[u8]) -> bool {
+    let mut wrote_any = false;
     while !bytes.is_empty() {
         // SAFETY: writing a valid buffer to fd 2.
         let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+        if n > 0 {
+            wrote_any = true;
+            bytes = &bytes[n as usize..];
+            continue;
+        }
+        let err = std::io::Error::last_os_error().raw_os_error();
+        if n < 0 && err == Some(libc::EINTR) {
+            continue;
+        }
+        if n < 0 && err == Some(libc::EAGAIN) && wrote_any {
+            // Half a line is in the log: finish it if room comes soon.
+            let mut p = libc::pollfd {
+                fd: 2,
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            // SAFETY: one pollfd we own.
+            if unsafe { libc::poll(&mut p, 1, PARTIAL_LINE_WAIT_MS) } > 0 {
                 continue;
             }
-            return;
         }
-        bytes = &bytes[n as usize..];
+        return wrote_any;
+    }
+    true
+}
+
+/// At the start of the supervisor, before it opens anything: any of descriptors 0, 1 and 2 that
+/// is closed is opened on `/dev/null`, so no descriptor of ours (the pipe workers watch for the
+/// supervisor's death, a module's file) ever takes one of those numbers and receives log lines.
+pub fn ensure_standard_descriptors() {
+    for fd in 0..=2 {
+        // SAFETY: fcntl F_GETFD only asks whether fd is open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            // SAFETY: opening /dev/null; the lowest free number is fd itself.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+}
+
+/// Makes the log (stderr) never block the supervisor nor its workers: when it is a pipe, a FIFO
+/// or a terminal, it is opened again, as a descriptor of our own, non-blocking, and put in place
+/// of descriptor 2 (inherited by every worker). Whoever else shares the original (the shell that
+/// started us) keeps its blocking descriptor. A regular file never blocks for a reader anyway.
+pub fn make_log_nonblocking() {
+    // SAFETY: fstat into a local struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::fstat(2, &mut st) } != 0 {
+        return;
+    }
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind != libc::S_IFIFO && kind != libc::S_IFCHR && kind != libc::S_IFSOCK {
+        return;
+    }
+    if kind == libc::S_IFIFO {
+        // Room for a burst (a restart storm writes hundreds of kB a second) while the reader
+        // catches up: up to 1 MB, as far as the system allows an unprivileged pipe.
+        let max = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .ok()
+            .and_then(|s| s.trim().parse::<c_int>().ok())
+            .unwrap_or(1 << 20)
+            .min(1 << 20);
+        // SAFETY: F_SETPIPE_SZ on our stderr; a failure leaves the pipe as it was.
+        unsafe { libc::fcntl(2, libc::F_SETPIPE_SZ, max) };
+    }
+    // A FIFO, a pipe or a terminal opened anew through /proc is a new open file description,
+    // whose O_NONBLOCK is ours alone. (A socket cannot be; there the shared one is set.)
+    // SAFETY: opening a path and dup2 onto fd 2, which we own.
+    unsafe {
+        let fd = libc::open(
+            c"/proc/self/fd/2".as_ptr(),
+            libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        );
+        if fd >= 0 {
+            libc::dup2(fd, 2);
+            libc::close(fd);
+        } else if kind == libc::S_IFSOCK {
+            let flags = libc::fcntl(2, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(2, libc::F_SETFL, flags | libc::O_NONBLOCK);
+            }
+        }
     }
 }
 

@@ -47,6 +47,9 @@ pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(
     argv: *mut *mut c_char,
 ) -> c_int {
     export!(boundary, BackgroundWorkerPostmasterMain, 1, {
+        // First of all: descriptors 0-2 open (on /dev/null if closed), the log non-blocking.
+        crate::elog::ensure_standard_descriptors();
+        crate::elog::make_log_nonblocking();
         let mut args = Vec::new();
         for i in 0..usize::try_from(argc).unwrap_or(0) {
             // SAFETY: the caller promises argc valid strings.

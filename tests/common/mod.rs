@@ -320,7 +320,7 @@ impl Worker {
         self.notify = n.into();
         self
     }
-    fn spec(&self) -> String {
+    pub fn spec(&self) -> String {
         format!(
             "name={},type={},flags={},start={},restart={},lib={},func={},mode={},arg={},notify={}",
             self.name,

@@ -522,3 +522,49 @@ proptest! {
         }
     }
 }
+
+/// A real ELF shared object's bytes (the C library), read once.
+fn elf_fixture() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        [
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "/lib/aarch64-linux-gnu/libc.so.6",
+        ]
+        .iter()
+        .find_map(|p| std::fs::read(p).ok())
+        .expect("libc.so.6")
+    })
+}
+
+proptest! {
+    #![proptest_config(config(10))]
+
+    /// `bgworkerctl check` and the supervisor read modules' symbol tables from the file: any
+    /// corruption of the ELF header, the section headers or the tables is an error or a list,
+    /// never a panic.
+    #[test]
+    fn reading_a_corrupted_shared_object(
+        edits in prop::collection::vec((any::<u64>(), any::<u8>(), 0u8..3), 1..8),
+        cut in prop::option::of(any::<u64>()),
+    ) {
+        let mut d = elf_fixture().to_vec();
+        let shoff = u64::from_le_bytes(d[0x28..0x30].try_into().unwrap()) as usize;
+        for (at, b, region) in edits {
+            let at = at as usize;
+            let off = match region {
+                0 => at % 64,                                          // the ELF header
+                1 => shoff + at % (d.len() - shoff).max(1),            // the section headers
+                _ => at % d.len(),                                     // anywhere
+            };
+            if off < d.len() {
+                d[off] = b;
+            }
+        }
+        if let Some(c) = cut {
+            d.truncate(c as usize % (d.len() + 1));
+        }
+        let result = std::panic::catch_unwind(|| bgworker::elf::dynamic_symbols_in(&d).map(|s| s.len()));
+        prop_assert!(result.is_ok(), "the ELF reader panicked");
+    }
+}

@@ -89,9 +89,7 @@ fn load() -> Result<Api, String> {
             // supervisor makes every name PostgreSQL's server exports global, and a few of them
             // are libpq's too (`pg_encoding_to_char`, `lo_read`, `pqsignal`, ...): without it
             // libpq's own calls would land on the server's versions.
-            libloading::os::unix::RTLD_NOW
-                | libloading::os::unix::RTLD_LOCAL
-                | libc::RTLD_DEEPBIND,
+            libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_LOCAL | libc::RTLD_DEEPBIND,
         )
     }
     .map_err(|e| e.to_string())?;

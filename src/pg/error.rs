@@ -3,10 +3,13 @@
 //! frame; callers must own nothing that needs dropping when they raise.
 
 use libc::{c_char, c_int};
+use std::fmt::{self, Write};
 
 extern "C" {
     /// Reports `message` at `elevel` with SQLSTATE `sqlerrcode` (0: the level's default).
     fn bgw_c_report(elevel: c_int, sqlerrcode: c_int, message: *const c_char);
+    /// Reports `message: %m` at `elevel` with `errcode_for_file_access()`, errno `saved_errno`.
+    fn bgw_c_report_file_access(elevel: c_int, saved_errno: c_int, message: *const c_char);
     /// The exported `proc_exit`: declared here so the leaf needs no other module.
     fn proc_exit(code: c_int) -> !;
 }
@@ -29,6 +32,72 @@ pub fn raise_with_code(elevel: c_int, sqlerrcode: c_int, message: &str) -> ! {
     unsafe {
         bgw_c_report(elevel, sqlerrcode, text.as_ptr());
         proc_exit(1)
+    }
+}
+
+/// A message formatted on the stack (so a report that longjmps leaves nothing to drop): at most
+/// 1023 bytes, NUL bytes replaced by spaces, always NUL-terminated.
+struct StackText {
+    buf: [c_char; 1024],
+    len: usize,
+}
+
+impl StackText {
+    fn new(args: fmt::Arguments<'_>) -> Self {
+        let mut t = StackText {
+            buf: [0; 1024],
+            len: 0,
+        };
+        let _ = t.write_fmt(args);
+        t
+    }
+}
+
+impl Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len == self.buf.len() - 1 {
+                break;
+            }
+            self.buf[self.len] = if b == 0 { b' ' } else { b } as c_char;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// `raise_with_code` with a message formatted without allocating: nothing owned is left behind
+/// by the longjmp.
+pub fn raise_fmt(elevel: c_int, sqlerrcode: c_int, args: fmt::Arguments<'_>) -> ! {
+    let text = StackText::new(args);
+    // SAFETY: text is NUL-terminated and lives on this frame; ERROR and above do not return.
+    unsafe {
+        bgw_c_report(elevel, sqlerrcode, text.buf.as_ptr());
+        proc_exit(1)
+    }
+}
+
+/// Reports a formatted message at `elevel` through PostgreSQL's error path (so error context
+/// callbacks and `log_min_messages` apply); returns only when `elevel` is below ERROR.
+pub fn report_fmt(elevel: c_int, sqlerrcode: c_int, args: fmt::Arguments<'_>) {
+    let text = StackText::new(args);
+    // SAFETY: as above.
+    unsafe { bgw_c_report(elevel, sqlerrcode, text.buf.as_ptr()) };
+    if elevel >= super::types::ERROR {
+        // SAFETY: an ERROR report does not come back; this is never reached.
+        unsafe { proc_exit(1) }
+    }
+}
+
+/// Reports `<message>: <strerror(saved_errno)>` at `elevel` with the SQLSTATE PostgreSQL's
+/// `errcode_for_file_access` picks for that errno; returns only when `elevel` is below ERROR.
+pub fn report_file_access(elevel: c_int, saved_errno: c_int, args: fmt::Arguments<'_>) {
+    let text = StackText::new(args);
+    // SAFETY: as above.
+    unsafe { bgw_c_report_file_access(elevel, saved_errno, text.buf.as_ptr()) };
+    if elevel >= super::types::ERROR {
+        // SAFETY: as above.
+        unsafe { proc_exit(1) }
     }
 }
 

@@ -17,9 +17,13 @@ pub mod guc;
 /// cbindgen:ignore
 pub mod latch;
 /// cbindgen:ignore
+pub mod list;
+/// cbindgen:ignore
 pub mod loader;
 pub mod lwlock;
 pub mod mcxt;
+/// cbindgen:ignore
+pub mod nodes;
 pub mod pg;
 /// cbindgen:ignore
 pub mod postmaster;
@@ -28,5 +32,7 @@ pub mod registry;
 /// cbindgen:ignore
 pub mod shmem;
 pub mod stringinfo;
+/// cbindgen:ignore
+pub mod varlena;
 /// cbindgen:ignore
 pub mod worker;

@@ -13,6 +13,8 @@ pub mod db;
 /// cbindgen:ignore
 pub mod elog;
 /// cbindgen:ignore
+pub mod fd;
+/// cbindgen:ignore
 pub mod guc;
 /// cbindgen:ignore
 pub mod latch;
@@ -29,6 +31,8 @@ pub mod pg;
 pub mod postmaster;
 /// cbindgen:ignore
 pub mod registry;
+/// cbindgen:ignore
+pub mod resowner;
 /// cbindgen:ignore
 pub mod shmem;
 pub mod stringinfo;

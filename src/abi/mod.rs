@@ -32,6 +32,8 @@ mod c_shim;
 mod db_api;
 mod dynamic_api;
 mod elog_api;
+/// cbindgen:ignore
+mod fd_api;
 mod guc_api;
 mod interrupt_api;
 mod latch_api;
@@ -43,6 +45,8 @@ mod memory_api;
 mod port_api;
 mod process_api;
 mod registration_api;
+/// cbindgen:ignore
+mod resowner_api;
 mod shmem_api;
 /// cbindgen:ignore
 mod spi_api;

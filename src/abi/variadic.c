@@ -616,6 +616,24 @@ bgw_c_report(int elevel, int sqlerrcode, const char *message)
 	}
 }
 
+/* As bgw_c_report, with an optional DETAIL and HINT (NULL for none). */
+void
+bgw_c_report_detail(int elevel, int sqlerrcode, const char *message, const char *detail,
+					const char *hint)
+{
+	if (bgw_c_errstart(elevel, NULL))
+	{
+		if (sqlerrcode != 0)
+			bgw_c_errcode(sqlerrcode);
+		bgw_c_errmsg_internal("%s", message);
+		if (detail != NULL)
+			bgw_c_errdetail_internal("%s", detail);
+		if (hint != NULL)
+			bgw_c_errhint("%s", hint);
+		bgw_c_errfinish(NULL, 0, NULL);
+	}
+}
+
 /* As bgw_c_report, for a failed file operation: "<message>: %m" with errcode_for_file_access. */
 void
 bgw_c_report_file_access(int elevel, int saved_errno, const char *message)

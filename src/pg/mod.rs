@@ -7,6 +7,7 @@ pub mod globals;
 pub mod types;
 
 pub use error::{
-    cstr, make_sqlstate, raise, raise_fmt, raise_with_code, report_file_access, report_fmt,
+    cstr, make_sqlstate, raise, raise_fmt, raise_with_code, report_detail, report_file_access,
+    report_fmt, Text,
 };
 pub use globals::*;

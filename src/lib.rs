@@ -13,9 +13,13 @@ pub mod db;
 /// cbindgen:ignore
 pub mod elog;
 /// cbindgen:ignore
+pub mod eoxact;
+/// cbindgen:ignore
 pub mod fd;
 /// cbindgen:ignore
 pub mod guc;
+/// cbindgen:ignore
+pub mod guc_runtime;
 /// cbindgen:ignore
 pub mod latch;
 /// cbindgen:ignore

@@ -16,6 +16,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -23,9 +25,21 @@
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
 #include "postmaster/bgworker.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "postmaster/postmaster.h"
+#include "storage/latch.h"
+#include "storage/procsignal.h"
+#include "tcop/tcopprot.h"
+#include "utils/catcache.h"
+#include "utils/guc.h"
+#include "utils/ps_status.h"
+#include "utils/wait_event.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
@@ -420,6 +434,554 @@ probe_strings(void)
 	}
 }
 
+/* ---------- files (storage/fd.h) ---------- */
+
+static int	name_cmp(const ListCell *a, const ListCell *b);
+
+static int
+name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* A directory of our own, made current, so messages name files relative to it. */
+static void
+enter_probe_dir(void)
+{
+	const char *base = getenv("API_PROBE_DIR");
+	char		dir[MAXPGPATH];
+
+	if (base == NULL)
+		elog(ERROR, "API_PROBE_DIR is not set");
+	snprintf(dir, sizeof(dir), "%s/%s", base, mode);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		elog(ERROR, "could not create \"%s\": %m", dir);
+	if (chdir(dir) != 0)
+		elog(ERROR, "could not enter \"%s\": %m", dir);
+}
+
+static bool
+fd_is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+static void
+probe_files(void)
+{
+	FILE	   *f;
+	DIR		   *d;
+	struct dirent *de;
+	List	   *volatile entries = NIL;
+	char		line[64];
+	int			fd;
+	int			raw;
+	int			rc;
+
+	enter_probe_dir();
+	f = AllocateFile("a.txt", "w");
+	fprintf(f, "first line\n");
+	rc = f != NULL;
+	PROBE_LOG("AllocateFile for writing: %d, FreeFile: %d", rc, FreeFile(f));
+	f = AllocateFile("a.txt", "r");
+	if (f == NULL || fgets(line, sizeof(line), f) == NULL)
+		elog(ERROR, "could not read back a.txt");
+	PROBE_LOG("read back: %s", line);
+	FreeFile(f);
+
+	errno = 0;
+	f = AllocateFile("missing.txt", "r");
+	PROBE_LOG("AllocateFile of a missing file: NULL %d, ENOENT %d", f == NULL, errno == ENOENT);
+	EXPECT_ERROR("reporting it",
+				 ereport(ERROR,
+						 (errcode_for_file_access(),
+						  errmsg("could not open file \"%s\": %m", "missing.txt"))));
+
+	fd = OpenTransientFile("b.txt", O_RDWR | O_CREAT | O_EXCL);
+	PROBE_LOG("OpenTransientFile: %d, wrote %d", fd >= 0, (int) write(fd, "bee", 3));
+	rc = CloseTransientFile(fd);
+	PROBE_LOG("CloseTransientFile: %d, closed %d", rc, !fd_is_open(fd));
+	{
+		struct stat st;
+
+		PROBE_LOG("created with mode %o", stat("b.txt", &st) == 0 ? (unsigned) (st.st_mode & 0777) : 0);
+	}
+	fd = OpenTransientFilePerm("c.txt", O_RDWR | O_CREAT, 0640);
+	CloseTransientFile(fd);
+	{
+		struct stat st;
+
+		PROBE_LOG("OpenTransientFilePerm(0640) gives mode %o",
+				  stat("c.txt", &st) == 0 ? (unsigned) (st.st_mode & 0777) : 0);
+	}
+	raw = BasicOpenFile("c.txt", O_RDONLY);
+	PROBE_LOG("BasicOpenFile: %d", raw >= 0);
+	close(raw);
+
+	rc = durable_rename("a.txt", "d.txt", ERROR);
+	PROBE_LOG("durable_rename a.txt -> d.txt: %d, a.txt gone %d, d.txt there %d", rc,
+			  access("a.txt", F_OK) != 0, access("d.txt", F_OK) == 0);
+	PROBE_LOG("durable_rename over an existing file: %d", durable_rename("d.txt", "c.txt", ERROR));
+	PROBE_LOG("durable_rename of a missing file at LOG: %d",
+			  durable_rename("nothing.txt", "x.txt", LOG));
+	EXPECT_ERROR("durable_rename of a missing file at ERROR",
+				 (void) durable_rename("nothing.txt", "x.txt", ERROR));
+	rc = durable_unlink("b.txt", ERROR);
+	PROBE_LOG("durable_unlink b.txt: %d, gone %d", rc, access("b.txt", F_OK) != 0);
+	PROBE_LOG("durable_unlink of a missing file at WARNING: %d",
+			  durable_unlink("b.txt", WARNING));
+	fsync_fname("c.txt", false);
+	fsync_fname(".", true);
+	PROBE_LOG("fsync_fname of a file and a directory done");
+
+	d = AllocateDir(".");
+	while ((de = ReadDir(d, ".")) != NULL)
+	{
+		if (de->d_name[0] != '.')
+			entries = lappend(entries, pstrdup(de->d_name));
+	}
+	PROBE_LOG("FreeDir: %d", FreeDir(d));
+	list_sort(entries, name_cmp);
+	PROBE_LOG("directory holds %s", str_list_text(entries));
+
+	d = AllocateDir("nowhere");
+	PROBE_LOG("AllocateDir of a missing directory: NULL %d", d == NULL);
+	PROBE_LOG("ReadDirExtended at WARNING: NULL %d", ReadDirExtended(d, "nowhere", WARNING) == NULL);
+	errno = ENOENT;
+	EXPECT_ERROR("ReadDir of it", (void) ReadDir(NULL, "nowhere"));
+	PROBE_LOG("FreeDir(NULL): %d", FreeDir(NULL));
+
+	{
+		FILE	   *p = OpenPipeStream("echo piped", "r");
+
+		if (p == NULL || fgets(line, sizeof(line), p) == NULL)
+			elog(ERROR, "OpenPipeStream failed");
+		PROBE_LOG("OpenPipeStream read: %s", line);
+		PROBE_LOG("ClosePipeStream: exit status %d", ClosePipeStream(p));
+	}
+	{
+		FILE	   *plain = fopen("c.txt", "r");
+
+		PROBE_LOG("FreeFile of a file AllocateFile did not open: %d", FreeFile(plain));
+	}
+	{
+		List	   *volatile open_files = NIL;
+		ListCell   *lc;
+		volatile int opened = 0;
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			for (;;)
+			{
+				FILE	   *more = AllocateFile("c.txt", "r");
+
+				if (more == NULL)
+					elog(ERROR, "AllocateFile failed: %m");
+				open_files = lappend(open_files, more);
+				opened++;
+			}
+		}
+		PG_CATCH();
+		{
+			ErrorData  *e;
+
+			MemoryContextSwitchTo(cxt);
+			e = CopyErrorData();
+			FlushErrorState();
+			PROBE_LOG("opening without closing ends in an ERROR: sqlstate 53000 %d, at least 16 open %d",
+					  e->sqlerrcode == ERRCODE_INSUFFICIENT_RESOURCES, opened >= 16);
+			PROBE_LOG("(local) %s", e->message);
+		}
+		PG_END_TRY();
+		foreach(lc, open_files)
+			FreeFile((FILE *) lfirst(lc));
+		PROBE_LOG("and after closing them, AllocateFile works again: %d",
+				  FreeFile(AllocateFile("c.txt", "r")) == 0);
+	}
+}
+
+/* ---------- resource owners ---------- */
+
+static ResourceOwner probe_parent;
+static ResourceOwner probe_child;
+
+static const char *
+owner_name(ResourceOwner owner)
+{
+	if (owner == NULL)
+		return "NULL";
+	if (owner == probe_parent)
+		return "parent";
+	if (owner == probe_child)
+		return "child";
+	if (owner == TopTransactionResourceOwner)
+		return "TopTransaction";
+	if (owner == AuxProcessResourceOwner)
+		return "AuxiliaryProcess";
+	return "another owner";
+}
+
+static void
+release_callback(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	PROBE_LOG("callback %s: phase %d commit %d toplevel %d current %s", (const char *) arg,
+			  (int) phase, isCommit, isTopLevel, owner_name(CurrentResourceOwner));
+}
+
+static void
+release_all(ResourceOwner owner, bool isCommit)
+{
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_BEFORE_LOCKS, isCommit, true);
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_LOCKS, isCommit, true);
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_AFTER_LOCKS, isCommit, true);
+}
+
+static void
+probe_resowner(void)
+{
+	PROBE_LOG("at entry: current %s, top transaction %s, aux %s", owner_name(CurrentResourceOwner),
+			  owner_name(TopTransactionResourceOwner), owner_name(AuxProcessResourceOwner));
+	probe_parent = ResourceOwnerCreate(NULL, "probe parent");
+	probe_child = ResourceOwnerCreate(probe_parent, "probe child");
+	PROBE_LOG("parent of child: %s, of parent: %s", owner_name(ResourceOwnerGetParent(probe_child)),
+			  owner_name(ResourceOwnerGetParent(probe_parent)));
+	RegisterResourceReleaseCallback(release_callback, "A");
+	RegisterResourceReleaseCallback(release_callback, "B");
+	PROBE_LOG("releasing parent (commit)");
+	release_all(probe_parent, true);
+	UnregisterResourceReleaseCallback(release_callback, "B");
+	ResourceOwnerNewParent(probe_child, NULL);
+	PROBE_LOG("child moved to the top: parent %s", owner_name(ResourceOwnerGetParent(probe_child)));
+	PROBE_LOG("releasing parent (abort, not top level)");
+	ResourceOwnerRelease(probe_parent, RESOURCE_RELEASE_AFTER_LOCKS, false, false);
+	ResourceOwnerNewParent(probe_child, probe_parent);
+	ResourceOwnerDelete(probe_parent);
+	probe_parent = probe_child = NULL;
+	PROBE_LOG("deleted; current %s", owner_name(CurrentResourceOwner));
+
+	CreateAuxProcessResourceOwner();
+	PROBE_LOG("CreateAuxProcessResourceOwner: current is it %d",
+			  CurrentResourceOwner == AuxProcessResourceOwner && CurrentResourceOwner != NULL);
+	PROBE_LOG("ReleaseAuxProcessResources(false)");
+	ReleaseAuxProcessResources(false);
+	PROBE_LOG("exiting (the aux owner is released again at exit)");
+}
+
+/* What PostgreSQL leaves to assertions: an ERROR here (not run inside PostgreSQL). */
+static void
+probe_resowner_misuse(void)
+{
+	ResourceOwner owner = ResourceOwnerCreate(NULL, "probe current");
+	ResourceOwner child = ResourceOwnerCreate(owner, "probe below");
+
+	CurrentResourceOwner = child;
+	EXPECT_ERROR("deleting an ancestor of the current owner", ResourceOwnerDelete(owner));
+	EXPECT_ERROR("making an owner its own descendant's child", ResourceOwnerNewParent(owner, child));
+	EXPECT_ERROR("releasing in phase 7", ResourceOwnerRelease(owner, (ResourceReleasePhase) 7, true, true));
+	EXPECT_ERROR("CreateAuxProcessResourceOwner with a current owner", CreateAuxProcessResourceOwner());
+	PROBE_LOG("tree unchanged: %d", ResourceOwnerGetParent(child) == owner);
+	CurrentResourceOwner = NULL;
+	ResourceOwnerDelete(owner);
+	PROBE_LOG("deleted once not current");
+}
+
+/* ---------- the process: identity and title ---------- */
+
+/* The process title as ps shows it (the command line, NULs as spaces, trailing blanks cut). */
+static char *
+own_title(void)
+{
+	static char buf[512];
+	FILE	   *f = fopen("/proc/self/cmdline", "r");
+	size_t		n = 0;
+
+	if (f != NULL)
+	{
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t		a = strlen(s);
+	size_t		b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void
+probe_process(void)
+{
+	pg_time_t	now = (pg_time_t) time(NULL);
+	char		pidfile[MAXPGPATH];
+	const char *shown;
+	int			len;
+
+	PROBE_LOG("MyBackendType is B_BG_WORKER %d, described as \"%s\"", MyBackendType == B_BG_WORKER,
+			  GetBackendTypeDesc(MyBackendType));
+	PROBE_LOG("IsPostmasterEnvironment %d IsUnderPostmaster %d IsBackgroundWorker %d "
+			  "IsBinaryUpgrade %d RecoveryInProgress %d",
+			  IsPostmasterEnvironment, IsUnderPostmaster, IsBackgroundWorker, IsBinaryUpgrade,
+			  RecoveryInProgress());
+	PROBE_LOG("PostmasterPid is the parent %d, not this process %d", PostmasterPid == getppid(),
+			  PostmasterPid != MyProcPid);
+	PROBE_LOG("MyStartTime within the last minute %d, agrees with MyStartTimestamp %d",
+			  MyStartTime <= now && MyStartTime > now - 60,
+			  MyStartTime == (pg_time_t) (MyStartTimestamp / 1000000) + 946684800);
+	snprintf(pidfile, sizeof(pidfile), "%s/postmaster.pid", DataDir);
+	PROBE_LOG("DataDir is absolute %d and holds postmaster.pid %d", DataDir[0] == '/',
+			  access(pidfile, F_OK) == 0);
+	PROBE_LOG("(local) DataDir %s", DataDir);
+	PROBE_LOG("restart_after_crash %d", restart_after_crash);
+
+	PROBE_LOG("(local) title at entry: %s", own_title());
+	set_ps_display("probing 1");
+	shown = get_ps_display(&len);
+	PROBE_LOG("after set_ps_display: title ends with \"%s probing 1\" %d, get_ps_display \"%.*s\" (%d)",
+			  MyBgworkerEntry->bgw_name, ends_with(own_title(), "api_probe process probing 1"),
+			  len, shown, len);
+	PROBE_LOG("(local) title now: %s", own_title());
+	SetConfigOption("update_process_title", "off", PGC_SUSET, PGC_S_SESSION);
+	set_ps_display("hidden");
+	shown = get_ps_display(&len);
+	PROBE_LOG("with update_process_title off: title unchanged %d, get_ps_display \"%.*s\"",
+			  ends_with(own_title(), "probing 1"), len, shown);
+	SetConfigOption("update_process_title", NULL, PGC_SUSET, PGC_S_SESSION);
+	set_ps_display("");
+	PROBE_LOG("set_ps_display(\"\") leaves the name: %d",
+			  ends_with(own_title(), MyBgworkerEntry->bgw_name));
+}
+
+/* Shows a title and waits for SIGTERM (the test reads ps and bgworkerctl meanwhile). */
+static void
+probe_title_wait(void)
+{
+	pqsignal(SIGTERM, die);
+	set_ps_display("waiting for the test");
+	PROBE_LOG("title set");
+	for (;;)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000L,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ---------- settings ---------- */
+
+static int	probe_limit = 0;
+
+static void
+show_setting(const char *name)
+{
+	PROBE_LOG("%s: GetConfigOption \"%s\" reset \"%s\"", name, GetConfigOption(name, false, false),
+			  GetConfigOptionResetString(name));
+}
+
+static void
+probe_settings(void)
+{
+	int			rc;
+
+	PROBE_LOG("globals: cluster_name \"%s\" work_mem %d maintenance_work_mem %d "
+			  "max_worker_processes %d log_min_messages %d update_process_title %d "
+			  "shared_preload_libraries \"%s\" max_files_per_process %d",
+			  cluster_name, work_mem, maintenance_work_mem, max_worker_processes, log_min_messages,
+			  update_process_title, shared_preload_libraries_string, max_files_per_process);
+	PROBE_LOG("(local) Dynamic_library_path %s", Dynamic_library_path);
+	show_setting("work_mem");
+	show_setting("maintenance_work_mem");
+	show_setting("cluster_name");
+
+	SetConfigOption("work_mem", "16MB", PGC_USERSET, PGC_S_SESSION);
+	PROBE_LOG("SetConfigOption(work_mem, 16MB): work_mem %d", work_mem);
+	show_setting("work_mem");
+	rc = set_config_option("work_mem", NULL, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0,
+						   false);
+	PROBE_LOG("reset: %d, work_mem %d", rc, work_mem);
+	rc = set_config_option("work_mem", "32", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true,
+						   WARNING, false);
+	PROBE_LOG("32 kB refused: %d, work_mem %d", rc, work_mem);
+	rc = set_config_option("work_mem", "lots", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true,
+						   WARNING, false);
+	PROBE_LOG("\"lots\" refused: %d", rc);
+	rc = set_config_option("work_mem", "5 parsecs", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET,
+						   true, WARNING, false);
+	PROBE_LOG("\"5 parsecs\" refused: %d", rc);
+	rc = set_config_option("work_mem", "1GB", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, false,
+						   WARNING, false);
+	PROBE_LOG("check only (changeVal false): %d, work_mem %d", rc, work_mem);
+
+	EXPECT_ERROR("max_worker_processes at run time",
+				 SetConfigOption("max_worker_processes", "20", PGC_USERSET, PGC_S_SESSION));
+	EXPECT_ERROR("restart_after_crash at run time",
+				 SetConfigOption("restart_after_crash", "off", PGC_USERSET, PGC_S_SESSION));
+	EXPECT_ERROR("an unknown setting",
+				 SetConfigOption("no_such_setting", "1", PGC_USERSET, PGC_S_SESSION));
+	rc = set_config_option("max_worker_processes", "16", PGC_SIGHUP, PGC_S_FILE, GUC_ACTION_SET,
+						   true, WARNING, false);
+	PROBE_LOG("restart-only setting in a reload, same value: %d", rc);
+	rc = set_config_option("max_worker_processes", "20", PGC_SIGHUP, PGC_S_FILE, GUC_ACTION_SET,
+						   true, WARNING, false);
+	PROBE_LOG("restart-only setting in a reload, new value: %d, still %d", rc,
+			  max_worker_processes);
+
+	SetConfigOption("log_min_messages", "error", PGC_SUSET, PGC_S_SESSION);
+	PROBE_LOG("log_min_messages error: %d", log_min_messages);
+	elog(LOG, "api_probe settings: LOG still shows at log_min_messages=error");
+	elog(WARNING, "api_probe settings: this WARNING is filtered out");
+	SetConfigOption("log_min_messages", NULL, PGC_SUSET, PGC_S_SESSION);
+	elog(WARNING, "api_probe settings: this WARNING shows again");
+
+	SetConfigOption("apiprobe.color", "blue", PGC_USERSET, PGC_S_SESSION);
+	show_setting("apiprobe.color");
+
+	DefineCustomIntVariable("apiprobe.limit", "A limit.", NULL, &probe_limit, 10, 1, 100,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	PROBE_LOG("apiprobe.limit defined: %d", probe_limit);
+	SetConfigOption("apiprobe.limit", "20", PGC_USERSET, PGC_S_SESSION);
+	show_setting("apiprobe.limit");
+	rc = set_config_option("apiprobe.limit", "500", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET,
+						   true, WARNING, false);
+	PROBE_LOG("500 refused: %d, still %d", rc, probe_limit);
+	rc = set_config_option("apiprobe.limit", "30", PGC_USERSET, PGC_S_FILE, GUC_ACTION_SET, true,
+						   WARNING, false);
+	PROBE_LOG("from a lower-priority source: %d, still %d", rc, probe_limit);
+	rc = set_config_option("apiprobe.limit", "40", PGC_USERSET, PGC_S_OVERRIDE, GUC_ACTION_SET,
+						   true, WARNING, false);
+	PROBE_LOG("as a new reset value: %d, value %d", rc, probe_limit);
+	show_setting("apiprobe.limit");
+	SetConfigOption("apiprobe.limit", NULL, PGC_USERSET, PGC_S_SESSION);
+	PROBE_LOG("after RESET: %d", probe_limit);
+}
+
+/* A value set at run time outranks the settings file when it is read again. */
+static void
+probe_settings_reload(void)
+{
+	char		conf[MAXPGPATH];
+	FILE	   *f;
+
+	snprintf(conf, sizeof(conf), "%s/bgworker.conf", DataDir);
+	if (access(conf, F_OK) != 0)
+		snprintf(conf, sizeof(conf), "%s/postgresql.conf", DataDir);
+	SetConfigOption("work_mem", "16MB", PGC_USERSET, PGC_S_SESSION);
+	f = AllocateFile(conf, "a");
+	if (f == NULL)
+		elog(ERROR, "could not open the settings file: %m");
+	fprintf(f, "\nwork_mem = '1MB'\nmaintenance_work_mem = '128MB'\n");
+	FreeFile(f);
+	ProcessConfigFile(PGC_SIGHUP);
+	PROBE_LOG("after reading the file again: work_mem %d (set here), maintenance_work_mem %d (from the file)",
+			  work_mem, maintenance_work_mem);
+	PROBE_LOG("work_mem reset value now \"%s\"", GetConfigOptionResetString("work_mem"));
+	SetConfigOption("work_mem", NULL, PGC_USERSET, PGC_S_SESSION);
+	PROBE_LOG("after RESET: work_mem %d", work_mem);
+}
+
+/* Refusals PostgreSQL leaves to roles or assertions: checked here only. */
+static void
+probe_settings_misuse(void)
+{
+	int			rc;
+
+	MarkGUCPrefixReserved("apiprobe");
+	EXPECT_ERROR("a superuser setting as an ordinary user",
+				 SetConfigOption("log_min_messages", "debug1", PGC_USERSET, PGC_S_SESSION));
+	EXPECT_ERROR("a placeholder under a reserved prefix",
+				 SetConfigOption("apiprobe.nothing", "1", PGC_USERSET, PGC_S_SESSION));
+	rc = set_config_option("work_mem", "oops", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true,
+						   LOG, false);
+	PROBE_LOG("refused at LOG: %d, work_mem %d", rc, work_mem);
+}
+
+/* ---------- memory contexts ---------- */
+
+static void
+probe_contexts(void)
+{
+	MemoryContext cache;
+
+	PROBE_LOG("at entry: CacheMemoryContext NULL %d, MessageContext NULL %d, PortalContext NULL %d, "
+			  "PostmasterContext NULL %d",
+			  CacheMemoryContext == NULL, MessageContext == NULL, PortalContext == NULL,
+			  PostmasterContext == NULL);
+	PROBE_LOG("outside a transaction: TopTransactionContext NULL %d, CurTransactionContext NULL %d",
+			  TopTransactionContext == NULL, CurTransactionContext == NULL);
+	PROBE_LOG("ErrorContext under TopMemoryContext %d, named \"%s\"",
+			  ErrorContext != NULL && ErrorContext->parent == TopMemoryContext, ErrorContext->name);
+	CreateCacheMemoryContext();
+	cache = CacheMemoryContext;
+	PROBE_LOG("CreateCacheMemoryContext: made %d, under TopMemoryContext %d, named \"%s\"",
+			  cache != NULL, cache->parent == TopMemoryContext, cache->name);
+	CreateCacheMemoryContext();
+	PROBE_LOG("a second call keeps it %d", CacheMemoryContext == cache);
+	PROBE_LOG("palloc in it: %s", MemoryContextStrdup(CacheMemoryContext, "cached"));
+}
+
+static void
+probe_db_contexts(void)
+{
+	PROBE_LOG("connected: CacheMemoryContext made %d, under TopMemoryContext %d",
+			  CacheMemoryContext != NULL,
+			  CacheMemoryContext != NULL && CacheMemoryContext->parent == TopMemoryContext);
+}
+
+/* ---------- transactions: what ends with them (database workers) ---------- */
+
+static void
+probe_db_xact(void)
+{
+	FILE	   *f;
+	int			fd;
+
+	enter_probe_dir();
+	RegisterResourceReleaseCallback(release_callback, "X");
+	StartTransactionCommand();
+	PROBE_LOG("in a transaction: current is TopTransactionResourceOwner %d, CurTransaction too %d",
+			  CurrentResourceOwner == TopTransactionResourceOwner && CurrentResourceOwner != NULL,
+			  CurTransactionResourceOwner == TopTransactionResourceOwner);
+	f = AllocateFile("left-open.txt", "w");
+	fd = fileno(f);
+	CommitTransactionCommand();
+	PROBE_LOG("after commit: the file is closed %d, current %s, top transaction %s",
+			  !fd_is_open(fd), owner_name(CurrentResourceOwner),
+			  owner_name(TopTransactionResourceOwner));
+
+	StartTransactionCommand();
+	fd = OpenTransientFile("left-open.txt", O_RDONLY);
+	AbortCurrentTransaction();
+	PROBE_LOG("after abort: the file is closed %d, current %s", !fd_is_open(fd),
+			  owner_name(CurrentResourceOwner));
+	UnregisterResourceReleaseCallback(release_callback, "X");
+
+	/* Settings changed in a transaction: undone at abort; LOCAL ones at commit too. */
+	StartTransactionCommand();
+	SetConfigOption("work_mem", "1MB", PGC_USERSET, PGC_S_SESSION);
+	(void) set_config_option("maintenance_work_mem", "2MB", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	PROBE_LOG("in the transaction: work_mem %d maintenance_work_mem %d", work_mem,
+			  maintenance_work_mem);
+	CommitTransactionCommand();
+	PROBE_LOG("after commit: work_mem %d maintenance_work_mem %d", work_mem, maintenance_work_mem);
+	StartTransactionCommand();
+	SetConfigOption("work_mem", "2MB", PGC_USERSET, PGC_S_SESSION);
+	PROBE_LOG("in the next transaction: work_mem %d", work_mem);
+	AbortCurrentTransaction();
+	PROBE_LOG("after abort: work_mem %d", work_mem);
+}
+
 /* ---------- entry ---------- */
 
 void
@@ -429,6 +991,8 @@ api_probe_main(Datum arg)
 	mode = MyBgworkerEntry->bgw_extra;
 	BackgroundWorkerUnblockSignals();
 	PROBE_LOG("started");
+	if (strncmp(mode, "db_", 3) == 0)
+		BackgroundWorkerInitializeConnection("postgres", NULL, 0);
 
 	if (strcmp(mode, "lists") == 0)
 		probe_lists();
@@ -440,6 +1004,28 @@ api_probe_main(Datum arg)
 		probe_split();
 	else if (strcmp(mode, "strings") == 0)
 		probe_strings();
+	else if (strcmp(mode, "files") == 0)
+		probe_files();
+	else if (strcmp(mode, "resowner") == 0)
+		probe_resowner();
+	else if (strcmp(mode, "resowner_misuse") == 0)
+		probe_resowner_misuse();
+	else if (strcmp(mode, "db_xact") == 0)
+		probe_db_xact();
+	else if (strcmp(mode, "process") == 0)
+		probe_process();
+	else if (strcmp(mode, "title_wait") == 0)
+		probe_title_wait();
+	else if (strcmp(mode, "settings") == 0)
+		probe_settings();
+	else if (strcmp(mode, "settings_reload") == 0)
+		probe_settings_reload();
+	else if (strcmp(mode, "settings_misuse") == 0)
+		probe_settings_misuse();
+	else if (strcmp(mode, "contexts") == 0)
+		probe_contexts();
+	else if (strcmp(mode, "db_contexts") == 0)
+		probe_db_contexts();
 	else
 		PROBE_LOG("unknown mode");
 
@@ -463,6 +1049,8 @@ _PG_init(void)
 
 		memset(&worker, 0, sizeof(worker));
 		worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+		if (strncmp(m, "db_", 3) == 0)
+			worker.bgw_flags |= BGWORKER_BACKEND_DATABASE_CONNECTION;
 		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 		worker.bgw_restart_time = BGW_NEVER_RESTART;
 		snprintf(worker.bgw_library_name, BGW_MAXLEN, "api_probe");

@@ -194,6 +194,16 @@ fn lists_behave_as_postgresql_lists() {
             "big: length 1000 last 999, list and cells in its context: 1 1",
         );
         has(ev, "lists", "(local) list_free leaves its context empty: 1");
+        has(
+            ev,
+            "lists",
+            "lcons, list_insert_nth: (\"z\" \"a\" \"y\" \"b\" \"c\" \"d\") nth(2) y",
+        );
+        has(
+            ev,
+            "lists",
+            "delete_ptr(b), delete_ptr(a copy of c): (\"z\" \"a\" \"y\" \"c\" \"d\")",
+        );
     });
 }
 
@@ -462,6 +472,11 @@ fn the_process_knows_what_it_is_and_shows_its_title() {
             ev,
             "process",
             "(local) title now: bgworker: apitest: api_probe process probing 1",
+        );
+        has(
+            ev,
+            "process",
+            "init_ps_display: title ends with \"apitest: api_probe renamed again\" 1",
         );
     });
 }

@@ -257,6 +257,52 @@ probe_lists(void)
 		i += lfirst_int(lc) * lfirst_int(lc2);
 	PROBE_LOG("forboth dot product: %d", i);
 
+	/* The remaining variants: pointer and OID forms, for_each_cell, forthree. */
+	{
+		String	   *a = makeString("a");
+		String	   *b = makeString("b");
+		String	   *c = makeString("c");
+		List	   *ptrs = list_make4(a, b, c, makeString("d"));
+		List	   *more;
+		List	   *o1 = list_make4_oid(1, 2, 3, 4);
+		List	   *o2 = list_make2_oid(3, 9);
+		ListCell   *lc3;
+
+		ptrs = lcons(makeString("z"), ptrs);
+		ptrs = list_insert_nth(ptrs, 2, makeString("y"));
+		PROBE_LOG("lcons, list_insert_nth: %s nth(2) %s", value_list_text(ptrs),
+				  strVal(list_nth(ptrs, 2)));
+		ptrs = list_delete_ptr(ptrs, b);
+		ptrs = list_delete_ptr(ptrs, makeString("c"));
+		PROBE_LOG("delete_ptr(b), delete_ptr(a copy of c): %s", value_list_text(ptrs));
+		more = list_make2(a, makeString("b"));
+		PROBE_LOG("union_ptr: %s difference_ptr: %s", value_list_text(list_union_ptr(ptrs, more)),
+				  value_list_text(list_difference_ptr(ptrs, more)));
+		PROBE_LOG("concat_unique: %s concat_unique_ptr: %s",
+				  value_list_text(list_concat_unique(list_copy(ptrs), more)),
+				  value_list_text(list_concat_unique_ptr(list_copy(ptrs), more)));
+		o1 = list_insert_nth_oid(o1, 0, 7);
+		PROBE_LOG("oid insert_nth: %s difference_oid: %s append_unique_oid 9: %s "
+				  "concat_unique_oid: %s",
+				  int_list_text(o1), int_list_text(list_difference_oid(o1, o2)),
+				  int_list_text(list_append_unique_oid(list_copy(o1), 9)),
+				  int_list_text(list_concat_unique_oid(list_copy(o1), o2)));
+		i = 0;
+		for_each_cell(lc3, o1, list_nth_cell(o1, 3))
+			i += (int) lfirst_oid(lc3);
+		PROBE_LOG("for_each_cell from the fourth: %d", i);
+		i = 0;
+		{
+			ListCell   *x;
+			ListCell   *y;
+			ListCell   *z;
+
+			forthree(x, o1, y, o2, z, ptrs)
+				i += (int) (lfirst_oid(x) + lfirst_oid(y)) * (int) strlen(strVal(lfirst(z)));
+		}
+		PROBE_LOG("forthree: %d", i);
+	}
+
 	/* A list that outgrows its first allocation keeps its context. */
 	{
 		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "api_probe list",
@@ -517,6 +563,10 @@ probe_files(void)
 	raw = BasicOpenFile("c.txt", O_RDONLY);
 	PROBE_LOG("BasicOpenFile: %d", raw >= 0);
 	close(raw);
+	raw = BasicOpenFilePerm("e.txt", O_RDWR | O_CREAT, 0600);
+	PROBE_LOG("BasicOpenFilePerm: %d", raw >= 0);
+	close(raw);
+	unlink("e.txt");
 
 	rc = durable_rename("a.txt", "d.txt", ERROR);
 	PROBE_LOG("durable_rename a.txt -> d.txt: %d, a.txt gone %d, d.txt there %d", rc,
@@ -760,6 +810,10 @@ probe_process(void)
 	set_ps_display("");
 	PROBE_LOG("set_ps_display(\"\") leaves the name: %d",
 			  ends_with(own_title(), MyBgworkerEntry->bgw_name));
+	init_ps_display("api_probe renamed");
+	set_ps_display("again");
+	PROBE_LOG("init_ps_display: title ends with \"apitest: api_probe renamed again\" %d",
+			  ends_with(own_title(), "apitest: api_probe renamed again"));
 }
 
 /* Shows a title and waits for SIGTERM (the test reads ps and bgworkerctl meanwhile). */

@@ -403,13 +403,16 @@ extern MemoryContext TopMemoryContext;
 // A child of `TopMemoryContext` for error handling.
 extern MemoryContext ErrorContext;
 
-// PostgreSQL's postmaster context; not used here (NULL).
+// PostgreSQL's postmaster context (deleted in its workers); not used here (NULL).
 extern MemoryContext PostmasterContext;
 
-// PostgreSQL's catalog-cache context; there is no catalog yet (NULL).
+// The context of long-lived caches. NULL until `CreateCacheMemoryContext` makes it (under
+// `TopMemoryContext`), which connecting to a database does, as PostgreSQL's backend start does;
+// a worker without a database finds it NULL at entry, as in PostgreSQL.
 extern MemoryContext CacheMemoryContext;
 
-// PostgreSQL's per-message context; there are no client messages (NULL).
+// PostgreSQL's per-message context of a client backend; workers have none (NULL), as in
+// PostgreSQL.
 extern MemoryContext MessageContext;
 
 // The top transaction's context; there are no transactions yet (NULL).
@@ -418,7 +421,8 @@ extern MemoryContext TopTransactionContext;
 // The current (sub)transaction's context; there are no transactions yet (NULL).
 extern MemoryContext CurTransactionContext;
 
-// PostgreSQL's portal context; there are no portals (NULL).
+// The context of the portal being run; NULL outside one, and there are no portals here (a
+// worker's statements run on the server).
 extern MemoryContext PortalContext;
 
 // This worker's definition (a private copy), or NULL outside a worker.

@@ -1,8 +1,10 @@
 /*
- * fmgr.h -- the module magic block (PG_MODULE_MAGIC) and PG_FUNCTION_INFO_V1.
+ * fmgr.h -- the module magic block (PG_MODULE_MAGIC), PG_FUNCTION_INFO_V1, detoasting
+ * (pg_detoast_datum and the DatumGet*PP family) and Dynamic_library_path.
  *
  * The loader calls a module's Pg_magic_func and compares the block with its own before running
- * _PG_init.  Pg_magic_struct and Pg_finfo_record are defined in bgworker.h.
+ * _PG_init.  Pg_magic_struct and Pg_finfo_record are defined in bgworker.h.  Values are never
+ * compressed nor stored out of line here: detoasting only gives a short value a 4-byte header.
  */
 #include "postgres.h"
 
@@ -57,5 +59,37 @@ typedef const Pg_finfo_record *(*PGFInfoFunction)(void);
 		return &bgw_finfo; \
 	} \
 	extern int no_such_variable
+
+/* ---- detoasting ------------------------------------------------------------------------------ */
+
+BGW_EXTERN_C_BEGIN
+/* The value with a 4-byte header: itself, or a palloc'd copy of a short (1-byte header) value. */
+extern struct varlena *pg_detoast_datum(struct varlena *datum);
+/* Always a palloc'd copy, with a 4-byte header. */
+extern struct varlena *pg_detoast_datum_copy(struct varlena *datum);
+/* The value itself; read it with VARDATA_ANY and VARSIZE_ANY_EXHDR. */
+extern struct varlena *pg_detoast_datum_packed(struct varlena *datum);
+
+/* The setting dynamic_library_path, where modules named without a directory are looked up. */
+extern PGDLLIMPORT char *Dynamic_library_path;
+BGW_EXTERN_C_END
+
+#define PG_DETOAST_DATUM(datum) pg_detoast_datum((struct varlena *) DatumGetPointer(datum))
+#define PG_DETOAST_DATUM_COPY(datum) pg_detoast_datum_copy((struct varlena *) DatumGetPointer(datum))
+#define PG_DETOAST_DATUM_PACKED(datum) \
+	pg_detoast_datum_packed((struct varlena *) DatumGetPointer(datum))
+
+#define DatumGetByteaPP(X) ((bytea *) PG_DETOAST_DATUM_PACKED(X))
+#define DatumGetTextPP(X) ((text *) PG_DETOAST_DATUM_PACKED(X))
+#define DatumGetBpCharPP(X) ((BpChar *) PG_DETOAST_DATUM_PACKED(X))
+#define DatumGetVarCharPP(X) ((VarChar *) PG_DETOAST_DATUM_PACKED(X))
+#define DatumGetByteaP(X) ((bytea *) PG_DETOAST_DATUM(X))
+#define DatumGetTextP(X) ((text *) PG_DETOAST_DATUM(X))
+#define DatumGetBpCharP(X) ((BpChar *) PG_DETOAST_DATUM(X))
+#define DatumGetVarCharP(X) ((VarChar *) PG_DETOAST_DATUM(X))
+#define DatumGetByteaPCopy(X) ((bytea *) PG_DETOAST_DATUM_COPY(X))
+#define DatumGetTextPCopy(X) ((text *) PG_DETOAST_DATUM_COPY(X))
+#define DatumGetBpCharPCopy(X) ((BpChar *) PG_DETOAST_DATUM_COPY(X))
+#define DatumGetVarCharPCopy(X) ((VarChar *) PG_DETOAST_DATUM_COPY(X))
 
 #endif /* BGW_COMPAT_FMGR_H */

@@ -1,16 +1,61 @@
 /*
  * miscadmin.h -- process-wide globals a module reads (MyProcPid, MyLatch, IsUnderPostmaster,
- * IsBackgroundWorker, max_worker_processes, process_shared_preload_libraries_in_progress, ...).
+ * IsBackgroundWorker, max_worker_processes, process_shared_preload_libraries_in_progress, the
+ * interrupt flags, the process's identity and start time, DataDir, work_mem, ...).
  *
- * All of them are declared in bgworker.h; this header exists so that module sources include
- * what they include under PostgreSQL.
+ * Those the bgworker API itself uses come from bgworker.h; the rest are declared here, with
+ * PostgreSQL 15's types.
  */
 #include "postgres.h"
 
 #ifndef BGW_COMPAT_MISCADMIN_H
 #define BGW_COMPAT_MISCADMIN_H
 
+#include "pgtime.h"
+
 BGW_EXTERN_C_BEGIN
+
+/* The supervisor's pid; true in the supervisor and every process it starts. */
+extern PGDLLIMPORT pid_t PostmasterPid;
+extern PGDLLIMPORT bool IsPostmasterEnvironment;
+/* Always false: there is no binary upgrade here. */
+extern PGDLLIMPORT bool IsBinaryUpgrade;
+/* The data directory (absolute). */
+extern PGDLLIMPORT char *DataDir;
+/* When this process started. */
+extern PGDLLIMPORT pg_time_t MyStartTime;
+extern PGDLLIMPORT TimestampTz MyStartTimestamp;
+
+/* Memory a module may size its work by (the settings work_mem and maintenance_work_mem, kB). */
+extern PGDLLIMPORT int work_mem;
+extern PGDLLIMPORT int maintenance_work_mem;
+
+/* The setting shared_preload_libraries, as written. */
+extern PGDLLIMPORT char *shared_preload_libraries_string;
+
+/* What kind of process this is: B_BG_WORKER in a worker, B_INVALID elsewhere. */
+typedef enum BackendType
+{
+	B_INVALID = 0,
+	B_AUTOVAC_LAUNCHER,
+	B_AUTOVAC_WORKER,
+	B_BACKEND,
+	B_BG_WORKER,
+	B_BG_WRITER,
+	B_CHECKPOINTER,
+	B_STARTUP,
+	B_WAL_RECEIVER,
+	B_WAL_SENDER,
+	B_WAL_WRITER,
+	B_ARCHIVER,
+	B_LOGGER
+} BackendType;
+
+extern PGDLLIMPORT BackendType MyBackendType;
+
+#define AmRegularBackendProcess() (MyBackendType == B_BACKEND)
+
+extern const char *GetBackendTypeDesc(BackendType backendType);
 
 /* Set by signal handlers (die, StatementCancelHandler); acted on by CHECK_FOR_INTERRUPTS(). */
 extern PGDLLIMPORT volatile sig_atomic_t InterruptPending;

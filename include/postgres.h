@@ -282,16 +282,8 @@ typedef NameData *Name;
 #define DatumGetName(X) ((Name) DatumGetPointer(X))
 #define NameGetDatum(X) CStringGetDatum(NameStr(*(X)))
 
-/* ---- PostgreSQL's printf family (defined in the library's C shim) ----------------------------- */
-
-BGW_EXTERN_C_BEGIN
-extern int pg_snprintf(char *str, size_t count, const char *fmt, ...) pg_attribute_printf(3, 4);
-extern int pg_vsnprintf(char *str, size_t count, const char *fmt, va_list args)
-	pg_attribute_printf(3, 0);
-extern int pg_sprintf(char *str, const char *fmt, ...) pg_attribute_printf(2, 3);
-extern int pg_fprintf(FILE *stream, const char *fmt, ...) pg_attribute_printf(2, 3);
-extern int pg_printf(const char *fmt, ...) pg_attribute_printf(1, 2);
-BGW_EXTERN_C_END
+/* PostgreSQL's port.h: the pg_*printf family, string helpers, pg_usleep, ... */
+#include "port.h"
 
 #include "utils/elog.h"
 #include "utils/palloc.h"

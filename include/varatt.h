@@ -5,7 +5,7 @@
  *
  * Values the library hands a module (SPI results, cstring_to_text) are always uncompressed and
  * inline, with a 4-byte header; 1-byte-header values are read too.  Compressed and out-of-line
- * (TOAST) values never occur, so there is no detoasting: PG_DETOAST_DATUM returns its argument.
+ * (TOAST) values never occur; the detoasting functions (fmgr.h) widen short headers only.
  */
 #include "postgres.h"
 
@@ -100,30 +100,5 @@ bgw_varatt_byte(const void *ptr)
 	(VARATT_IS_1B_E(PTR) ? VARSIZE_EXTERNAL(PTR) - VARHDRSZ_EXTERNAL : \
 	 (VARATT_IS_1B(PTR) ? VARSIZE_1B(PTR) - VARHDRSZ_SHORT : VARSIZE_4B(PTR) - VARHDRSZ))
 #define VARDATA_ANY(PTR) (VARATT_IS_1B(PTR) ? VARDATA_1B(PTR) : VARDATA_4B(PTR))
-
-/* Datum <-> varlena pointers (never detoasted here; see above). */
-#define DatumGetTextPP(X) ((text *) DatumGetPointer(X))
-#define DatumGetTextP(X) ((text *) DatumGetPointer(X))
-#define DatumGetByteaPP(X) ((bytea *) DatumGetPointer(X))
-#define DatumGetByteaP(X) ((bytea *) DatumGetPointer(X))
-#define DatumGetVarCharPP(X) ((VarChar *) DatumGetPointer(X))
-#define DatumGetBpCharPP(X) ((BpChar *) DatumGetPointer(X))
-#define PG_DETOAST_DATUM(datum) ((struct varlena *) DatumGetPointer(datum))
-#define PG_DETOAST_DATUM_PACKED(datum) ((struct varlena *) DatumGetPointer(datum))
-
-BGW_EXTERN_C_BEGIN
-/* A palloc'd C string with the bytes of a text value (utils/builtins.h in PostgreSQL). */
-extern char *text_to_cstring(const text *t);
-/* A palloc'd text value (4-byte header) with the bytes of `s`. */
-extern text *cstring_to_text(const char *s);
-extern text *cstring_to_text_with_len(const char *s, int len);
-BGW_EXTERN_C_END
-
-#ifndef TextDatumGetCString
-#define TextDatumGetCString(d) text_to_cstring((text *) DatumGetPointer(d))
-#endif
-#ifndef CStringGetTextDatum
-#define CStringGetTextDatum(s) PointerGetDatum(cstring_to_text(s))
-#endif
 
 #endif /* BGW_COMPAT_VARATT_H */

@@ -36,6 +36,14 @@ pub struct Settings {
     pub restart_backoff_max_delay: c_int,
     pub log_min_messages: c_int,
     pub cluster_name: String,
+    /// PostgreSQL's `work_mem` and `maintenance_work_mem` (kB): nothing here uses them, modules
+    /// size their own work by them.
+    pub work_mem: c_int,
+    pub maintenance_work_mem: c_int,
+    /// Whether `set_ps_display` changes the process title.
+    pub update_process_title: bool,
+    /// Bounds the files a process opens through `AllocateFile` and friends.
+    pub max_files_per_process: c_int,
     /// Where database workers connect: a libpq conninfo string (empty: libpq's defaults and the
     /// `PG*` environment); the database and user of `BackgroundWorkerInitializeConnection`
     /// override its own.
@@ -48,6 +56,19 @@ pub struct Settings {
     pub conf_path: Option<PathBuf>,
     /// The `-c` overrides, applied again over the file on every reload.
     pub overrides: Vec<(String, String)>,
+    /// Values this process set at run time (`set_config_option`), kept over reloads.
+    pub runtime: Runtime,
+    /// Each setting's value as read from the file and `-c` (before run-time changes), with its
+    /// origin: what a run-time change is undone to.
+    pub base: BTreeMap<String, (String, Source)>,
+}
+
+/// Values set at run time, by name (lower case): the value and its `GucSource`. `reset` holds
+/// those that also became the value `RESET` goes back to (sources up to `PGC_S_OVERRIDE`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Runtime {
+    pub current: BTreeMap<String, (String, c_int)>,
+    pub reset: BTreeMap<String, (String, c_int)>,
 }
 
 impl Default for Settings {
@@ -64,11 +85,17 @@ impl Default for Settings {
             restart_backoff_max_delay: 60,
             log_min_messages: WARNING,
             cluster_name: String::new(),
+            work_mem: 4096,
+            maintenance_work_mem: 65536,
+            update_process_title: true,
+            max_files_per_process: 1000,
             database_conninfo: String::new(),
             placeholders: BTreeMap::new(),
             origins: BTreeMap::new(),
             conf_path: None,
             overrides: Vec::new(),
+            runtime: Runtime::default(),
+            base: BTreeMap::new(),
         }
     }
 }
@@ -76,8 +103,24 @@ impl Default for Settings {
 /// Where a value came from, for error messages.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
-    File { path: String, line: usize },
+    File {
+        path: String,
+        line: usize,
+    },
     CommandLine,
+    /// `set_config_option` with this `GucSource`.
+    Runtime(c_int),
+}
+
+impl Source {
+    /// PostgreSQL's `GucSource` for a value from here.
+    pub fn guc_source(&self) -> c_int {
+        match self {
+            Source::File { .. } => custom::PGC_S_FILE,
+            Source::CommandLine => custom::PGC_S_ARGV,
+            Source::Runtime(s) => *s,
+        }
+    }
 }
 
 /// A settings error: what is wrong and where.
@@ -96,28 +139,66 @@ impl fmt::Display for ConfigError {
 fn where_(source: &Source) -> String {
     match source {
         Source::File { path, line } => format!(" in file \"{path}\" line {line}"),
-        Source::CommandLine => String::new(),
+        Source::CommandLine | Source::Runtime(_) => String::new(),
     }
 }
 
-/// The core settings: name, context.
-const CORE: &[(&str, Context)] = &[
-    ("shared_preload_libraries", Context::Postmaster),
-    ("dynamic_library_path", Context::Sighup),
-    ("max_worker_processes", Context::Postmaster),
-    ("max_parallel_workers", Context::Sighup),
-    ("restart_after_crash", Context::Sighup),
-    ("restart_after_crash_limit", Context::Sighup),
-    ("restart_after_crash_window", Context::Sighup),
-    ("restart_backoff_steps", Context::Sighup),
-    ("restart_backoff_max_delay", Context::Sighup),
-    ("log_min_messages", Context::Sighup),
-    ("cluster_name", Context::Postmaster),
-    ("database_conninfo", Context::Postmaster),
+/// The core settings: name, when they may change here, and PostgreSQL's `GucContext` for them
+/// (what `set_config_option` checks).
+const CORE: &[(&str, Context, c_int)] = &[
+    (
+        "shared_preload_libraries",
+        Context::Postmaster,
+        custom::PGC_POSTMASTER,
+    ),
+    ("dynamic_library_path", Context::Sighup, custom::PGC_SUSET),
+    (
+        "max_worker_processes",
+        Context::Postmaster,
+        custom::PGC_POSTMASTER,
+    ),
+    ("max_parallel_workers", Context::Sighup, custom::PGC_USERSET),
+    ("restart_after_crash", Context::Sighup, custom::PGC_SIGHUP),
+    (
+        "restart_after_crash_limit",
+        Context::Sighup,
+        custom::PGC_SIGHUP,
+    ),
+    (
+        "restart_after_crash_window",
+        Context::Sighup,
+        custom::PGC_SIGHUP,
+    ),
+    ("restart_backoff_steps", Context::Sighup, custom::PGC_SIGHUP),
+    (
+        "restart_backoff_max_delay",
+        Context::Sighup,
+        custom::PGC_SIGHUP,
+    ),
+    ("log_min_messages", Context::Sighup, custom::PGC_SUSET),
+    ("cluster_name", Context::Postmaster, custom::PGC_POSTMASTER),
+    (
+        "database_conninfo",
+        Context::Postmaster,
+        custom::PGC_POSTMASTER,
+    ),
+    ("work_mem", Context::Sighup, custom::PGC_USERSET),
+    ("maintenance_work_mem", Context::Sighup, custom::PGC_USERSET),
+    ("update_process_title", Context::Sighup, custom::PGC_SUSET),
+    (
+        "max_files_per_process",
+        Context::Postmaster,
+        custom::PGC_POSTMASTER,
+    ),
 ];
 
+/// PostgreSQL's `GucContext` of a core setting.
+pub fn guc_context_of(name: &str) -> Option<c_int> {
+    CORE.iter().find(|(n, _, _)| *n == name).map(|&(_, _, c)| c)
+}
+
 pub fn context_of(name: &str) -> Option<Context> {
-    CORE.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
+    CORE.iter().find(|(n, _, _)| *n == name).map(|&(_, c, _)| c)
 }
 
 impl Settings {
@@ -184,9 +265,22 @@ impl Settings {
                 self.cluster_name = value.to_owned()
             }
             "database_conninfo" => self.database_conninfo = value.to_owned(),
+            "work_mem" => self.work_mem = parse_kb(&name, value, 64, c_int::MAX)?,
+            "maintenance_work_mem" => {
+                self.maintenance_work_mem = parse_kb(&name, value, 1024, c_int::MAX)?
+            }
+            "update_process_title" => {
+                self.update_process_title = parse_bool(value).ok_or_else(|| ConfigError {
+                    message: format!("parameter \"{name}\" requires a Boolean value"),
+                    detail: None,
+                })?
+            }
+            "max_files_per_process" => {
+                self.max_files_per_process =
+                    parse_int(value, 64, c_int::MAX).map_err(|d| bad(Some(d)))?
+            }
             _ if is_valid_placeholder(&name) => {
-                self.origins.insert(name.clone(), source.clone());
-                self.placeholders.insert(name, value.to_owned());
+                self.placeholders.insert(name.clone(), value.to_owned());
             }
             _ => {
                 return Err(ConfigError {
@@ -198,7 +292,36 @@ impl Settings {
                 })
             }
         }
+        self.origins.insert(name, source.clone());
         Ok(())
+    }
+
+    /// Where a setting's value came from (its `GucSource`; `PGC_S_DEFAULT` for a default).
+    pub fn source_of(&self, name: &str) -> c_int {
+        self.origins
+            .get(&name.to_ascii_lowercase())
+            .map_or(custom::PGC_S_DEFAULT, Source::guc_source)
+    }
+
+    /// Applies the values set at run time over freshly read ones: a value set at run time stays
+    /// unless the file or the command line now sets one of at least its priority (sources, as
+    /// PostgreSQL ranks them); the reset values first, then the current ones.
+    pub fn apply_runtime(&mut self) {
+        let runtime = std::mem::take(&mut self.runtime);
+        let mut kept = Runtime::default();
+        for (map, kept_map) in [
+            (&runtime.reset, &mut kept.reset),
+            (&runtime.current, &mut kept.current),
+        ] {
+            for (name, (value, source)) in map {
+                if *source >= self.source_of(name)
+                    && self.set(name, value, &Source::Runtime(*source)).is_ok()
+                {
+                    kept_map.insert(name.clone(), (value.clone(), *source));
+                }
+            }
+        }
+        self.runtime = kept;
     }
 
     /// Defaults, then `DATADIR/bgworker.conf` (if present), then the command-line overrides.
@@ -225,6 +348,11 @@ impl Settings {
         for (name, value) in overrides {
             s.set(name, value, &Source::CommandLine)?;
         }
+        s.base = s
+            .origins
+            .iter()
+            .filter_map(|(name, origin)| Some((name.clone(), (s.get(name)?, origin.clone()))))
+            .collect();
         Ok(s)
     }
 
@@ -249,6 +377,15 @@ impl Settings {
             "log_min_messages" => crate::elog::level_name(self.log_min_messages).to_lowercase(),
             "cluster_name" => self.cluster_name.clone(),
             "database_conninfo" => self.database_conninfo.clone(),
+            "work_mem" => self.work_mem.to_string(),
+            "maintenance_work_mem" => self.maintenance_work_mem.to_string(),
+            "update_process_title" => (if self.update_process_title {
+                "on"
+            } else {
+                "off"
+            })
+            .into(),
+            "max_files_per_process" => self.max_files_per_process.to_string(),
             _ => return self.placeholders.get(&name).cloned(),
         })
     }
@@ -264,12 +401,91 @@ pub fn current() -> Settings {
 /// Installs `s` as the settings in force and publishes the globals modules read.
 pub fn install(s: Settings) {
     crate::elog::set_log_min_messages(s.log_min_messages);
-    // SAFETY: the supervisor is single-threaded; these globals are plain ints.
+    // SAFETY: the process is single-threaded where settings change; these globals are its own.
     unsafe {
         crate::pg::max_worker_processes = s.max_worker_processes;
         crate::pg::max_parallel_workers = s.max_parallel_workers;
+        crate::pg::max_files_per_process = s.max_files_per_process;
+        crate::pg::update_process_title = s.update_process_title;
+        globals::restart_after_crash = s.restart_after_crash;
+        globals::log_min_messages = s.log_min_messages;
+        globals::work_mem = s.work_mem;
+        globals::maintenance_work_mem = s.maintenance_work_mem;
+        globals::publish(&raw mut globals::cluster_name, &s.cluster_name);
+        globals::publish(
+            &raw mut globals::Dynamic_library_path,
+            &s.dynamic_library_path,
+        );
+        globals::publish(
+            &raw mut globals::shared_preload_libraries_string,
+            &s.shared_preload_libraries.join(", "),
+        );
     }
     *CURRENT.lock() = Some(s);
+}
+
+/// PostgreSQL's C variables for its own settings, which modules read directly (`utils/guc.h`,
+/// `fmgr.h`, `miscadmin.h`, `postmaster/postmaster.h`), with PostgreSQL's boot values until the
+/// settings are installed. Declared by hand in those headers.
+/// cbindgen:ignore
+pub mod globals {
+    use libc::{c_char, c_int};
+
+    /// The boot values of the string globals (never freed).
+    static EMPTY: [c_char; 1] = [0];
+    static LIBDIR: [u8; 8] = *b"$libdir\0";
+
+    /// `cluster_name` (never NULL).
+    #[no_mangle]
+    pub static mut cluster_name: *mut c_char = (&raw const EMPTY).cast_mut().cast();
+    /// `log_min_messages` (a message level).
+    #[no_mangle]
+    pub static mut log_min_messages: c_int = crate::pg::types::WARNING;
+    /// `dynamic_library_path`.
+    #[no_mangle]
+    pub static mut Dynamic_library_path: *mut c_char = (&raw const LIBDIR).cast_mut().cast();
+    /// `shared_preload_libraries`.
+    #[no_mangle]
+    pub static mut shared_preload_libraries_string: *mut c_char =
+        (&raw const EMPTY).cast_mut().cast();
+    /// `work_mem`, kB.
+    #[no_mangle]
+    pub static mut work_mem: c_int = 4096;
+    /// `maintenance_work_mem`, kB.
+    #[no_mangle]
+    pub static mut maintenance_work_mem: c_int = 65536;
+    /// `restart_after_crash`.
+    #[no_mangle]
+    pub static mut restart_after_crash: bool = true;
+
+    /// Points a string global at a malloc'd copy of `value` (the previous copy is freed unless
+    /// it is a boot value), unless it already holds that text.
+    ///
+    /// # Safety
+    /// `global` is one of the string globals above; single-threaded.
+    pub unsafe fn publish(global: *mut *mut c_char, value: &str) {
+        // SAFETY: as the caller promises; the current value is a NUL-terminated string, either
+        // a boot value or a copy made here.
+        unsafe {
+            let old = *global;
+            if std::ffi::CStr::from_ptr(old).to_bytes() == value.as_bytes() {
+                return;
+            }
+            let c = std::ffi::CString::new(value).unwrap_or_default();
+            let new = libc::strdup(c.as_ptr());
+            if new.is_null() {
+                return;
+            }
+            *global = new;
+            let boot = [
+                (&raw const EMPTY).cast::<c_char>(),
+                (&raw const LIBDIR).cast(),
+            ];
+            if !boot.contains(&old.cast_const()) {
+                libc::free(old.cast());
+            }
+        }
+    }
 }
 
 /// Re-reads the settings on SIGHUP: restart-only changes are logged and ignored, a file with
@@ -296,7 +512,7 @@ fn reload_at(conf: &Path, overrides: &[(String, String)], elevel: c_int) -> Sett
             return old;
         }
     };
-    for &(name, context) in CORE {
+    for &(name, context, _) in CORE {
         if context == Context::Postmaster && old.get(name) != new.get(name) {
             crate::elog::log(
                 elevel,
@@ -310,6 +526,9 @@ fn reload_at(conf: &Path, overrides: &[(String, String)], elevel: c_int) -> Sett
     new.max_worker_processes = old.max_worker_processes;
     new.cluster_name = old.cluster_name.clone();
     new.database_conninfo = old.database_conninfo.clone();
+    new.max_files_per_process = old.max_files_per_process;
+    new.runtime = old.runtime.clone();
+    new.apply_runtime();
     let file_errors = custom::drop_reserved_placeholders(&mut new, elevel);
     install(new.clone());
     if custom::apply_reload(&new) || file_errors {
@@ -386,6 +605,24 @@ pub fn parse_int(value: &str, min: c_int, max: c_int) -> Result<c_int, String> {
         ));
     }
     Ok(n as c_int)
+}
+
+/// An amount of memory in kB (`work_mem` and the like): a number, or one with a unit (`64MB`),
+/// within [min, max] kB; errors worded as PostgreSQL words them.
+fn parse_kb(name: &str, value: &str, min: c_int, max: c_int) -> Result<c_int, ConfigError> {
+    let v = custom::parse_int_units(value, custom::GUC_UNIT_KB).map_err(|hint| ConfigError {
+        message: format!("invalid value for parameter \"{name}\": \"{value}\""),
+        detail: hint.map(str::to_owned),
+    })?;
+    if v < min || v > max {
+        return Err(ConfigError {
+            message: format!(
+                "{v} kB is outside the valid range for parameter \"{name}\" ({min} .. {max})"
+            ),
+            detail: None,
+        });
+    }
+    Ok(v)
 }
 
 /// PostgreSQL's boolean syntax: on/off, true/false, yes/no, 1/0 and unambiguous prefixes.
@@ -706,6 +943,9 @@ pub mod custom {
         pub source: c_int,
         /// Defined in the supervisor (so a worker inherited it and the supervisor reports it).
         pub from_supervisor: bool,
+        /// The value `RESET` goes back to when set at run time (`set_config_option` with a
+        /// source up to `PGC_S_OVERRIDE`), with its source; else the file's, or the boot value.
+        pub reset: Option<(String, c_int)>,
     }
 
     struct Registry {
@@ -738,7 +978,7 @@ pub mod custom {
     }
 
     impl Problem {
-        fn new(message: String) -> Self {
+        pub fn new(message: String) -> Self {
             Problem {
                 message,
                 detail: None,
@@ -852,6 +1092,7 @@ pub mod custom {
             show,
             source: PGC_S_DEFAULT,
             from_supervisor: !is_under_postmaster(),
+            reset: None,
         };
         // The boot value goes through the check hook as PostgreSQL's does.
         let boot = boot_value(&var);
@@ -873,10 +1114,7 @@ pub mod custom {
                 None => return Ok(()),
             }
         };
-        let source = match origin {
-            Some(Source::CommandLine) => PGC_S_ARGV,
-            _ => PGC_S_FILE,
-        };
+        let source = origin.map_or(PGC_S_FILE, |o| o.guc_source());
         let _ = apply(&key, &text, source, WARNING, false);
         Ok(())
     }
@@ -951,9 +1189,9 @@ pub mod custom {
             let key = var.name.to_ascii_lowercase();
             let elevel = reload_elevel(var.from_supervisor);
             match new.placeholders.get(&key) {
-                // A `-c` value was applied when the variable was defined and outranks the
-                // file, so a reload leaves it alone.
-                Some(_) if matches!(new.origins.get(&key), Some(Source::CommandLine)) => {}
+                // A `-c` value (applied when the variable was defined) or one set at run time
+                // outranks the file, so a reload leaves it alone.
+                Some(_) if var.source > PGC_S_FILE => {}
                 Some(text) if !apply(&key, text, PGC_S_FILE, elevel, true) => {
                     errors |= elevel == LOG;
                 }
@@ -982,6 +1220,107 @@ pub mod custom {
             }
         }
         errors
+    }
+
+    /// A defined variable's `GucContext` and the `GucSource` of its current value.
+    pub fn context_and_source(name: &str) -> Option<(c_int, c_int)> {
+        lookup(name).map(|v| (v.context, v.source))
+    }
+
+    /// Whether `name` falls under a prefix a module reserved (`MarkGUCPrefixReserved`).
+    pub fn reserved_prefix(name: &str) -> Option<String> {
+        let key = name.to_ascii_lowercase();
+        let prefix = prefix_of(&key);
+        REGISTRY
+            .lock()
+            .reserved
+            .iter()
+            .find(|(p, _)| p == prefix)
+            .map(|(p, _)| p.clone())
+    }
+
+    /// The current value as text (`GetConfigOption`'s form) and its source.
+    pub fn snapshot(name: &str) -> Option<(String, c_int)> {
+        lookup(name).map(|v| (show_plain(&v), v.source))
+    }
+
+    /// The value `RESET` goes back to, as text, and its source: one set at run time as the
+    /// reset value, else the file's or `-c`'s, else the boot value.
+    pub fn reset_value(name: &str) -> Option<(String, c_int)> {
+        let var = lookup(name)?;
+        if let Some(r) = var.reset {
+            return Some(r);
+        }
+        let key = name.to_ascii_lowercase();
+        if let Some(s) = CURRENT.lock().as_ref() {
+            if let Some(t) = s.placeholders.get(&key) {
+                return Some((t.clone(), s.source_of(&key)));
+            }
+        }
+        let boot = boot_value(&var);
+        let text = match (&var.kind, &boot) {
+            (_, Value::Bool(b)) => (if *b { "on" } else { "off" }).to_owned(),
+            (Kind::Str { .. }, Value::Str(p)) => cstr_or_empty(*p),
+            _ => show_value(&var, &boot),
+        };
+        boot.discard();
+        Some((text, PGC_S_DEFAULT))
+    }
+
+    /// Parses and checks `text` for the variable, as a new value from `source` would be (the
+    /// check hook runs), without storing it.
+    pub fn validate(name: &str, text: &str, source: c_int) -> Result<(), Problem> {
+        let Some(var) = lookup(name) else {
+            return Ok(());
+        };
+        check(&var, parse(&var, text)?, source).map(Value::discard)
+    }
+
+    /// Stores `text` (already validated) as the variable's value from `source`; with
+    /// `make_default`, also as its reset value (unless that came from a higher source).
+    pub fn store_runtime(
+        name: &str,
+        text: &str,
+        source: c_int,
+        change: bool,
+        make_default: bool,
+    ) -> Result<(), Problem> {
+        let Some(var) = lookup(name) else {
+            return Ok(());
+        };
+        if change {
+            let value = check(&var, parse(&var, text)?, source)?;
+            store(&var, value);
+            set_source(&var.name, source);
+        }
+        if make_default {
+            let mut reg = REGISTRY.lock();
+            if let Some(v) = reg
+                .vars
+                .iter_mut()
+                .find(|v| v.name.eq_ignore_ascii_case(name))
+            {
+                if v.reset.as_ref().is_none_or(|(_, s)| *s <= source) {
+                    v.reset = Some((text.to_owned(), source));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the value in `text` differs from the variable's current value.
+    pub fn differs(name: &str, text: &str) -> bool {
+        let Some(var) = lookup(name) else {
+            return false;
+        };
+        match parse(&var, text) {
+            Ok(v) => {
+                let same = same_as_current(&var, &v);
+                v.discard();
+                !same
+            }
+            Err(_) => true,
+        }
     }
 
     /// `MarkGUCPrefixReserved`: placeholders under `class` that no module defined are removed

@@ -15,13 +15,23 @@ pub mod elf;
 /// cbindgen:ignore
 pub mod elog;
 /// cbindgen:ignore
+pub mod eoxact;
+/// cbindgen:ignore
+pub mod fd;
+/// cbindgen:ignore
 pub mod guc;
 /// cbindgen:ignore
+pub mod guc_runtime;
+/// cbindgen:ignore
 pub mod latch;
+/// cbindgen:ignore
+pub mod list;
 /// cbindgen:ignore
 pub mod loader;
 pub mod lwlock;
 pub mod mcxt;
+/// cbindgen:ignore
+pub mod nodes;
 pub mod pg;
 /// cbindgen:ignore
 pub mod postmaster;
@@ -30,9 +40,13 @@ pub mod process;
 /// cbindgen:ignore
 pub mod registry;
 /// cbindgen:ignore
+pub mod resowner;
+/// cbindgen:ignore
 pub mod server_symbols;
 /// cbindgen:ignore
 pub mod shmem;
 pub mod stringinfo;
+/// cbindgen:ignore
+pub mod varlena;
 /// cbindgen:ignore
 pub mod worker;

@@ -160,13 +160,16 @@ pub static mut TopMemoryContext: MemoryContext = unsafe { &raw mut TOP.data };
 #[no_mangle]
 // SAFETY: as above.
 pub static mut ErrorContext: MemoryContext = unsafe { &raw mut ERROR_CXT.data };
-/// PostgreSQL's postmaster context; not used here (NULL).
+/// PostgreSQL's postmaster context (deleted in its workers); not used here (NULL).
 #[no_mangle]
 pub static mut PostmasterContext: MemoryContext = null_mut();
-/// PostgreSQL's catalog-cache context; there is no catalog yet (NULL).
+/// The context of long-lived caches. NULL until `CreateCacheMemoryContext` makes it (under
+/// `TopMemoryContext`), which connecting to a database does, as PostgreSQL's backend start does;
+/// a worker without a database finds it NULL at entry, as in PostgreSQL.
 #[no_mangle]
 pub static mut CacheMemoryContext: MemoryContext = null_mut();
-/// PostgreSQL's per-message context; there are no client messages (NULL).
+/// PostgreSQL's per-message context of a client backend; workers have none (NULL), as in
+/// PostgreSQL.
 #[no_mangle]
 pub static mut MessageContext: MemoryContext = null_mut();
 /// The top transaction's context; there are no transactions yet (NULL).
@@ -175,7 +178,8 @@ pub static mut TopTransactionContext: MemoryContext = null_mut();
 /// The current (sub)transaction's context; there are no transactions yet (NULL).
 #[no_mangle]
 pub static mut CurTransactionContext: MemoryContext = null_mut();
-/// PostgreSQL's portal context; there are no portals (NULL).
+/// The context of the portal being run; NULL outside one, and there are no portals here (a
+/// worker's statements run on the server).
 #[no_mangle]
 pub static mut PortalContext: MemoryContext = null_mut();
 
@@ -410,6 +414,17 @@ pub unsafe fn copy_string(ctx: MemoryContext, s: *const c_char, len: usize) -> *
 pub unsafe fn strdup(s: *const c_char) -> *mut c_char {
     // SAFETY: the caller promises a NUL-terminated string.
     unsafe { copy_string(CurrentMemoryContext, s, libc::strlen(s)) }
+}
+
+/// `CreateCacheMemoryContext`: makes `CacheMemoryContext` (a child of `TopMemoryContext`) unless
+/// it exists.
+pub fn create_cache_memory_context() {
+    // SAFETY: the globals belong to this (single-threaded) process; TopMemoryContext is live.
+    unsafe {
+        if CacheMemoryContext.is_null() {
+            CacheMemoryContext = create(TopMemoryContext, c"CacheMemoryContext".as_ptr());
+        }
+    }
 }
 
 /// `s1 + s2`, ERROR on overflow (`add_size`).

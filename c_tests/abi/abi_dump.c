@@ -28,6 +28,19 @@
 #include "storage/lwlock.h"
 #include "storage/s_lock.h"
 #include "storage/spin.h"
+#include "access/xlog.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
+#include "pgtime.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/procsignal.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/guc.h"
+#include "utils/ps_status.h"
+#include "utils/resowner.h"
+#include "utils/varlena.h"
 #else
 #include "postgres.h"
 #include "fmgr.h"
@@ -48,6 +61,19 @@
 #include "storage/lwlock.h"
 #include "storage/s_lock.h"
 #include "storage/spin.h"
+#include "access/xlog.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
+#include "pgtime.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/procsignal.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/guc.h"
+#include "utils/ps_status.h"
+#include "utils/resowner.h"
+#include "utils/varlena.h"
 #endif
 
 /* PostgreSQL's port.h routes printf to pg_printf (in libpgport); use libc's here. */
@@ -190,6 +216,58 @@ dump_types(void)
 
 	TYPEDEF(TimestampTz);
 
+	/* Lists and nodes: modules walk these themselves (l->elements, lfirst, intVal, ...). */
+	TYPE(NodeTag);
+	TYPE(Node);
+	FIELD_LAYOUT(Node, type);
+	TYPE(ListCell);
+	FIELD(ListCell, ptr_value);
+	FIELD(ListCell, int_value);
+	FIELD(ListCell, oid_value);
+	TYPE(List);
+	FIELD_LAYOUT(List, type);
+	FIELD(List, length);
+	FIELD(List, max_length);
+	FIELD_LAYOUT(List, elements);
+	VALUE("offsetof(List, initial_elements)", offsetof(List, initial_elements));
+	TYPE(ForEachState);
+	FIELD_LAYOUT(ForEachState, l);
+	FIELD(ForEachState, i);
+	TYPE(ForBothState);
+	FIELD(ForBothState, i);
+	TYPE(ForBothCellState);
+	FIELD(ForBothCellState, i1);
+	FIELD(ForBothCellState, i2);
+	TYPE(ForThreeState);
+	FIELD(ForThreeState, i);
+	TYPE(ForFourState);
+	FIELD(ForFourState, i);
+	TYPE(ForFiveState);
+	FIELD(ForFiveState, i);
+	TYPE(Integer);
+	FIELD(Integer, ival);
+	TYPE(Float);
+	FIELD(Float, fval);
+	TYPE(Boolean);
+	FIELD(Boolean, boolval);
+	TYPE(String);
+	FIELD(String, sval);
+	TYPE(BitString);
+	FIELD(BitString, bsval);
+
+	/* Process identity, resource owners, settings, files. */
+	TYPE(BackendType);
+	TYPEDEF(pg_time_t);
+	TYPE(ResourceReleasePhase);
+	TYPE(ResourceOwner);
+	TYPE(ResourceReleaseCallback);
+	TYPE(GucAction);
+	TYPE(GucContext);
+	TYPE(GucSource);
+	TYPEDEF(File);
+	TYPE(list_sort_comparator);
+	VALUE("VARHDRSZ", VARHDRSZ);
+
 	TYPE(StringInfoData);
 	FIELD(StringInfoData, data);
 	FIELD(StringInfoData, len);
@@ -318,6 +396,55 @@ dump_constants(void)
 			  (char *) ShmemIndexLock - (char *) MainLWLockArray);
 	}
 
+	CONST(T_Invalid);
+	CONST(T_AllocSetContext);
+	CONST(T_SlabContext);
+	CONST(T_GenerationContext);
+	CONST(T_Integer);
+	CONST(T_Float);
+	CONST(T_Boolean);
+	CONST(T_String);
+	CONST(T_BitString);
+	CONST(T_List);
+	CONST(T_IntList);
+	CONST(T_OidList);
+
+	CONST(B_INVALID);
+	CONST(B_AUTOVAC_LAUNCHER);
+	CONST(B_AUTOVAC_WORKER);
+	CONST(B_BACKEND);
+	CONST(B_BG_WORKER);
+	CONST(B_BG_WRITER);
+	CONST(B_CHECKPOINTER);
+	CONST(B_STARTUP);
+	CONST(B_WAL_RECEIVER);
+	CONST(B_WAL_SENDER);
+	CONST(B_WAL_WRITER);
+	CONST(B_ARCHIVER);
+	CONST(B_LOGGER);
+
+	CONST(RESOURCE_RELEASE_BEFORE_LOCKS);
+	CONST(RESOURCE_RELEASE_LOCKS);
+	CONST(RESOURCE_RELEASE_AFTER_LOCKS);
+
+	CONST(GUC_ACTION_SET);
+	CONST(GUC_ACTION_LOCAL);
+	CONST(GUC_ACTION_SAVE);
+	CONST(PGC_INTERNAL);
+	CONST(PGC_POSTMASTER);
+	CONST(PGC_SIGHUP);
+	CONST(PGC_SU_BACKEND);
+	CONST(PGC_BACKEND);
+	CONST(PGC_SUSET);
+	CONST(PGC_USERSET);
+	CONST(PGC_S_DEFAULT);
+	CONST(PGC_S_FILE);
+	CONST(PGC_S_ARGV);
+	CONST(PGC_S_CLIENT);
+	CONST(PGC_S_OVERRIDE);
+	CONST(PGC_S_SESSION);
+	CONST(MAX_BACKENDS);
+
 	CONST(InvalidPid);
 	CONST(InvalidOid);
 	CONST(MAXPGPATH);
@@ -417,6 +544,56 @@ dump_values(void)
 	VALUE("lengthof(name)", lengthof(name));
 	VALUE("Max(-1, 2)", Max(-1, 2));
 	VALUE("Min(-1, 2) + 1", Min(-1, 2) + 1);
+
+	/* The inline list accessors and loops, over a list built by hand (nothing is linked). */
+	{
+		union
+		{
+			List		list;
+			char		room[sizeof(List) + 4 * sizeof(ListCell)];
+		}			u;
+		List	   *l = &u.list;
+		ListCell   *lc;
+		int			sum = 0;
+		int			last_index = -1;
+
+		l->type = T_IntList;
+		l->length = 3;
+		l->max_length = 4;
+		l->elements = l->initial_elements;
+		l->elements[0].int_value = 10;
+		l->elements[1].int_value = 20;
+		l->elements[2].int_value = 30;
+		VALUE("list_length(l)", list_length(l));
+		VALUE("list_length(NIL)", list_length(NIL));
+		VALUE("list_nth_int(l, 2)", list_nth_int(l, 2));
+		VALUE("linitial_int(l) + llast_int(l)", linitial_int(l) + llast_int(l));
+		VALUE("lnext(l, list_head(l)) == &l->elements[1]", lnext(l, list_head(l)) == &l->elements[1]);
+		VALUE("lnext(l, list_tail(l)) == NULL", lnext(l, list_tail(l)) == NULL);
+		VALUE("list_second_cell(l) == &l->elements[1]", list_second_cell(l) == &l->elements[1]);
+		foreach(lc, l)
+		{
+			sum += lfirst_int(lc);
+			last_index = foreach_current_index(lc);
+		}
+		VALUE("foreach sum", sum);
+		VALUE("foreach last index", last_index);
+		VALUE("foreach leaves the cell NULL", lc == NULL);
+		sum = 0;
+		for_each_from(lc, l, 1)
+			sum += lfirst_int(lc);
+		VALUE("for_each_from(1) sum", sum);
+		sum = 0;
+		{
+			ListCell   *a;
+			ListCell   *b;
+
+			forboth(a, l, b, l)
+				sum += lfirst_int(a) * lfirst_int(b);
+		}
+		VALUE("forboth dot product", sum);
+		VALUE("IsA(l, IntList)", IsA(l, IntList));
+	}
 
 	memset(name, 'x', sizeof(name));
 	MemSet(name, 0, sizeof(name));
@@ -609,3 +786,170 @@ SAME_TYPE(pg_atomic_fetch_and_u64, uint64(volatile pg_atomic_uint64 *, uint64));
 SAME_TYPE(pg_atomic_fetch_or_u64, uint64(volatile pg_atomic_uint64 *, uint64));
 SAME_TYPE(pg_atomic_add_fetch_u64, uint64(volatile pg_atomic_uint64 *, int64));
 SAME_TYPE(pg_atomic_sub_fetch_u64, uint64(volatile pg_atomic_uint64 *, int64));
+
+/* Lists and nodes. */
+SAME_TYPE(list_make1_impl, List *(NodeTag, ListCell));
+SAME_TYPE(list_make2_impl, List *(NodeTag, ListCell, ListCell));
+SAME_TYPE(list_make3_impl, List *(NodeTag, ListCell, ListCell, ListCell));
+SAME_TYPE(list_make4_impl, List *(NodeTag, ListCell, ListCell, ListCell, ListCell));
+SAME_TYPE(list_make5_impl, List *(NodeTag, ListCell, ListCell, ListCell, ListCell, ListCell));
+SAME_TYPE(lappend, List *(List *, void *));
+SAME_TYPE(lappend_int, List *(List *, int));
+SAME_TYPE(lappend_oid, List *(List *, Oid));
+SAME_TYPE(list_insert_nth, List *(List *, int, void *));
+SAME_TYPE(list_insert_nth_int, List *(List *, int, int));
+SAME_TYPE(list_insert_nth_oid, List *(List *, int, Oid));
+SAME_TYPE(lcons, List *(void *, List *));
+SAME_TYPE(lcons_int, List *(int, List *));
+SAME_TYPE(lcons_oid, List *(Oid, List *));
+SAME_TYPE(list_concat, List *(List *, const List *));
+SAME_TYPE(list_concat_copy, List *(const List *, const List *));
+SAME_TYPE(list_truncate, List *(List *, int));
+SAME_TYPE(list_member, bool(const List *, const void *));
+SAME_TYPE(list_member_ptr, bool(const List *, const void *));
+SAME_TYPE(list_member_int, bool(const List *, int));
+SAME_TYPE(list_member_oid, bool(const List *, Oid));
+SAME_TYPE(list_delete, List *(List *, void *));
+SAME_TYPE(list_delete_ptr, List *(List *, void *));
+SAME_TYPE(list_delete_int, List *(List *, int));
+SAME_TYPE(list_delete_oid, List *(List *, Oid));
+SAME_TYPE(list_delete_first, List *(List *));
+SAME_TYPE(list_delete_last, List *(List *));
+SAME_TYPE(list_delete_first_n, List *(List *, int));
+SAME_TYPE(list_delete_nth_cell, List *(List *, int));
+SAME_TYPE(list_delete_cell, List *(List *, ListCell *));
+SAME_TYPE(list_union, List *(const List *, const List *));
+SAME_TYPE(list_union_ptr, List *(const List *, const List *));
+SAME_TYPE(list_union_int, List *(const List *, const List *));
+SAME_TYPE(list_union_oid, List *(const List *, const List *));
+SAME_TYPE(list_intersection, List *(const List *, const List *));
+SAME_TYPE(list_intersection_int, List *(const List *, const List *));
+SAME_TYPE(list_difference, List *(const List *, const List *));
+SAME_TYPE(list_difference_ptr, List *(const List *, const List *));
+SAME_TYPE(list_difference_int, List *(const List *, const List *));
+SAME_TYPE(list_difference_oid, List *(const List *, const List *));
+SAME_TYPE(list_append_unique, List *(List *, void *));
+SAME_TYPE(list_append_unique_ptr, List *(List *, void *));
+SAME_TYPE(list_append_unique_int, List *(List *, int));
+SAME_TYPE(list_append_unique_oid, List *(List *, Oid));
+SAME_TYPE(list_concat_unique, List *(List *, const List *));
+SAME_TYPE(list_concat_unique_ptr, List *(List *, const List *));
+SAME_TYPE(list_concat_unique_int, List *(List *, const List *));
+SAME_TYPE(list_concat_unique_oid, List *(List *, const List *));
+SAME_TYPE(list_deduplicate_oid, void(List *));
+SAME_TYPE(list_free, void(List *));
+SAME_TYPE(list_free_deep, void(List *));
+SAME_TYPE(list_copy, List *(const List *));
+SAME_TYPE(list_copy_head, List *(const List *, int));
+SAME_TYPE(list_copy_tail, List *(const List *, int));
+SAME_TYPE(list_copy_deep, List *(const List *));
+SAME_TYPE(list_sort, void(List *, list_sort_comparator));
+SAME_TYPE(list_int_cmp, int(const ListCell *, const ListCell *));
+SAME_TYPE(list_oid_cmp, int(const ListCell *, const ListCell *));
+SAME_TYPE(equal, bool(const void *, const void *));
+SAME_TYPE(copyObjectImpl, void *(const void *));
+SAME_TYPE(makeInteger, Integer *(int));
+SAME_TYPE(makeFloat, Float *(char *));
+SAME_TYPE(makeBoolean, Boolean *(bool));
+SAME_TYPE(makeString, String *(char *));
+SAME_TYPE(makeBitString, BitString *(char *));
+
+/* Text values and list splitting. */
+SAME_TYPE(cstring_to_text, text *(const char *));
+SAME_TYPE(cstring_to_text_with_len, text *(const char *, int));
+SAME_TYPE(text_to_cstring, char *(const text *));
+SAME_TYPE(text_to_cstring_buffer, void(const text *, char *, size_t));
+SAME_TYPE(pg_detoast_datum, struct varlena *(struct varlena *));
+SAME_TYPE(pg_detoast_datum_copy, struct varlena *(struct varlena *));
+SAME_TYPE(pg_detoast_datum_packed, struct varlena *(struct varlena *));
+SAME_TYPE(SplitIdentifierString, bool(char *, char, List **));
+SAME_TYPE(SplitDirectoriesString, bool(char *, char, List **));
+SAME_TYPE(SplitGUCList, bool(char *, char, List **));
+
+/* port.h. */
+SAME_TYPE(pg_strcasecmp, int(const char *, const char *));
+SAME_TYPE(pg_strncasecmp, int(const char *, const char *, size_t));
+SAME_TYPE(pg_toupper, unsigned char(unsigned char));
+SAME_TYPE(pg_tolower, unsigned char(unsigned char));
+SAME_TYPE(pg_ascii_toupper, unsigned char(unsigned char));
+SAME_TYPE(pg_ascii_tolower, unsigned char(unsigned char));
+SAME_TYPE(strlcpy, size_t(char *, const char *, size_t));
+SAME_TYPE(strlcat, size_t(char *, const char *, size_t));
+SAME_TYPE(pg_usleep, void(long));
+SAME_TYPE(pg_set_noblock, bool(pgsocket));
+SAME_TYPE(pg_set_block, bool(pgsocket));
+SAME_TYPE(pg_vsprintf, int(char *, const char *, va_list));
+SAME_TYPE(pg_vfprintf, int(FILE *, const char *, va_list));
+SAME_TYPE(pg_vprintf, int(const char *, va_list));
+SAME_TYPE(pg_strerror, char *(int));
+SAME_TYPE(pg_strerror_r, char *(int, char *, size_t));
+SAME_TYPE(pg_qsort, void(void *, size_t, size_t, int (*)(const void *, const void *)));
+
+/* Files. */
+SAME_TYPE(max_files_per_process, int);
+SAME_TYPE(AllocateFile, FILE *(const char *, const char *));
+SAME_TYPE(FreeFile, int(FILE *));
+SAME_TYPE(OpenPipeStream, FILE *(const char *, const char *));
+SAME_TYPE(ClosePipeStream, int(FILE *));
+SAME_TYPE(AllocateDir, DIR *(const char *));
+SAME_TYPE(ReadDir, struct dirent *(DIR *, const char *));
+SAME_TYPE(ReadDirExtended, struct dirent *(DIR *, const char *, int));
+SAME_TYPE(FreeDir, int(DIR *));
+SAME_TYPE(OpenTransientFile, int(const char *, int));
+SAME_TYPE(OpenTransientFilePerm, int(const char *, int, mode_t));
+SAME_TYPE(CloseTransientFile, int(int));
+SAME_TYPE(BasicOpenFile, int(const char *, int));
+SAME_TYPE(BasicOpenFilePerm, int(const char *, int, mode_t));
+SAME_TYPE(AtEOXact_Files, void(bool));
+SAME_TYPE(fsync_fname, void(const char *, bool));
+SAME_TYPE(durable_rename, int(const char *, const char *, int));
+SAME_TYPE(durable_unlink, int(const char *, int));
+
+/* Resource owners. */
+SAME_TYPE(CurrentResourceOwner, ResourceOwner);
+SAME_TYPE(CurTransactionResourceOwner, ResourceOwner);
+SAME_TYPE(TopTransactionResourceOwner, ResourceOwner);
+SAME_TYPE(AuxProcessResourceOwner, ResourceOwner);
+SAME_TYPE(ResourceOwnerCreate, ResourceOwner(ResourceOwner, const char *));
+SAME_TYPE(ResourceOwnerRelease, void(ResourceOwner, ResourceReleasePhase, bool, bool));
+SAME_TYPE(ResourceOwnerDelete, void(ResourceOwner));
+SAME_TYPE(ResourceOwnerGetParent, ResourceOwner(ResourceOwner));
+SAME_TYPE(ResourceOwnerNewParent, void(ResourceOwner, ResourceOwner));
+SAME_TYPE(RegisterResourceReleaseCallback, void(ResourceReleaseCallback, void *));
+SAME_TYPE(UnregisterResourceReleaseCallback, void(ResourceReleaseCallback, void *));
+SAME_TYPE(CreateAuxProcessResourceOwner, void(void));
+SAME_TYPE(ReleaseAuxProcessResources, void(bool));
+
+/* Settings. */
+SAME_TYPE(SetConfigOption, void(const char *, const char *, GucContext, GucSource));
+SAME_TYPE(set_config_option,
+		  int(const char *, const char *, GucContext, GucSource, GucAction, bool, int, bool));
+SAME_TYPE(GetConfigOptionResetString, const char *(const char *));
+SAME_TYPE(cluster_name, char *);
+SAME_TYPE(log_min_messages, int);
+SAME_TYPE(Dynamic_library_path, char *);
+SAME_TYPE(shared_preload_libraries_string, char *);
+SAME_TYPE(work_mem, int);
+SAME_TYPE(maintenance_work_mem, int);
+SAME_TYPE(restart_after_crash, bool);
+SAME_TYPE(update_process_title, bool);
+
+/* The process: identity, title, memory contexts. */
+SAME_TYPE(MyBackendType, BackendType);
+SAME_TYPE(GetBackendTypeDesc, const char *(BackendType));
+SAME_TYPE(MyStartTime, pg_time_t);
+SAME_TYPE(MyStartTimestamp, TimestampTz);
+SAME_TYPE(PostmasterPid, pid_t);
+SAME_TYPE(IsPostmasterEnvironment, bool);
+SAME_TYPE(IsBinaryUpgrade, bool);
+SAME_TYPE(DataDir, char *);
+SAME_TYPE(RecoveryInProgress, bool(void));
+SAME_TYPE(set_ps_display, void(const char *));
+SAME_TYPE(get_ps_display, const char *(int *));
+SAME_TYPE(init_ps_display, void(const char *));
+SAME_TYPE(CacheMemoryContext, MemoryContext);
+SAME_TYPE(CreateCacheMemoryContext, void(void));
+SAME_TYPE(ErrorContext, MemoryContext);
+SAME_TYPE(MessageContext, MemoryContext);
+SAME_TYPE(PortalContext, MemoryContext);
+SAME_TYPE(PostmasterContext, MemoryContext);

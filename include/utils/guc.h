@@ -4,6 +4,7 @@
  *
  * Names, values and prototypes are PostgreSQL 15's.  Values are read from DATADIR/bgworker.conf
  * and the supervisor's -c options; a variable's C storage is written directly by the library.
+ * A process may change settings for itself with SetConfigOption and set_config_option.
  */
 #include "postgres.h"
 
@@ -165,6 +166,25 @@ extern int GetConfigOptionFlags(const char *name, bool missing_ok);
 
 /* Re-reads the settings file in this process (after SIGHUP) and applies it. */
 extern void ProcessConfigFile(GucContext context);
+
+/*
+ * Changes a setting in this process (value NULL: back to its reset value), with PostgreSQL's
+ * rules for context and source.  set_config_option returns 1 when applied, -1 when left alone
+ * (a source of higher priority set it) and 0 when refused below ERROR (elevel 0: the source's
+ * usual level, ERROR for PGC_S_SESSION and the like).  GUC_ACTION_LOCAL and GUC_ACTION_SAVE
+ * changes end with the transaction; any change made in a transaction is undone if it aborts.
+ */
+extern void SetConfigOption(const char *name, const char *value, GucContext context,
+							GucSource source);
+extern int set_config_option(const char *name, const char *value, GucContext context,
+							 GucSource source, GucAction action, bool changeVal, int elevel,
+							 bool is_reload);
+/* The value RESET would give the setting, as text. */
+extern const char *GetConfigOptionResetString(const char *name);
+
+/* PostgreSQL's settings modules read directly. */
+extern PGDLLIMPORT int log_min_messages;
+extern PGDLLIMPORT char *cluster_name;
 
 extern bool parse_int(const char *value, int *result, int flags, const char **hintmsg);
 extern bool parse_real(const char *value, double *result, int flags, const char **hintmsg);

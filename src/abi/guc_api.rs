@@ -576,3 +576,149 @@ pub unsafe extern "C" fn parse_real(
         unsafe { deliver_parsed(parsed, result, hintmsg) }
     })
 }
+
+/// `set_config_option`: sets (or, with a NULL `value`, resets) a setting in this process, with
+/// PostgreSQL's rules for `context` and `source`; 1 applied, -1 left alone (a higher-priority
+/// source set it), 0 refused (reported at `elevel`; 0 picks PostgreSQL's level for the source,
+/// ERROR for run-time sources). `GUC_ACTION_LOCAL`/`SAVE` changes end with the transaction.
+///
+/// # Safety
+/// `name` and `value` NULL or NUL-terminated.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn set_config_option(
+    name: *const c_char,
+    value: *const c_char,
+    context: c_int,
+    source: c_int,
+    action: c_int,
+    changeVal: bool,
+    elevel: c_int,
+    is_reload: bool,
+) -> c_int {
+    export!(raises, set_config_option, {
+        let _ = is_reload;
+        // SAFETY: as the caller promises.
+        let (name, value) = unsafe { (text(name), text(value)) };
+        let outcome = boundary(
+            "set_config_option",
+            Err(crate::guc_runtime::Refusal {
+                elevel: ERROR,
+                sqlerrcode: 0,
+                problem: custom::Problem::new("internal error in set_config_option".into()),
+            }),
+            || {
+                let Some(name) = name.as_deref() else {
+                    return Err(crate::guc_runtime::Refusal {
+                        elevel: ERROR,
+                        sqlerrcode: 0,
+                        problem: custom::Problem::new(
+                            "set_config_option: the parameter name is NULL".into(),
+                        ),
+                    });
+                };
+                crate::guc_runtime::set_config_option(&crate::guc_runtime::Request {
+                    name,
+                    value: value.as_deref(),
+                    context,
+                    source,
+                    action,
+                    change_val: changeVal,
+                    elevel,
+                })
+            },
+        );
+        drop((name, value));
+        match outcome {
+            Ok(code) => code,
+            Err(r) => {
+                // A check hook's refusal carries the code it chose with GUC_check_errcode.
+                let hook_code = custom::CHECK_ERRCODE.swap(0, Ordering::Relaxed);
+                let code = if hook_code != 0 {
+                    hook_code
+                } else {
+                    r.sqlerrcode
+                };
+                crate::pg::report_detail(
+                    r.elevel,
+                    code,
+                    r.problem.message,
+                    r.problem.detail,
+                    r.problem.hint,
+                );
+                0
+            }
+        }
+    })
+}
+
+/// `SetConfigOption`: `set_config_option` with `GUC_ACTION_SET`, reporting at the source's
+/// default level (ERROR for run-time sources).
+///
+/// # Safety
+/// As for `set_config_option`.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn SetConfigOption(
+    name: *const c_char,
+    value: *const c_char,
+    context: c_int,
+    source: c_int,
+) {
+    export!(raises, SetConfigOption, {
+        // SAFETY: as the caller promises.
+        unsafe {
+            set_config_option(
+                name,
+                value,
+                context,
+                source,
+                crate::guc_runtime::GUC_ACTION_SET,
+                true,
+                0,
+                false,
+            )
+        };
+    })
+}
+
+/// Texts handed out by `GetConfigOptionResetString`, one per name, kept while the name's text
+/// stays the same.
+static RESET_SHOWN: Mutex<BTreeMap<String, CString>> = Mutex::new(BTreeMap::new());
+
+/// `GetConfigOptionResetString`: the value `RESET` would give the setting, as text (NULL for a
+/// placeholder set only at run time, as in PostgreSQL); an unknown name is an ERROR.
+///
+/// # Safety
+/// `name` NUL-terminated.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn GetConfigOptionResetString(name: *const c_char) -> *const c_char {
+    export!(raises, GetConfigOptionResetString, {
+        // SAFETY: as the caller promises.
+        let bytes = unsafe { cstr(name) }.unwrap_or(b"");
+        let found = boundary("GetConfigOptionResetString", None, || {
+            let name = String::from_utf8_lossy(bytes);
+            let Some(text) = crate::guc_runtime::reset_string(&name)? else {
+                return Some(std::ptr::null());
+            };
+            let key = name.to_ascii_lowercase();
+            let mut shown = RESET_SHOWN.lock();
+            if shown.get(&key).map(|c| c.as_bytes()) != Some(text.as_bytes()) {
+                shown.insert(key.clone(), CString::new(text).unwrap_or_default());
+            }
+            Some(shown[&key].as_ptr())
+        });
+        match found {
+            Some(p) => p,
+            None => crate::pg::raise_fmt(
+                ERROR,
+                crate::pg::make_sqlstate(b"42704"),
+                format_args!(
+                    "unrecognized configuration parameter \"{}\"",
+                    crate::pg::Text(bytes)
+                ),
+            ),
+        }
+    })
+}

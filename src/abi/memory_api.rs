@@ -505,3 +505,13 @@ pub unsafe extern "C" fn GetMemoryChunkSpace(pointer: *mut c_void) -> size_t {
         unsafe { mcxt::chunk_space(pointer) }
     })
 }
+
+/// `CreateCacheMemoryContext`: makes `CacheMemoryContext` unless it exists (connecting to a
+/// database makes it too). Declared by hand in include/utils/catcache.h.
+/// cbindgen:ignore
+#[no_mangle]
+pub extern "C" fn CreateCacheMemoryContext() {
+    export!(raises, CreateCacheMemoryContext, {
+        mcxt::create_cache_memory_context()
+    })
+}

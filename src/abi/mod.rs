@@ -32,13 +32,21 @@ mod c_shim;
 mod db_api;
 mod dynamic_api;
 mod elog_api;
+/// cbindgen:ignore
+mod fd_api;
 mod guc_api;
 mod interrupt_api;
 mod latch_api;
+/// cbindgen:ignore
+mod list_api;
 mod lwlock_api;
 mod memory_api;
+/// cbindgen:ignore
+mod port_api;
 mod process_api;
 mod registration_api;
+/// cbindgen:ignore
+mod resowner_api;
 /// cbindgen:ignore
 mod server_events_api;
 mod shmem_api;
@@ -46,6 +54,8 @@ mod shmem_api;
 mod spi_api;
 mod stringinfo_api;
 mod time_api;
+/// cbindgen:ignore
+mod varlena_api;
 
 /// Runs `f` behind a panic boundary: a panic is logged and turned into `default`, so no unwind
 /// ever crosses into C frames.

@@ -1,7 +1,7 @@
-//! Exports: SPI (`executor/spi.h`), the heap-tuple reader behind `heap_getattr`
-//! (`access/htup_details.h`) and the text/C-string conversions. Logic in `crate::db::spi`.
-//! Declared by hand in include/executor/spi.h, include/access/htup_details.h and
-//! include/utils/varlena.h (their types need PostgreSQL's `NameData`), so kept out of bgworker.h.
+//! Exports: SPI (`executor/spi.h`) and the heap-tuple reader behind `heap_getattr`
+//! (`access/htup_details.h`). Logic in `crate::db::spi`. Declared by hand in
+//! include/executor/spi.h and include/access/htup_details.h (their types need PostgreSQL's
+//! `NameData`), so kept out of bgworker.h.
 //!
 //! A server error is raised (ERROR, the server's SQLSTATE, message, detail and hint) only after
 //! the panic boundary returned and every Rust value was dropped.
@@ -462,58 +462,5 @@ pub unsafe extern "C" fn nocachegetattr(
         }
         // SAFETY: as the caller promises.
         unsafe { spi::getattr(tup, tupleDesc, attnum as usize) }.unwrap_or(0)
-    })
-}
-
-/// `text_to_cstring`: a palloc'd, NUL-terminated copy of a `text` value.
-///
-/// # Safety
-/// `t` must point to a live, uncompressed inline varlena.
-#[no_mangle]
-pub unsafe extern "C" fn text_to_cstring(t: *const c_void) -> *mut c_char {
-    export!(raises, text_to_cstring, {
-        if t.is_null() {
-            crate::pg::raise(crate::pg::types::ERROR, "text_to_cstring: NULL text");
-        }
-        // SAFETY: as the caller promises.
-        match unsafe { spi::varlena_bytes(t.cast()) } {
-            Some(b) => pstrdup_bytes(b),
-            None => crate::pg::raise(
-                crate::pg::types::ERROR,
-                "text_to_cstring: compressed or out-of-line values are not supported",
-            ),
-        }
-    })
-}
-
-/// `cstring_to_text_with_len`: a palloc'd `text` of `len` bytes from `s`.
-///
-/// # Safety
-/// `s` must be valid for `len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn cstring_to_text_with_len(s: *const c_char, len: c_int) -> *mut c_void {
-    export!(raises, cstring_to_text_with_len, {
-        let len = len.max(0) as usize;
-        let p = mcxt::alloc(len + 4, false).cast::<u8>();
-        // SAFETY: p has len + 4 bytes; s is valid for len bytes.
-        unsafe {
-            p.cast::<u32>().write_unaligned(((len + 4) as u32) << 2);
-            if len > 0 {
-                std::ptr::copy_nonoverlapping(s.cast::<u8>(), p.add(4), len);
-            }
-        }
-        p.cast()
-    })
-}
-
-/// `cstring_to_text`: a palloc'd `text` copy of a NUL-terminated string.
-///
-/// # Safety
-/// `s` must be NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn cstring_to_text(s: *const c_char) -> *mut c_void {
-    export!(raises, cstring_to_text, {
-        // SAFETY: as the caller promises.
-        unsafe { cstring_to_text_with_len(s, libc::strlen(s) as c_int) }
     })
 }

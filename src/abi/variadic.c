@@ -276,13 +276,25 @@ bgw_c_errcode_for_file_access(void)
 			e->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '2');
 			break;
 		case ENOTDIR:
-			e->sqlerrcode = SQLSTATE('5', '8', 'P', '0', '3');
+		case EISDIR:
+		case ENOTEMPTY:
+			e->sqlerrcode = SQLSTATE('4', '2', '8', '0', '9');	/* wrong_object_type */
 			break;
 		case ENOSPC:
 			e->sqlerrcode = SQLSTATE('5', '3', '1', '0', '0');
 			break;
+		case ENOMEM:
+			e->sqlerrcode = SQLSTATE('5', '3', '2', '0', '0');
+			break;
+		case ENFILE:
+		case EMFILE:
+			e->sqlerrcode = SQLSTATE('5', '3', '0', '0', '0');	/* insufficient_resources */
+			break;
+		case EIO:
+			e->sqlerrcode = SQLSTATE('5', '8', '0', '3', '0');	/* io_error */
+			break;
 		default:
-			e->sqlerrcode = SQLSTATE('5', '8', '0', '3', '0');
+			e->sqlerrcode = SQLSTATE('X', 'X', '0', '0', '0');
 			break;
 	}
 	return 0;
@@ -662,6 +674,37 @@ bgw_c_report(int elevel, int sqlerrcode, const char *message)
 		if (sqlerrcode != 0)
 			bgw_c_errcode(sqlerrcode);
 		bgw_c_errmsg_internal("%s", message);
+		bgw_c_errfinish(NULL, 0, NULL);
+	}
+}
+
+/* As bgw_c_report, with an optional DETAIL and HINT (NULL for none). */
+void
+bgw_c_report_detail(int elevel, int sqlerrcode, const char *message, const char *detail,
+					const char *hint)
+{
+	if (bgw_c_errstart(elevel, NULL))
+	{
+		if (sqlerrcode != 0)
+			bgw_c_errcode(sqlerrcode);
+		bgw_c_errmsg_internal("%s", message);
+		if (detail != NULL)
+			bgw_c_errdetail_internal("%s", detail);
+		if (hint != NULL)
+			bgw_c_errhint("%s", hint);
+		bgw_c_errfinish(NULL, 0, NULL);
+	}
+}
+
+/* As bgw_c_report, for a failed file operation: "<message>: %m" with errcode_for_file_access. */
+void
+bgw_c_report_file_access(int elevel, int saved_errno, const char *message)
+{
+	errno = saved_errno;
+	if (bgw_c_errstart(elevel, NULL))
+	{
+		bgw_c_errcode_for_file_access();
+		bgw_c_errmsg_internal("%s: %m", message);
 		bgw_c_errfinish(NULL, 0, NULL);
 	}
 }

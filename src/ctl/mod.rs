@@ -112,6 +112,8 @@ pub struct WorkerStatus {
     /// Exit code, or negative signal number.
     pub last_exit: Option<i32>,
     pub activity: Option<String>,
+    /// The process title, as `ps` shows it (`bgworker: <name> <set_ps_display text>`).
+    pub title: Option<String>,
     /// The wait event it sits in, by PostgreSQL's name (`Extension`, `BgWorkerStartup`, ...).
     pub wait_event: Option<String>,
 }
@@ -164,6 +166,7 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
                     last_exit: None,
                     activity: None,
                     wait_event: None,
+                    title: None,
                 });
                 continue;
             }
@@ -201,6 +204,7 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
             },
             activity: (activity_state != STATE_UNDEFINED && !text.is_empty())
                 .then(|| String::from_utf8_lossy(&text).into_owned()),
+            title: if pid > 0 { process_title(pid) } else { None },
             wait_event: if pid > 0 {
                 wait_event_name(slot.wait_event.load(Ordering::Relaxed))
             } else {
@@ -209,6 +213,19 @@ pub fn workers(datadir: &Path) -> Result<Vec<WorkerStatus>, CtlError> {
         });
     }
     Ok(out)
+}
+
+/// What `ps` shows for a process: its command line (where a worker writes its title), the
+/// NULs between arguments as spaces, trailing padding removed.
+fn process_title(pid: i32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let end = raw.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let text: Vec<u8> = raw[..end]
+        .iter()
+        .map(|&b| if b == 0 { b' ' } else { b })
+        .collect();
+    let text = String::from_utf8_lossy(&text).trim_end().to_owned();
+    (!text.is_empty()).then_some(text)
 }
 
 fn iso_time_ms(ms: u64) -> String {
@@ -240,7 +257,7 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
     );
     let _ = writeln!(
         out,
-        "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  ACTIVITY",
+        "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  {:<40}  ACTIVITY",
         "SLOT",
         "PID",
         "STATE",
@@ -250,12 +267,13 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
         "STARTED",
         "RESTARTS",
         "LAST EXIT",
-        "WAIT EVENT"
+        "WAIT EVENT",
+        "TITLE"
     );
     for w in &ws {
         let _ = writeln!(
             out,
-            "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  {}",
+            "{:>4}  {:>7}  {:<18}  {:<7}  {:<24}  {:<24}  {:<24}  {:>8}  {:<10}  {:<16}  {:<40}  {}",
             w.slot,
             w.pid.or(w.claimant).map_or("-".into(), |p| p.to_string()),
             w.state,
@@ -266,6 +284,7 @@ pub fn status_text(datadir: &Path) -> Result<String, CtlError> {
             w.restarts,
             exit_text(w.last_exit),
             w.wait_event.as_deref().unwrap_or("-"),
+            w.title.as_deref().unwrap_or("-"),
             w.activity.as_deref().unwrap_or("")
         );
     }
@@ -316,7 +335,7 @@ pub fn status_json(datadir: &Path) -> Result<String, CtlError> {
         };
         let _ = write!(
             out,
-            "{{\"slot\":{},\"pid\":{},\"claimant\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"wait_event\":{},\"activity\":{}}}",
+            "{{\"slot\":{},\"pid\":{},\"claimant\":{},\"name\":{},\"type\":{},\"kind\":{},\"state\":{},\"started_at\":{},\"restarts\":{},\"last_exit\":{},\"wait_event\":{},\"activity\":{},\"title\":{}}}",
             w.slot,
             w.pid.map_or("null".into(), |p| p.to_string()),
             w.claimant.map_or("null".into(), |p| p.to_string()),
@@ -328,7 +347,8 @@ pub fn status_json(datadir: &Path) -> Result<String, CtlError> {
             w.restarts,
             last_exit,
             w.wait_event.as_deref().map_or("null".into(), json_string),
-            w.activity.as_deref().map_or("null".into(), json_string)
+            w.activity.as_deref().map_or("null".into(), json_string),
+            w.title.as_deref().map_or("null".into(), json_string)
         );
     }
     out.push_str("]}\n");

@@ -519,6 +519,8 @@ fn refuses_connections(database: &str) -> bool {
 pub fn initialize_connection(dbname: Option<&str>, username: Option<&str>, flags: u32) {
     preflight("BackgroundWorkerInitializeConnection");
     connect(dbname, username, flags);
+    // As PostgreSQL's backend start-up (its relation cache) does.
+    crate::mcxt::create_cache_memory_context();
 }
 
 /// `BackgroundWorkerInitializeConnectionByOid`: the OIDs are resolved through the catalog on a
@@ -550,6 +552,7 @@ pub fn initialize_connection_by_oid(dboid: Oid, useroid: Oid, flags: u32) {
         format!("role with OID {useroid} does not exist"),
     );
     connect(database.as_deref(), user.as_deref(), flags);
+    crate::mcxt::create_cache_memory_context();
 }
 
 /// Closes the worker's connection at process exit. Safe from a signal handler (it may run from

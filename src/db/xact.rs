@@ -93,6 +93,7 @@ pub fn start() {
     set_statement_start();
     control("StartTransactionCommand", "BEGIN");
     XACT.state.set(State::InProgress);
+    crate::eoxact::at_start();
     XACT.active_snapshots.set(0);
 }
 
@@ -103,6 +104,7 @@ pub fn commit() {
         State::Failed => {
             reset();
             super::spi::at_end_of_transaction(false);
+            crate::eoxact::at_end(false);
             control("CommitTransactionCommand", "ROLLBACK");
         }
         State::InProgress => {
@@ -112,6 +114,7 @@ pub fn commit() {
             // Whatever the server answers, the transaction is over.
             reset();
             super::spi::at_end_of_transaction(true);
+            crate::eoxact::at_end(true);
             control("CommitTransactionCommand", "COMMIT");
         }
     }
@@ -124,6 +127,7 @@ pub fn abort() {
     }
     reset();
     super::spi::at_end_of_transaction(false);
+    crate::eoxact::at_end(false);
     if let Some(conn) = super::connection() {
         // A failed ROLLBACK leaves nothing to undo: the server ends the transaction anyway.
         let _ = conn.exec("ROLLBACK", &[]);

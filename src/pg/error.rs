@@ -3,10 +3,21 @@
 //! frame; callers must own nothing that needs dropping when they raise.
 
 use libc::{c_char, c_int};
+use std::fmt::{self, Write};
 
 extern "C" {
     /// Reports `message` at `elevel` with SQLSTATE `sqlerrcode` (0: the level's default).
     fn bgw_c_report(elevel: c_int, sqlerrcode: c_int, message: *const c_char);
+    /// Reports `message` with an optional DETAIL and HINT (NULL for none).
+    fn bgw_c_report_detail(
+        elevel: c_int,
+        sqlerrcode: c_int,
+        message: *const c_char,
+        detail: *const c_char,
+        hint: *const c_char,
+    );
+    /// Reports `message: %m` at `elevel` with `errcode_for_file_access()`, errno `saved_errno`.
+    fn bgw_c_report_file_access(elevel: c_int, saved_errno: c_int, message: *const c_char);
     /// The exported `proc_exit`: declared here so the leaf needs no other module.
     fn proc_exit(code: c_int) -> !;
 }
@@ -29,6 +40,111 @@ pub fn raise_with_code(elevel: c_int, sqlerrcode: c_int, message: &str) -> ! {
     unsafe {
         bgw_c_report(elevel, sqlerrcode, text.as_ptr());
         proc_exit(1)
+    }
+}
+
+/// A message formatted on the stack (so a report that longjmps leaves nothing to drop): at most
+/// 1023 bytes, NUL bytes replaced by spaces, always NUL-terminated.
+struct StackText {
+    buf: [c_char; 1024],
+    len: usize,
+}
+
+impl StackText {
+    fn new(args: fmt::Arguments<'_>) -> Self {
+        let mut t = StackText {
+            buf: [0; 1024],
+            len: 0,
+        };
+        let _ = t.write_fmt(args);
+        t
+    }
+}
+
+impl Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len == self.buf.len() - 1 {
+                break;
+            }
+            self.buf[self.len] = if b == 0 { b' ' } else { b } as c_char;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Bytes shown as text in a message (invalid UTF-8 as U+FFFD), without allocating: safe to keep
+/// in a frame a report longjmps out of.
+pub struct Text<'a>(pub &'a [u8]);
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `raise_with_code` with a message formatted without allocating: nothing owned is left behind
+/// by the longjmp.
+pub fn raise_fmt(elevel: c_int, sqlerrcode: c_int, args: fmt::Arguments<'_>) -> ! {
+    let text = StackText::new(args);
+    // SAFETY: text is NUL-terminated and lives on this frame; ERROR and above do not return.
+    unsafe {
+        bgw_c_report(elevel, sqlerrcode, text.buf.as_ptr());
+        proc_exit(1)
+    }
+}
+
+/// Reports a formatted message at `elevel` through PostgreSQL's error path (so error context
+/// callbacks and `log_min_messages` apply); returns only when `elevel` is below ERROR.
+pub fn report_fmt(elevel: c_int, sqlerrcode: c_int, args: fmt::Arguments<'_>) {
+    let text = StackText::new(args);
+    // SAFETY: as above.
+    unsafe { bgw_c_report(elevel, sqlerrcode, text.buf.as_ptr()) };
+    if elevel >= super::types::ERROR {
+        // SAFETY: an ERROR report does not come back; this is never reached.
+        unsafe { proc_exit(1) }
+    }
+}
+
+/// Reports a message with an optional DETAIL and HINT at `elevel` through PostgreSQL's error
+/// path; returns only when `elevel` is below ERROR. The texts are copied to the stack and
+/// dropped before the report, so a longjmp leaves nothing behind.
+pub fn report_detail(
+    elevel: c_int,
+    sqlerrcode: c_int,
+    message: String,
+    detail: Option<String>,
+    hint: Option<String>,
+) {
+    let m = StackText::new(format_args!("{message}"));
+    let d = detail.as_ref().map(|d| StackText::new(format_args!("{d}")));
+    let h = hint.as_ref().map(|h| StackText::new(format_args!("{h}")));
+    drop((message, detail, hint));
+    let ptr = |t: &Option<StackText>| t.as_ref().map_or(std::ptr::null(), |t| t.buf.as_ptr());
+    // SAFETY: the texts are NUL-terminated and live on this frame.
+    unsafe { bgw_c_report_detail(elevel, sqlerrcode, m.buf.as_ptr(), ptr(&d), ptr(&h)) };
+    if elevel >= super::types::ERROR {
+        // SAFETY: an ERROR report does not come back; this is never reached.
+        unsafe { proc_exit(1) }
+    }
+}
+
+/// Reports `<message>: <strerror(saved_errno)>` at `elevel` with the SQLSTATE PostgreSQL's
+/// `errcode_for_file_access` picks for that errno; returns only when `elevel` is below ERROR.
+pub fn report_file_access(elevel: c_int, saved_errno: c_int, args: fmt::Arguments<'_>) {
+    let text = StackText::new(args);
+    // SAFETY: as above.
+    unsafe { bgw_c_report_file_access(elevel, saved_errno, text.buf.as_ptr()) };
+    if elevel >= super::types::ERROR {
+        // SAFETY: as above.
+        unsafe { proc_exit(1) }
     }
 }
 

@@ -27,12 +27,77 @@ pub static mut IsUnderPostmaster: bool = false;
 /// True in a background worker.
 #[no_mangle]
 pub static mut IsBackgroundWorker: bool = false;
+
+// The process's identity (`miscadmin.h`), declared by hand there with PostgreSQL's types.
+
+/// What kind of process this is (`BackendType`): `B_BG_WORKER` (4) in a worker, `B_INVALID` (0)
+/// in the supervisor and other processes, as in PostgreSQL 15 (whose postmaster has no type).
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut MyBackendType: c_int = B_INVALID;
+/// When this process started (`pg_time_t`, seconds since 1970).
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut MyStartTime: i64 = 0;
+/// When this process started (`TimestampTz`, microseconds since 2000).
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut MyStartTimestamp: i64 = 0;
+/// The supervisor's pid, in it and in every process it started (0 elsewhere).
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut PostmasterPid: libc::pid_t = 0;
+/// True in the supervisor and the processes it started.
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut IsPostmasterEnvironment: bool = false;
+/// The data directory, an absolute path (NULL outside the supervisor and its processes).
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut DataDir: *mut libc::c_char = null_mut();
+/// Always false: there is no binary upgrade here.
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut IsBinaryUpgrade: bool = false;
+
+/// Whether `set_ps_display` changes the process title (the `update_process_title` setting).
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut update_process_title: bool = true;
+
+/// PostgreSQL 15's `BackendType` values this library uses.
+/// cbindgen:ignore
+pub const B_INVALID: c_int = 0;
+/// cbindgen:ignore
+pub const B_BG_WORKER: c_int = 4;
+
+/// Sets `MyStartTime` and `MyStartTimestamp` to now (at the start of a process, as PostgreSQL's
+/// `InitProcessGlobals`). Allocates nothing.
+pub fn set_start_time() {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the local; the globals belong to this single-threaded process.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts);
+        let stamp = (ts.tv_sec - 946_684_800) * 1_000_000 + ts.tv_nsec / 1000;
+        MyStartTimestamp = stamp;
+        // timestamptz_to_time_t: whole seconds, rounded down.
+        MyStartTime = stamp.div_euclid(1_000_000) + 946_684_800;
+    }
+}
 /// The `max_worker_processes` setting.
 #[no_mangle]
 pub static mut max_worker_processes: c_int = 8;
 /// The `max_parallel_workers` setting.
 #[no_mangle]
 pub static mut max_parallel_workers: c_int = 8;
+/// The `max_files_per_process` setting (`storage/fd.h`): bounds the files a process opens with
+/// `AllocateFile` and friends. Declared by hand there.
+/// cbindgen:ignore
+#[no_mangle]
+pub static mut max_files_per_process: c_int = 1000;
 /// Signals blocked while a worker runs its start-up code: all but SIGQUIT and the synchronous ones.
 #[no_mangle]
 // SAFETY: an all-zero sigset_t is the empty set.

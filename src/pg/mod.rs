@@ -6,5 +6,8 @@ pub mod error;
 pub mod globals;
 pub mod types;
 
-pub use error::{cstr, make_sqlstate, raise, raise_with_code};
+pub use error::{
+    cstr, make_sqlstate, raise, raise_fmt, raise_with_code, report_detail, report_file_access,
+    report_fmt, Text,
+};
 pub use globals::*;

@@ -211,6 +211,26 @@ fn remove_segment_file() {
     }
 }
 
+/// What PostgreSQL's postmaster sets up about itself before it starts anything: its pid and
+/// start time and the data directory for the processes it starts (`PostmasterPid`,
+/// `MyStartTime`, `DataDir`, ...), and the file mode mask: files and directories are created
+/// for the owner only, or for the group too (read-only) when the data directory grants it.
+fn become_postmaster(datadir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let group_access = std::fs::metadata(datadir)
+        .map(|m| m.permissions().mode() & 0o050 == 0o050)
+        .unwrap_or(false);
+    let dir = std::ffi::CString::new(datadir.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // SAFETY: start-up of a single-threaded process; these globals are its own.
+    unsafe {
+        libc::umask(if group_access { 0o027 } else { 0o077 });
+        crate::pg::PostmasterPid = libc::getpid();
+        crate::pg::IsPostmasterEnvironment = true;
+        crate::pg::DataDir = libc::strdup(dir.as_ptr());
+    }
+    crate::pg::set_start_time();
+}
+
 /// `BackgroundWorkerPostmasterMain`: runs the supervisor until it shuts down; returns the exit code.
 pub fn main(args: Vec<String>) -> c_int {
     // SAFETY: start-up of a single-threaded process.
@@ -231,6 +251,7 @@ pub fn main(args: Vec<String>) -> c_int {
         Ok(d) => d,
         Err(e) => return fatal(&e),
     };
+    become_postmaster(&datadir);
     let conf = datadir.join("bgworker.conf");
     let settings = match Settings::load(&conf, &args.overrides) {
         Ok(s) => s,

@@ -143,6 +143,8 @@ pub fn proc_exit(code: c_int) -> ! {
         // As PostgreSQL: locks go before anything else runs.
         crate::lwlock::release_all();
         run(Which::BeforeShmemExit, code);
+        // As PostgreSQL's first before_shmem_exit callback: what AllocateFile & co opened.
+        crate::fd::close_all(false);
         run(Which::OnShmemExit, code);
         run(Which::OnProcExit, code);
         crate::db::close();

@@ -171,7 +171,9 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
         let entry = (&raw mut ENTRY).cast::<BackgroundWorker>();
         entry.write(*def);
         pg::MyBgworkerEntry = entry;
+        pg::MyBackendType = pg::B_BG_WORKER;
     }
+    pg::set_start_time();
     crate::latch::init_process_latch();
     if let (Some(seg), Some(slot)) = (crate::shmem::current(), slot) {
         seg.slot(slot)

@@ -1,12 +1,22 @@
-//! The process title (`bgworker: [cluster_name: ]<bgw_name>`), written over the original argv
-//! area so `ps` and `/proc/PID/cmdline` show it, as PostgreSQL does on Linux. The environment
-//! strings that follow argv are moved out of the way first, so the title may use their space.
+//! The process title (`bgworker: [cluster_name: ]<bgw_name>`, then what the worker last gave
+//! `set_ps_display`), written over the original argv area so `ps` and `/proc/PID/cmdline` show
+//! it, as PostgreSQL does on Linux. The environment strings that follow argv are moved out of the
+//! way first, so the title may use their space.
 
 use libc::{c_char, c_int};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 static AREA_START: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
 static AREA_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Longest title kept (PostgreSQL's buffer is the argv area, which the title also never exceeds).
+const TITLE_MAX: usize = 256;
+
+/// The whole title, NUL-terminated: the fixed part, then ` <activity>` when there is one.
+static mut TITLE: [u8; TITLE_MAX] = [0; TITLE_MAX];
+/// Bytes of TITLE in use, and of its fixed part.
+static TITLE_LEN: AtomicUsize = AtomicUsize::new(0);
+static FIXED_LEN: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" {
     static mut environ: *mut *mut c_char;
@@ -60,35 +70,82 @@ pub unsafe fn save_args(argc: c_int, argv: *mut *mut c_char) {
     }
 }
 
-/// Sets the title: the argv area when claimed, and always the thread name.
+/// Sets the title (its fixed part; no activity): the argv area when claimed, and always the
+/// thread name.
 pub fn set(title: &str) {
     set_parts(&[title.as_bytes()]);
 }
 
-/// Sets the title to `parts` joined, as bytes (so a starting worker builds no string).
+/// Sets the title's fixed part to `parts` joined, as bytes (so a starting worker builds no
+/// string); any activity is dropped.
 pub fn set_parts(parts: &[&[u8]]) {
-    let start = AREA_START.load(Ordering::Relaxed);
-    let len = AREA_LEN.load(Ordering::Relaxed);
-    let mut comm = [0u8; 16];
-    let mut at = 0;
+    let mut len = 0;
     for &part in parts {
-        if !start.is_null() && len > 1 && at < len - 1 {
-            let n = part.len().min(len - 1 - at);
-            // SAFETY: [start, start+len) is the argv/environ memory claimed in save_args,
-            // which nothing else refers to any more; at + n < len.
-            unsafe { std::ptr::copy_nonoverlapping(part.as_ptr(), start.add(at), n) };
-        }
-        if at < 15 {
-            let n = part.len().min(15 - at);
-            comm[at..at + n].copy_from_slice(&part[..n]);
-        }
-        at += part.len();
+        let n = part.len().min(TITLE_MAX - 1 - len);
+        // SAFETY: the title belongs to this (single-threaded) process; len + n < TITLE_MAX.
+        unsafe { std::ptr::copy_nonoverlapping(part.as_ptr(), title_buf().add(len), n) };
+        len += n;
     }
-    if !start.is_null() && len > 1 {
-        let n = at.min(len - 1);
-        // SAFETY: as above: the rest of the claimed area is cleared.
-        unsafe { std::ptr::write_bytes(start.add(n), 0, len - n) };
+    FIXED_LEN.store(len, Ordering::Relaxed);
+    publish(len);
+}
+
+/// `set_ps_display`: the fixed part followed by a space and `activity` (just the fixed part for
+/// an empty activity).
+pub fn set_activity(activity: &[u8]) {
+    let fixed = FIXED_LEN.load(Ordering::Relaxed);
+    let mut len = fixed;
+    if !activity.is_empty() && len < TITLE_MAX - 1 {
+        // SAFETY: as in set_parts; every index stays below TITLE_MAX - 1.
+        unsafe {
+            *title_buf().add(len) = b' ';
+            len += 1;
+            let n = activity.len().min(TITLE_MAX - 1 - len);
+            std::ptr::copy_nonoverlapping(activity.as_ptr(), title_buf().add(len), n);
+            len += n;
+        }
     }
+    publish(len);
+}
+
+/// `get_ps_display`: the activity part of the title (NUL-terminated in place).
+pub fn activity() -> &'static [u8] {
+    let (fixed, len) = (
+        FIXED_LEN.load(Ordering::Relaxed),
+        TITLE_LEN.load(Ordering::Relaxed),
+    );
+    let start = (fixed + 1).min(len);
+    // SAFETY: TITLE[start..len] was written by set_activity; nothing writes it concurrently.
+    unsafe { std::slice::from_raw_parts(title_buf().add(start), len - start) }
+}
+
+/// The title's buffer (TITLE_MAX bytes).
+fn title_buf() -> *mut u8 {
+    (&raw mut TITLE).cast()
+}
+
+/// Writes TITLE[..len] where `ps` and the thread name show it.
+fn publish(len: usize) {
+    // SAFETY: the title belongs to this process; len < TITLE_MAX keeps a NUL after it.
+    let title: &[u8] = unsafe {
+        *title_buf().add(len) = 0;
+        std::slice::from_raw_parts(title_buf(), len)
+    };
+    TITLE_LEN.store(len, Ordering::Relaxed);
+    let start = AREA_START.load(Ordering::Relaxed);
+    let area = AREA_LEN.load(Ordering::Relaxed);
+    if !start.is_null() && area > 1 {
+        let n = len.min(area - 1);
+        // SAFETY: [start, start+area) is the argv/environ memory claimed in save_args, which
+        // nothing else refers to any more; the rest of it is cleared.
+        unsafe {
+            std::ptr::copy_nonoverlapping(title.as_ptr(), start, n);
+            std::ptr::write_bytes(start.add(n), 0, area - n);
+        }
+    }
+    let mut comm = [0u8; 16];
+    let n = len.min(15);
+    comm[..n].copy_from_slice(&title[..n]);
     // SAFETY: PR_SET_NAME reads a NUL-terminated buffer of at most 16 bytes.
     unsafe { libc::prctl(libc::PR_SET_NAME, comm.as_ptr()) };
 }

@@ -84,10 +84,8 @@ fn full_slots_return_false_then_a_freed_slot_is_reused_and_the_old_handle_reads_
 #[test]
 fn invalid_definition_raises_an_error_the_caller_can_catch() {
     // DYN-2: the sanity checks (SAN-2..4) raise ERROR in the caller. The first two are caught
-    // with PG_TRY and the caller carries on; the last one is re-thrown from PG_CATCH so the
-    // report reaches the top level and is logged with its message (the library offers no
-    // CopyErrorData/geterrcode, so neither the message nor the SQLSTATE 22023 can be read inside
-    // PG_CATCH).
+    // with PG_TRY and the caller carries on (the script reports their SQLSTATE and message); the
+    // last one is re-thrown from PG_CATCH so the report reaches the top level and is logged.
     let c = dyn_driver(
         "usr1;reg,h=1,name=bad restart,restart=-5,try=1;\
          reg,h=2,name=bad parallel,flags=17,restart=5,try=1;\
@@ -97,6 +95,15 @@ fn invalid_definition_raises_an_error_the_caller_can_catch() {
     .start();
     assert_eq!(dyn_result(&c, "reg h=1 "), "dyn: reg h=1 caught ERROR");
     assert_eq!(dyn_result(&c, "reg h=2 "), "dyn: reg h=2 caught ERROR");
+    for h in [1, 2] {
+        let e = dyn_result(&c, &format!("reg h={h} error"));
+        assert!(
+            e.starts_with(&format!(
+                "dyn: reg h={h} error sqlstate=22023 message=background worker"
+            )),
+            "{e}"
+        );
+    }
     assert_eq!(
         dyn_result(&c, "reg h=3 "),
         "dyn: reg h=3 ok=1",

@@ -325,7 +325,7 @@ fn mixed_worker_deaths_leave_no_zombie_no_leak_and_restart_on_time() {
 
     // Every cycling static worker reaches its budget, every client finishes. The clients start
     // once the crash storm of "sh crash" is over (registrations made during a crash-restart
-    // are refused, DYN-11, so during the storm nearly none would run); the timed workers once
+    // are refused, DYN-10, so during the storm nearly none would run); the timed workers once
     // the clients are done.
     let budget = Duration::from_secs(if stress() { 3600 } else { 120 });
     let deadline = Instant::now() + budget;
@@ -424,7 +424,7 @@ fn mixed_worker_deaths_leave_no_zombie_no_leak_and_restart_on_time() {
         deaths >= want_deaths,
         "only {deaths} deaths (expected at least {want_deaths})"
     );
-    // A registration made while a crash-restart is under way is refused (DYN-11) and one not
+    // A registration made while a crash-restart is under way is refused (DYN-10) and one not
     // yet started when it begins is dropped (CRASH-3); how many cycles meet one depends on the
     // machine's load. Every registration the supervisor accepted ran and died otherwise: each
     // client has one in flight at a time, so each crash-restart drops at most one of it.

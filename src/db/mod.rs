@@ -5,6 +5,7 @@
 pub mod conn;
 pub mod libpq;
 pub mod quote;
+pub mod sql;
 pub mod spi;
 pub mod xact;
 

@@ -9,6 +9,13 @@
  * database `postgres`, runs its mode, logs "spi_features MODE: ..." lines and exits 0 (terminate
  * waits to be terminated).  It defines the settings spi_features.greeting (string, reloadable)
  * and spi_features.count (integer, seconds).
+ *
+ * Modes only bgworkerd runs (what PostgreSQL cannot do the same way, or what only our side
+ * can observe): call (a procedure that commits, through SPI_execute_extended with
+ * allow_nonatomic), million (a million rows read through a cursor in chunks of 1,000, with the
+ * process's peak memory), statements (the session's prepared statements as plans come and go),
+ * reload (what SQL sees of spi_features.greeting after each SIGHUP, and the application_name
+ * pgstat_report_appname gives).
  */
 #include "postgres.h"
 
@@ -626,6 +633,147 @@ run_terminate(void)
 	}
 }
 
+/* CALL of a procedure that commits inside, as a maintenance worker runs one. */
+static void
+run_call(void)
+{
+	SPIExecuteOptions options;
+
+	begin();
+	run("setup", "CREATE TABLE call_t (i int); "
+		"CREATE PROCEDURE call_p(a int) LANGUAGE plpgsql AS $$ BEGIN "
+		"INSERT INTO call_t VALUES (a); COMMIT; "
+		"INSERT INTO call_t VALUES (a + 1); ROLLBACK; "
+		"INSERT INTO call_t VALUES (a + 2); END $$", 0);
+	end();
+	StartTransactionCommand();
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	memset(&options, 0, sizeof(options));
+	options.allow_nonatomic = true;
+	report("call", SPI_execute_extended("CALL call_p(10)", &options));
+	report("rows", SPI_execute_extended("SELECT i FROM call_t ORDER BY i", &options));
+	SPI_finish();
+	CommitTransactionCommand();
+}
+
+/* VmHWM or VmRSS of this process, in kB. */
+static long
+status_kb(const char *field)
+{
+	FILE	   *f = fopen("/proc/self/status", "r");
+	char		line[256];
+	long		kb = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0)
+			kb = strtol(line + strlen(field) + 1, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* A million rows through a cursor, 1,000 at a time, each chunk freed once read. */
+static void
+run_million(void)
+{
+	Portal		p;
+	uint64		total = 0;
+	int64		sum = 0;
+	Size		most = 0;
+	long		before;
+
+	begin();
+	before = status_kb("VmHWM:");
+	p = SPI_cursor_open_with_args("million", "SELECT g, repeat('x', 40) FROM generate_series(1, 1000000) g",
+								  0, NULL, NULL, NULL, false, 0);
+	for (;;)
+	{
+		Size		now;
+
+		SPI_cursor_fetch(p, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+
+			sum += DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		total += SPI_processed;
+		now = MemoryContextMemAllocated(TopMemoryContext, true);
+		if (now > most)
+			most = now;
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(p);
+	say("rows " UINT64_FORMAT " sum " INT64_FORMAT, total, sum);
+	say("peak memory: VmHWM grew %ld kB, contexts at most %zu kB", status_kb("VmHWM:") - before,
+		most / 1024);
+	end();
+}
+
+/* The session's prepared statements, as plans are made, kept, freed and forgotten. */
+static void
+run_statements(void)
+{
+	const char *count = "SELECT count(*) FROM pg_prepared_statements";
+	SPIPlanPtr	kept;
+	SPIPlanPtr	transient;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(7)};
+
+	begin();
+	kept = SPI_prepare("SELECT $1 + 1", 1, types);
+	SPI_keepplan(kept);
+	transient = SPI_prepare("SELECT $1 + 2", 1, types);
+	(void) transient;
+	say("two plans: %s prepared statements", value(count));
+	end();
+	begin();
+	say("after the transient plan's SPI_finish: %s", value(count));
+	report("kept", SPI_execute_plan(kept, values, NULL, false, 0));
+	run("forget them all", "DEALLOCATE ALL", 0);
+	say("after DEALLOCATE ALL: %s", value(count));
+	report("kept, prepared again", SPI_execute_plan(kept, values, NULL, false, 0));
+	say("after running it: %s", value(count));
+	SPI_freeplan(kept);
+	say("freed, in the transaction: %s", value(count));
+	end();
+	begin();
+	say("freed, after the commit: %s", value(count));
+	end();
+}
+
+/* What SQL sees of spi_features.greeting, at start and after each SIGHUP. */
+static void
+run_reload(void)
+{
+	pgstat_report_appname("spi_features reload");
+	begin();
+	say("sql sees greeting %s", value("SELECT current_setting('spi_features.greeting')"));
+	/* Inside a transaction: takes effect when it ends, and a rollback does not undo it. */
+	pgstat_report_appname("spi_features renamed");
+	SPI_finish();
+	PopActiveSnapshot();
+	AbortCurrentTransaction();
+	for (;;)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 60000L,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			begin();
+			say("sql sees greeting %s", value("SELECT current_setting('spi_features.greeting')"));
+			end();
+		}
+	}
+}
+
 void
 spi_features_main(Datum arg)
 {
@@ -653,6 +801,14 @@ spi_features_main(Datum arg)
 		run_callbacks();
 	else if (strcmp(mode, "terminate") == 0)
 		run_terminate();
+	else if (strcmp(mode, "call") == 0)
+		run_call();
+	else if (strcmp(mode, "million") == 0)
+		run_million();
+	else if (strcmp(mode, "statements") == 0)
+		run_statements();
+	else if (strcmp(mode, "reload") == 0)
+		run_reload();
 	say("done");
 	proc_exit(0);
 }

@@ -380,11 +380,6 @@ fn calls_may_commit() -> bool {
         && !crate::db::xact::is_subtransaction()
 }
 
-/// True when a level opened inside the current transaction is still open (the commit warns).
-pub fn connected_in_transaction() -> bool {
-    stack().iter().any(|l| l.connect_subid != 0 && !l.nonatomic)
-}
-
 /// `SPI_OPT_NONATOMIC`.
 pub const SPI_OPT_NONATOMIC: c_int = 1;
 

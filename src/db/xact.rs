@@ -202,6 +202,8 @@ pub fn leave_block_for_call() -> Result<(), ServerError> {
         ));
     }
     let sql = format!("COMMIT{}", c.end_of_block_sql());
+    // The next block is another server transaction, with an id of its own.
+    XACT.top_xid.set(0);
     match c.script(&sql, None).error {
         Some(e) => Err(e),
         None => Ok(()),
@@ -402,7 +404,7 @@ fn commit_inner(keep_spi: bool) -> Result<(), ServerError> {
         release_sub_local(true);
     }
     fire(XACT_EVENT_PRE_COMMIT);
-    if !keep_spi && super::spi::connected_in_transaction() {
+    if !keep_spi && super::spi::connected() {
         crate::elog::log_with(
             WARNING,
             "transaction left non-empty SPI stack",

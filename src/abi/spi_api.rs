@@ -212,7 +212,7 @@ fn end_transaction(commit: bool, chain: bool) {
     }
     // SAFETY: a plain read of the global.
     let caller = unsafe { CurrentMemoryContext };
-    let outcome = spi::keeping_levels(|| crate::db::xact::end_and_start(commit, chain));
+    let outcome = crate::db::xact::end_and_start(commit, chain);
     // SAFETY: the caller's context is the SPI level's or survives the transaction (the level's
     // memory does); a plain store.
     unsafe { CurrentMemoryContext = caller };

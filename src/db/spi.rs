@@ -470,21 +470,11 @@ pub fn finish() -> c_int {
     SPI_OK_FINISH
 }
 
-/// Set while SPI_commit/SPI_rollback end a transaction: the calling level stays.
-static KEEP_LEVELS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Runs `f` with the SPI levels kept through the transaction end it makes.
-pub fn keeping_levels<T>(f: impl FnOnce() -> T) -> T {
-    KEEP_LEVELS.store(true, std::sync::atomic::Ordering::Relaxed);
-    let out = f();
-    KEEP_LEVELS.store(false, std::sync::atomic::Ordering::Relaxed);
-    out
-}
-
 /// End-of-transaction clean-up (`AtEOXact_SPI`): every level still open is closed (the commit
-/// has warned about them), except the levels of an `SPI_commit`/`SPI_rollback` in progress.
-pub fn at_end_of_transaction(_is_commit: bool) {
-    if KEEP_LEVELS.load(std::sync::atomic::Ordering::Relaxed) {
+/// has warned about them), except when `SPI_commit`/`SPI_rollback` end the transaction
+/// (`keep_levels`): their levels stay.
+pub fn at_end_of_transaction(keep_levels: bool) {
+    if keep_levels {
         for l in stack().iter_mut() {
             // Their results in transaction memory are gone; their own memory is not.
             l.connect_subid = 0;

@@ -346,13 +346,13 @@ pub fn start() {
 /// The end of the transaction on our side, after the server's: SPI levels, cursors and the
 /// transaction's memory go; `CurrentMemoryContext` is `TopMemoryContext`, as after
 /// PostgreSQL's commit or abort.
-fn end(is_commit: bool) {
+fn end(keep_spi: bool) {
     XACT.in_progress.set(false);
     XACT.nsubs.set(0);
     XACT.active_snapshots.set(0);
     XACT.top_xid.set(0);
     XACT.generation.set(XACT.generation.get() + 1);
-    super::spi::at_end_of_transaction(is_commit);
+    super::spi::at_end_of_transaction(keep_spi);
     super::cursor::at_end_of_transaction();
     // SAFETY: single-threaded; TopTransactionContext is live (made by start) and only this
     // deletes it; nothing of ours points into it afterwards.
@@ -396,7 +396,7 @@ fn commit_inner(keep_spi: bool) -> Result<(), ServerError> {
         misuse("CommitTransactionCommand: no transaction is in progress");
     }
     if failed() {
-        abort();
+        abort_inner(keep_spi);
         return Ok(());
     }
     // Open subtransactions are committed with the transaction, as their parent's part.
@@ -434,11 +434,11 @@ fn commit_inner(keep_spi: bool) -> Result<(), ServerError> {
     match outcome {
         Ok(()) => {
             fire(XACT_EVENT_COMMIT);
-            end(true);
+            end(keep_spi);
         }
         Err(_) => {
             fire(XACT_EVENT_ABORT);
-            end(false);
+            end(keep_spi);
         }
     }
     if let Some(c) = conn::connection() {
@@ -449,6 +449,10 @@ fn commit_inner(keep_spi: bool) -> Result<(), ServerError> {
 
 /// `AbortCurrentTransaction`: ROLLBACK; nothing to do outside a transaction.
 pub fn abort() {
+    abort_inner(false);
+}
+
+fn abort_inner(keep_spi: bool) {
     if !in_transaction() {
         return;
     }
@@ -461,14 +465,15 @@ pub fn abort() {
         }
     }
     fire(XACT_EVENT_ABORT);
-    end(false);
+    end(keep_spi);
     if let Some(c) = conn::connection() {
         c.flush_idle();
     }
 }
 
 /// SPI_commit / SPI_rollback (non-atomic SPI): ends the transaction and starts the next one at
-/// once, keeping the SPI connection. With `chain`, the new transaction has the old one's
+/// once, keeping the SPI connections (a callback's ERROR leaves the transaction open, for the
+/// caller to abort). With `chain`, the new transaction has the old one's
 /// isolation level and access mode. A failed COMMIT rolls back, starts the next transaction
 /// and returns the error to raise.
 pub fn end_and_start(commit: bool, chain: bool) -> Result<(), ServerError> {
@@ -483,7 +488,7 @@ pub fn end_and_start(commit: bool, chain: bool) -> Result<(), ServerError> {
     let outcome = if commit {
         commit_inner(true)
     } else {
-        abort_keeping_spi();
+        abort_inner(true);
         Ok(())
     };
     start();
@@ -496,10 +501,6 @@ pub fn end_and_start(commit: bool, chain: bool) -> Result<(), ServerError> {
         }
     }
     outcome
-}
-
-fn abort_keeping_spi() {
-    abort();
 }
 
 /// At process exit (registered when the worker connects, as PostgreSQL's `ShutdownPostgres`):

@@ -499,7 +499,10 @@ run_settings(void)
 	say("DefaultXactIsoLevel %d, DefaultXactReadOnly %d", DefaultXactIsoLevel, (int) DefaultXactReadOnly);
 	say("outside: TopTransactionContext %s, MyDatabaseId %s", TopTransactionContext ? "set" : "NULL",
 		MyDatabaseId != InvalidOid ? "set" : "unset");
+	pgstat_report_appname("spi_features settings");
 	begin();
+	say("sql sees application_name %s",
+		value("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()"));
 	say("inside: TopTransactionContext %s, CurTransactionContext %s, nest %d, block %d, sub %d",
 		TopTransactionContext ? "set" : "NULL",
 		CurTransactionContext == TopTransactionContext ? "top" : "other",

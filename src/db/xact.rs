@@ -324,6 +324,8 @@ pub fn start() {
     if in_transaction() {
         misuse("StartTransactionCommand: a transaction is already in progress");
     }
+    // Transactions are the server's: without a connection there is nothing to run one on.
+    connection("StartTransactionCommand");
     // SAFETY: single-threaded; plain globals; TopMemoryContext is live.
     unsafe {
         crate::pg::XactIsoLevel = crate::pg::DefaultXactIsoLevel;

@@ -112,7 +112,10 @@ END {
 	row("10 LWLock exclusive pairs, 2 processes contending", "ns/call", "s10", "ns_per_pair", "", "", "≤1.20", "")
 	row("11 register → database connection ready", "µs", "s11", "latency_us", "fork_started", "latency_us", "≤1.00", "")
 	row("12 SPI \"SELECT 1\" in a loop (per statement)", "µs/stmt", "s12", "us_per_stmt", "", "", "", "")
+	row("13 SPI_execute_plan \"SELECT $1\" in a loop (per statement)", "µs/stmt", "s13", "us_per_stmt", "libpq_prepared", "us_per_stmt", "", "≤1.10")
+	row("14 cursor fetch, 1,000,000 rows in chunks of 1,000", "rows/s", "s14", "rows_per_s", "", "", "", "")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
-		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive"
+		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive;" \
+		" 13: a bare libpq client's PQexecPrepared on the same socket"
 }

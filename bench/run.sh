@@ -14,7 +14,9 @@
 #   BENCH_STORM_ROUNDS 1,000-worker storms per round (default 5)
 #   BENCH_STORM_BATCH  workers registered back to back before waiting for them (default 100)
 #   BENCH_LW_ROUNDS    timed rounds of the LWLock shapes 9 and 10 per round (default 20)
-#   BENCH_DB_ITERS     database workers per round in shape 11, a tenth of it in shape 12 (default 200)
+#   BENCH_DB_ITERS     database workers per round in shape 11, a tenth of it in shapes 12 and 13
+#                      and in their libpq floor (default 200)
+#   BENCH_CURSOR_ITERS workers per round in shape 14, each reading 1,000,000 rows (default 3)
 #   BENCH_TIMEOUT      seconds allowed for each side (default 300)
 #   BENCH_USER         unprivileged user when run as root (default bgwbench)
 #   PG_BIN             PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
@@ -32,6 +34,7 @@ STORM_ROUNDS=${BENCH_STORM_ROUNDS:-5}
 STORM_BATCH=${BENCH_STORM_BATCH:-100}
 LW_ROUNDS=${BENCH_LW_ROUNDS:-20}
 DB_ITERS=${BENCH_DB_ITERS:-200}
+CURSOR_ITERS=${BENCH_CURSOR_ITERS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_USER=${BENCH_USER:-bgwbench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -105,6 +108,9 @@ say "building the bench module, the PostgreSQL extension and the floor"
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -I"$root/include" -I"$bench/common" \
 	-o "$tmp/lib/bgw_bench.so" "$bench/bgw_bench.c" "$bench/common/shapes.c" -L"$rel" -lbgworker
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -o "$tmp/build/floor" "$bench/floor.c"
+"$CC" -std=c11 -Wall -Wextra -Werror -O2 -I"$("$PG_BIN/pg_config" --includedir)" \
+	-o "$tmp/build/floor_libpq" "$bench/floor_libpq.c" -L"$("$PG_BIN/pg_config" --libdir)" -lpq ||
+	die "building floor_libpq failed (libpq's headers: package libpq-dev)"
 make --no-print-directory -s -C "$tmp/build/pg" -f "$bench/pg/Makefile" VPATH="$bench/pg" \
 	PG_CONFIG="$PG_BIN/pg_config" SHAPES_DIR="$bench/common" >"$tmp/build/pg/make.log" 2>&1 ||
 	{
@@ -136,6 +142,8 @@ s9_shared s9 $LW_ROUNDS 1
 s10 s10 $LW_ROUNDS 0
 s11 s11 $DB_ITERS 0
 s12 s12 $db_tenth 0
+s13 s13 $db_tenth 0
+s14 s14 $CURSOR_ITERS 0
 EOF
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
@@ -187,6 +195,12 @@ run_floor() {
 	say "round $round: floor: fork + pipe / waitpid ($ITERS iterations, $STORM_ROUNDS storms)"
 	as_user "$tmp/build/floor" "$ITERS" "$STORM_ROUNDS" "$STORM_BATCH" "$half" 10 100 1000 |
 		awk '{ print "floor", $1, $2, $3 }' >>"$tmp/samples"
+	if grep -q '^s13 ' "$tmp/plan"; then
+		say "round $round: floor: libpq PQexecPrepared on the cluster's socket ($db_tenth samples)"
+		as_user "$tmp/build/floor_libpq" "host=$tmp/sock port=$port user=$run_user dbname=postgres" \
+			"$db_tenth" | awk '{ print "floor", $1, $2, $3 }' >>"$tmp/samples" ||
+			die "floor_libpq failed"
+	fi
 }
 
 run_ours() {
@@ -263,7 +277,8 @@ echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
 	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$((2 * tenth)) (10 and 1,000 idle in two alternating blocks)," \
 	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
-	"shape 12 $db_tenth × 200 statements; max_worker_processes $MAX_WORKERS"
+	"shapes 12-13 $db_tenth × 200 statements, shape 14 $CURSOR_ITERS × 1,000,000 rows;" \
+	"max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |
 	awk -v storm_batch="$STORM_BATCH" -v s7_idle="$S7_IDLE" -f "$bench/report.awk"

@@ -475,6 +475,31 @@ extern bool process_shmem_requests_in_progress;
 // This worker's PGPROC (NULL outside workers).
 extern struct PGPROC *MyProc;
 
+// The connected database's OID (`InvalidOid` until `BackgroundWorkerInitializeConnection`).
+extern Oid MyDatabaseId;
+
+// The connected database's default tablespace (`pg_database.dattablespace`), 0 until then.
+extern Oid MyDatabaseTableSpace;
+
+// The `default_transaction_isolation` setting: the database session's, read when the worker
+// connects; each transaction starts with it.
+extern int DefaultXactIsoLevel;
+
+// The current transaction's isolation level; set it before the transaction's first statement.
+extern int XactIsoLevel;
+
+// The `default_transaction_read_only` setting (the session's).
+extern bool DefaultXactReadOnly;
+
+// Whether the current transaction is read only.
+extern bool XactReadOnly;
+
+// The `default_transaction_deferrable` setting (the session's).
+extern bool DefaultXactDeferrable;
+
+// Whether the current transaction is deferrable.
+extern bool XactDeferrable;
+
 // Connects this worker to database `dbname` (NULL: `postgres`) as `username` (NULL: the
 // `database_conninfo` user). Needs `BGWORKER_BACKEND_DATABASE_CONNECTION` in the registration;
 // any failure, or a second call, is FATAL (exit 1).
@@ -491,7 +516,8 @@ void BackgroundWorkerInitializeConnectionByOid(Oid dboid, Oid useroid, uint32_t 
 void StartTransactionCommand(void);
 
 // Commits the transaction (ROLLBACK instead when a statement in it failed); ERROR when none is
-// in progress, or with the server's SQLSTATE when the commit fails.
+// in progress, or with the server's SQLSTATE when the commit fails (the transaction is then
+// rolled back). The pre-commit callbacks run first, the commit or abort callbacks after.
 void CommitTransactionCommand(void);
 
 // Rolls the current transaction back; nothing happens outside a transaction.
@@ -520,6 +546,14 @@ bool ActiveSnapshotSet(void);
 
 // The active snapshot, or NULL when none is.
 Snapshot GetActiveSnapshot(void);
+
+// `pgstat_report_appname`: the worker's `application_name` on its database session becomes
+// `appname` (`SET application_name`, applied once no transaction block is open, so a rollback
+// does not undo it). Before the worker connects, the name is kept for its connection.
+//
+// # Safety
+// `appname` must be NULL or NUL-terminated.
+void pgstat_report_appname(const char *appname);
 
 // Statistics are the server's: nothing to flush; returns 0 (no wait needed).
 long pgstat_report_stat(bool force);

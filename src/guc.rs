@@ -1681,6 +1681,24 @@ pub mod custom {
         }
     }
 
+    /// Every custom setting of this process as a database session should see it: the modules'
+    /// variables as `SHOW` prints them, then the placeholders no module defined (name, value).
+    pub fn session_values() -> Vec<(String, String)> {
+        let vars: Vec<Var> = REGISTRY.lock().vars.clone();
+        let mut out: Vec<(String, String)> = vars
+            .iter()
+            .map(|v| (v.name.to_ascii_lowercase(), show_units(v)))
+            .collect();
+        if let Some(s) = CURRENT.lock().as_ref() {
+            for (k, v) in &s.placeholders {
+                if !out.iter().any(|(n, _)| n == k) {
+                    out.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// What `GetConfigOption` finds for a name.
     pub enum Found {
         /// A custom string variable's current C string (NULL if unset).

@@ -20,6 +20,15 @@ static SIGNAL_FD_OWNER: AtomicI32 = AtomicI32::new(0);
 static DEATH_FD: AtomicI32 = AtomicI32::new(-1);
 /// True while this process sleeps in `poll`: only then does setting its own latch need a signal.
 static WAITING: AtomicBool = AtomicBool::new(false);
+/// The socket of the worker's database session (-1: none). Every wait watches it, so a session
+/// the server ends (`pg_terminate_backend`, shutdown) ends the worker while it waits, as a
+/// backend told to terminate ends; workers without a connection pay one load.
+static DB_SOCKET: AtomicI32 = AtomicI32::new(-1);
+
+/// Watches `fd`, the database session's socket, in every latch wait from now on.
+pub fn set_db_socket(fd: c_int) {
+    DB_SOCKET.store(fd, Ordering::Relaxed);
+}
 
 /// The process-local latch a worker starts with.
 static mut LOCAL_LATCH: Latch = Latch {
@@ -173,6 +182,7 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
         }
     }
     let death = DEATH_FD.load(Ordering::Relaxed);
+    let db = DB_SOCKET.load(Ordering::Relaxed);
 
     loop {
         if !latch.is_null() {
@@ -187,7 +197,7 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
             fd: -1,
             events: 0,
             revents: 0,
-        }; 3];
+        }; 4];
         fds[0] = libc::pollfd {
             fd: sigfd,
             events: libc::POLLIN,
@@ -217,6 +227,13 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
                 revents: 0,
             };
         }
+        if db >= 0 && db != sock {
+            fds[3] = libc::pollfd {
+                fd: db,
+                events: libc::POLLIN | libc::POLLRDHUP,
+                revents: 0,
+            };
+        }
         let wait_ms: c_int = match deadline {
             None => -1,
             Some(d) => {
@@ -226,8 +243,8 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
             }
         };
         WAITING.store(true, Ordering::Relaxed);
-        // SAFETY: fds is a valid array of 3 pollfd; negative fds are ignored by poll.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 3, wait_ms) };
+        // SAFETY: fds is a valid array of 4 pollfd; negative fds are ignored by poll.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 4, wait_ms) };
         WAITING.store(false, Ordering::Relaxed);
         if !latch.is_null() {
             maybe_sleeping(latch).store(0, Ordering::Relaxed);
@@ -255,6 +272,12 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
             }
             if r & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
                 result |= events & WL_SOCKET_CLOSED;
+            }
+        }
+        if rc > 0 && fds[3].revents != 0 {
+            // Reads what the server sent; ends the worker (FATAL) if it closed the session.
+            if let Some(c) = crate::db::connection() {
+                c.on_readable();
             }
         }
         if result != 0 {

@@ -35,8 +35,11 @@
 #define STAMP_SLOTS 4096
 /* Calls per timed round in shape 6. */
 #define PID_CALLS_PER_ROUND 100000
-/* Statements per sample in shape 12. */
+/* Statements per sample in shapes 12 and 13. */
 #define SPI_STATEMENTS 200
+/* Rows per sample in shape 14, and per fetch. */
+#define CURSOR_ROWS 1000000
+#define CURSOR_CHUNK 1000
 /* Bounded polls: a worker that never gets ready is an error, not a hang. */
 #define READY_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
 
@@ -154,6 +157,97 @@ bgw_bench_spi_loop(Datum main_arg)
 			elog(ERROR, "bench worker: SELECT 1 returned %s", SPI_result_code_string(rc));
 	}
 	end = now_ns();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	write_stamp(main_arg, start);
+	write_stamp(Int32GetDatum(DatumGetInt32(main_arg) + 1), end);
+	proc_exit(0);
+}
+
+/*
+ * Shape 13: connect, prepare "SELECT $1" (an int4 parameter), run it once untimed, then
+ * SPI_STATEMENTS times with SPI_execute_plan in one transaction, freeing each result; the
+ * loop's start goes to stamp slot main_arg, its end to slot main_arg + 1.
+ */
+void
+bgw_bench_spi_plan_loop(Datum main_arg)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(1)};
+	SPIPlanPtr	plan;
+	uint64		start,
+				end;
+
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection("postgres", NULL, 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "bench worker: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	plan = SPI_prepare("SELECT $1", 1, types);
+	if (plan == NULL)
+		elog(ERROR, "bench worker: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "bench worker: the first execution failed");
+	SPI_freetuptable(SPI_tuptable);
+	start = now_ns();
+	for (int i = 0; i < SPI_STATEMENTS; i++)
+	{
+		int			rc = SPI_execute_plan(plan, values, NULL, true, 0);
+
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "bench worker: SELECT $1 returned %s", SPI_result_code_string(rc));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	end = now_ns();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	write_stamp(main_arg, start);
+	write_stamp(Int32GetDatum(DatumGetInt32(main_arg) + 1), end);
+	proc_exit(0);
+}
+
+/*
+ * Shape 14: connect, then read CURSOR_ROWS rows through a cursor, CURSOR_CHUNK at a time,
+ * freeing each chunk; the open's start goes to stamp slot main_arg, the close's end to slot
+ * main_arg + 1.
+ */
+void
+bgw_bench_cursor_fetch(Datum main_arg)
+{
+	Portal		portal;
+	uint64		start,
+				end,
+				rows = 0;
+
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection("postgres", NULL, 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "bench worker: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	/* One untimed statement first, as in shape 12. */
+	if (SPI_execute("SELECT 1", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "bench worker: the first SELECT 1 failed");
+	start = now_ns();
+	portal = SPI_cursor_open_with_args(NULL, "SELECT g FROM generate_series(1, 1000000) g", 0,
+									   NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, CURSOR_CHUNK);
+		if (SPI_processed == 0)
+			break;
+		rows += SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	end = now_ns();
+	if (rows != CURSOR_ROWS)
+		elog(ERROR, "bench worker: the cursor gave " UINT64_FORMAT " rows", rows);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -552,6 +646,52 @@ shape_spi_loop(int iters, BenchEmit emit, void *ctx)
 	}
 }
 
+/* Launches `function` in a database worker and returns its two stamps (start, end). */
+static void
+run_two_stamp_worker(const char *function, uint64 *start, uint64 *end)
+{
+	int			idx = take_stamp();
+	BackgroundWorkerHandle *handle;
+
+	/* Two adjacent slots: skip the wrap-around. */
+	while (idx == STAMP_SLOTS - 1)
+		idx = take_stamp();
+	(void) take_stamp();
+	handle = launch_flags(function, idx, DB_FLAGS);
+	wait_stopped(handle);
+	pfree(handle);
+	*start = wait_stamp(idx);
+	*end = wait_stamp(idx + 1);
+}
+
+/* Shape 13: one sample per worker, microseconds per SPI_execute_plan over its loop. */
+static void
+shape_spi_plan_loop(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		uint64		start,
+					end;
+
+		run_two_stamp_worker("bgw_bench_spi_plan_loop", &start, &end);
+		emit(ctx, "us_per_stmt", (double) (end - start) / 1000.0 / SPI_STATEMENTS);
+	}
+}
+
+/* Shape 14: one sample per worker, rows per second read through its cursor. */
+static void
+shape_cursor_fetch(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = 0; i < iters; i++)
+	{
+		uint64		start,
+					end;
+
+		run_two_stamp_worker("bgw_bench_cursor_fetch", &start, &end);
+		emit(ctx, "rows_per_s", (double) CURSOR_ROWS * 1e9 / (double) (end - start));
+	}
+}
+
 /* ---- LWLocks (shapes 9 and 10) -------------------------------------------------------------- */
 
 /* Acquire/release pairs per timed round. */
@@ -723,6 +863,10 @@ bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 		shape_db_ready(iters, emit, ctx);
 	else if (strcmp(shape, "s12") == 0)
 		shape_spi_loop(iters, emit, ctx);
+	else if (strcmp(shape, "s13") == 0)
+		shape_spi_plan_loop(iters, emit, ctx);
+	else if (strcmp(shape, "s14") == 0)
+		shape_cursor_fetch(iters, emit, ctx);
 	else
 		elog(ERROR, "unknown bench shape \"%s\"", shape);
 }

@@ -41,6 +41,10 @@
 #include "utils/ps_status.h"
 #include "utils/resowner.h"
 #include "utils/varlena.h"
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "nodes/params.h"
+#include "utils/portal.h"
 #else
 #include "postgres.h"
 #include "fmgr.h"
@@ -74,6 +78,10 @@
 #include "utils/ps_status.h"
 #include "utils/resowner.h"
 #include "utils/varlena.h"
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "nodes/params.h"
+#include "utils/portal.h"
 #endif
 
 /* PostgreSQL's port.h routes printf to pg_printf (in libpgport); use libc's here. */
@@ -600,10 +608,119 @@ dump_values(void)
 	VALUE("MemSet(name, 0, ...) zeroes the last byte", name[NAMEDATALEN - 1] == 0);
 }
 
+/* SPI, transactions, cursors and parameter lists. */
+static void
+dump_spi(void)
+{
+	TYPE(SPITupleTable);
+	FIELD(SPITupleTable, tupdesc);
+	FIELD(SPITupleTable, vals);
+	FIELD(SPITupleTable, numvals);
+	FIELD(SPITupleTable, alloced);
+	FIELD(SPITupleTable, tuptabcxt);
+	FIELD(SPITupleTable, subid);
+	TYPE(SPIExecuteOptions);
+	FIELD(SPIExecuteOptions, params);
+	FIELD(SPIExecuteOptions, read_only);
+	FIELD(SPIExecuteOptions, allow_nonatomic);
+	FIELD(SPIExecuteOptions, must_return_tuples);
+	FIELD(SPIExecuteOptions, tcount);
+	FIELD(SPIExecuteOptions, dest);
+	FIELD(SPIExecuteOptions, owner);
+	TYPE(ParamExternData);
+	FIELD(ParamExternData, value);
+	FIELD(ParamExternData, isnull);
+	FIELD(ParamExternData, pflags);
+	FIELD(ParamExternData, ptype);
+	TYPE(ParamListInfoData);
+	FIELD(ParamListInfoData, paramFetch);
+	FIELD(ParamListInfoData, paramFetchArg);
+	FIELD(ParamListInfoData, paramCompile);
+	FIELD(ParamListInfoData, parserSetup);
+	FIELD(ParamListInfoData, parserSetupArg);
+	FIELD(ParamListInfoData, paramValuesStr);
+	FIELD(ParamListInfoData, numParams);
+	VALUE("offsetof(ParamListInfoData, params)", offsetof(ParamListInfoData, params));
+	TYPE(PortalData);
+	FIELD(PortalData, name);
+	FIELD(PortalData, prepStmtName);
+	FIELD(PortalData, portalContext);
+	FIELD(PortalData, createSubid);
+	FIELD(PortalData, activeSubid);
+	FIELD(PortalData, createLevel);
+	FIELD(PortalData, sourceText);
+	FIELD_LAYOUT(PortalData, commandTag);
+	FIELD_LAYOUT(PortalData, qc);
+	FIELD(PortalData, portalParams);
+	FIELD_LAYOUT(PortalData, strategy);
+	FIELD(PortalData, cursorOptions);
+	FIELD(PortalData, run_once);
+	FIELD_LAYOUT(PortalData, status);
+	FIELD(PortalData, portalPinned);
+	FIELD(PortalData, autoHeld);
+	FIELD(PortalData, tupDesc);
+	FIELD(PortalData, formats);
+	FIELD(PortalData, holdContext);
+	FIELD(PortalData, atStart);
+	FIELD(PortalData, atEnd);
+	FIELD(PortalData, portalPos);
+	FIELD(PortalData, creation_time);
+	FIELD(PortalData, visible);
+
+	CONST(XACT_READ_UNCOMMITTED);
+	CONST(XACT_READ_COMMITTED);
+	CONST(XACT_REPEATABLE_READ);
+	CONST(XACT_SERIALIZABLE);
+	CONST(XACT_EVENT_COMMIT);
+	CONST(XACT_EVENT_PARALLEL_COMMIT);
+	CONST(XACT_EVENT_ABORT);
+	CONST(XACT_EVENT_PARALLEL_ABORT);
+	CONST(XACT_EVENT_PREPARE);
+	CONST(XACT_EVENT_PRE_COMMIT);
+	CONST(XACT_EVENT_PARALLEL_PRE_COMMIT);
+	CONST(XACT_EVENT_PRE_PREPARE);
+	CONST(SUBXACT_EVENT_START_SUB);
+	CONST(SUBXACT_EVENT_COMMIT_SUB);
+	CONST(SUBXACT_EVENT_ABORT_SUB);
+	CONST(SUBXACT_EVENT_PRE_COMMIT_SUB);
+	CONST(SPI_OPT_NONATOMIC);
+	CONST(SPI_ERROR_CONNECT);
+	CONST(SPI_ERROR_COPY);
+	CONST(SPI_ERROR_ARGUMENT);
+	CONST(SPI_ERROR_PARAM);
+	CONST(SPI_ERROR_TRANSACTION);
+	CONST(SPI_ERROR_UNCONNECTED);
+	CONST(SPI_OK_CONNECT);
+	CONST(SPI_OK_FETCH);
+	CONST(SPI_OK_UTILITY);
+	CONST(SPI_OK_SELECT);
+	CONST(SPI_OK_SELINTO);
+	CONST(SPI_OK_CURSOR);
+	CONST(SPI_OK_REWRITTEN);
+	CONST(SPI_OK_MERGE);
+	CONST(FETCH_FORWARD);
+	CONST(FETCH_BACKWARD);
+	CONST(FETCH_ABSOLUTE);
+	CONST(FETCH_RELATIVE);
+	CONST(FETCH_ALL);
+	CONST(CURSOR_OPT_BINARY);
+	CONST(CURSOR_OPT_SCROLL);
+	CONST(CURSOR_OPT_NO_SCROLL);
+	CONST(CURSOR_OPT_HOLD);
+	CONST(PARAM_FLAG_CONST);
+	CONST(PORTAL_ONE_SELECT);
+	CONST(PORTAL_ONE_RETURNING);
+	CONST(PORTAL_UTIL_SELECT);
+	CONST(PORTAL_READY);
+	CONST(InvalidTransactionId);
+	CONST(TopSubTransactionId);
+}
+
 int
 main(void)
 {
 	dump_types();
+	dump_spi();
 	dump_constants();
 	dump_values();
 	return 0;
@@ -953,3 +1070,71 @@ SAME_TYPE(ErrorContext, MemoryContext);
 SAME_TYPE(MessageContext, MemoryContext);
 SAME_TYPE(PortalContext, MemoryContext);
 SAME_TYPE(PostmasterContext, MemoryContext);
+/* SPI, transactions, cursors and parameter lists. */
+SAME_TYPE(MyDatabaseId, Oid);
+SAME_TYPE(MyDatabaseTableSpace, Oid);
+SAME_TYPE(DefaultXactIsoLevel, int);
+SAME_TYPE(XactIsoLevel, int);
+SAME_TYPE(DefaultXactReadOnly, bool);
+SAME_TYPE(XactReadOnly, bool);
+SAME_TYPE(DefaultXactDeferrable, bool);
+SAME_TYPE(XactDeferrable, bool);
+SAME_TYPE(TopTransactionContext, MemoryContext);
+SAME_TYPE(CurTransactionContext, MemoryContext);
+SAME_TYPE(PortalContext, MemoryContext);
+SAME_TYPE(CacheMemoryContext, MemoryContext);
+SAME_TYPE(pgstat_report_appname, void(const char *));
+SAME_TYPE(RegisterXactCallback, void(XactCallback, void *));
+SAME_TYPE(UnregisterXactCallback, void(XactCallback, void *));
+SAME_TYPE(RegisterSubXactCallback, void(SubXactCallback, void *));
+SAME_TYPE(UnregisterSubXactCallback, void(SubXactCallback, void *));
+SAME_TYPE(BeginInternalSubTransaction, void(const char *));
+SAME_TYPE(ReleaseCurrentSubTransaction, void(void));
+SAME_TYPE(RollbackAndReleaseCurrentSubTransaction, void(void));
+SAME_TYPE(GetTopTransactionId, TransactionId(void));
+SAME_TYPE(GetTopTransactionIdIfAny, TransactionId(void));
+SAME_TYPE(GetCurrentTransactionId, TransactionId(void));
+SAME_TYPE(GetCurrentTransactionIdIfAny, TransactionId(void));
+SAME_TYPE(GetCurrentSubTransactionId, SubTransactionId(void));
+SAME_TYPE(GetCurrentTransactionNestLevel, int(void));
+SAME_TYPE(GetCurrentTransactionStartTimestamp, TimestampTz(void));
+SAME_TYPE(IsTransactionBlock, bool(void));
+SAME_TYPE(IsTransactionOrTransactionBlock, bool(void));
+SAME_TYPE(IsSubTransaction, bool(void));
+SAME_TYPE(IsAbortedTransactionBlockState, bool(void));
+SAME_TYPE(TransactionBlockStatusCode, char(void));
+SAME_TYPE(AbortOutOfAnyTransaction, void(void));
+SAME_TYPE(CommandCounterIncrement, void(void));
+SAME_TYPE(SPI_connect_ext, int(int));
+SAME_TYPE(SPI_execute_extended, int(const char *, const SPIExecuteOptions *));
+SAME_TYPE(SPI_prepare, SPIPlanPtr(const char *, int, Oid *));
+SAME_TYPE(SPI_prepare_cursor, SPIPlanPtr(const char *, int, Oid *, int));
+SAME_TYPE(SPI_prepare_params, SPIPlanPtr(const char *, ParserSetupHook, void *, int));
+SAME_TYPE(SPI_execute_plan, int(SPIPlanPtr, Datum *, const char *, bool, long));
+SAME_TYPE(SPI_execute_plan_extended, int(SPIPlanPtr, const SPIExecuteOptions *));
+SAME_TYPE(SPI_execute_plan_with_paramlist, int(SPIPlanPtr, ParamListInfo, bool, long));
+SAME_TYPE(SPI_execp, int(SPIPlanPtr, Datum *, const char *, long));
+SAME_TYPE(SPI_keepplan, int(SPIPlanPtr));
+SAME_TYPE(SPI_saveplan, SPIPlanPtr(SPIPlanPtr));
+SAME_TYPE(SPI_freeplan, int(SPIPlanPtr));
+SAME_TYPE(SPI_getargtypeid, Oid(SPIPlanPtr, int));
+SAME_TYPE(SPI_getargcount, int(SPIPlanPtr));
+SAME_TYPE(SPI_is_cursor_plan, bool(SPIPlanPtr));
+SAME_TYPE(SPI_plan_is_valid, bool(SPIPlanPtr));
+SAME_TYPE(SPI_cursor_open, Portal(const char *, SPIPlanPtr, Datum *, const char *, bool));
+SAME_TYPE(SPI_cursor_open_with_args,
+		  Portal(const char *, const char *, int, Oid *, Datum *, const char *, bool, int));
+SAME_TYPE(SPI_cursor_open_with_paramlist, Portal(const char *, SPIPlanPtr, ParamListInfo, bool));
+SAME_TYPE(SPI_cursor_find, Portal(const char *));
+SAME_TYPE(SPI_cursor_fetch, void(Portal, bool, long));
+SAME_TYPE(SPI_cursor_move, void(Portal, bool, long));
+SAME_TYPE(SPI_scroll_cursor_fetch, void(Portal, FetchDirection, long));
+SAME_TYPE(SPI_scroll_cursor_move, void(Portal, FetchDirection, long));
+SAME_TYPE(SPI_cursor_close, void(Portal));
+SAME_TYPE(SPI_start_transaction, void(void));
+SAME_TYPE(SPI_commit, void(void));
+SAME_TYPE(SPI_commit_and_chain, void(void));
+SAME_TYPE(SPI_rollback, void(void));
+SAME_TYPE(SPI_rollback_and_chain, void(void));
+SAME_TYPE(SPI_inside_nonatomic_context, bool(void));
+SAME_TYPE(makeParamList, ParamListInfo(int));

@@ -12,7 +12,8 @@
  *                  then exit 0
  *   xact:DB        the transaction and snapshot calls, their misuse caught with PG_TRY, and the
  *                  quoting helpers; each result logged as `db_probe xact: ...`; then idle
- *   begin:DB       connect, StartTransactionCommand, log `db_probe begin: in transaction`, then
+ *   begin:DB       connect, StartTransactionCommand and a first statement (SELECT 1: the server's
+ *                  transaction block opens with it), log `db_probe begin: in transaction`, then
  *                  sleep inside the transaction (a test kills it there)
  *   insert:DB      as begin, but first INSERT INTO killed_mid_xact VALUES (1), (2) through SPI,
  *                  then log `db_probe insert: 2 rows pending` and sleep inside the transaction
@@ -232,6 +233,8 @@ db_probe_main(Datum main_arg)
 	else if (strcmp(action, "begin") == 0)
 	{
 		StartTransactionCommand();
+		SPI_connect();
+		SPI_execute("SELECT 1", true, 0);
 		elog(LOG, "db_probe begin: in transaction");
 	}
 	else if (strcmp(action, "insert") == 0)

@@ -68,11 +68,14 @@ pub extern "C" fn StartTransactionCommand() {
 }
 
 /// Commits the transaction (ROLLBACK instead when a statement in it failed); ERROR when none is
-/// in progress, or with the server's SQLSTATE when the commit fails.
+/// in progress, or with the server's SQLSTATE when the commit fails (the transaction is then
+/// rolled back). The pre-commit callbacks run first, the commit or abort callbacks after.
 #[no_mangle]
 pub extern "C" fn CommitTransactionCommand() {
     export!(raises, CommitTransactionCommand, {
-        xact::commit();
+        if let Err(e) = xact::commit() {
+            super::spi_api::raise(crate::db::spi::ExecError::Server(e));
+        }
     })
 }
 
@@ -145,6 +148,22 @@ pub extern "C" fn GetActiveSnapshot() -> Snapshot {
             snapshot_token()
         } else {
             std::ptr::null_mut()
+        }
+    })
+}
+
+/// `pgstat_report_appname`: the worker's `application_name` on its database session becomes
+/// `appname` (`SET application_name`, applied once no transaction block is open, so a rollback
+/// does not undo it). Before the worker connects, the name is kept for its connection.
+///
+/// # Safety
+/// `appname` must be NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn pgstat_report_appname(appname: *const c_char) {
+    export!(boundary, pgstat_report_appname, (), {
+        // SAFETY: as the caller promises.
+        if let Some(name) = unsafe { crate::pg::cstr(appname) } {
+            crate::db::conn::report_appname(&String::from_utf8_lossy(name));
         }
     })
 }

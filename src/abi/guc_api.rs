@@ -467,12 +467,17 @@ pub unsafe extern "C" fn GetConfigOptionFlags(name: *const c_char, missing_ok: b
 
 /// `ProcessConfigFile`: re-reads DATADIR/bgworker.conf (and the `-c` overrides) in this
 /// process and applies it; modules call it after a SIGHUP. Restart-only settings keep their
-/// value (logged), invalid values are logged and the old value kept.
+/// value (logged), invalid values are logged and the old value kept. A connected worker's
+/// custom settings that changed are set on its database session too (once no transaction
+/// block is open), so SQL sees what the worker sees.
 /// cbindgen:ignore
 #[no_mangle]
 pub extern "C" fn ProcessConfigFile(_context: c_int) {
     export!(boundary, ProcessConfigFile, (), {
-        crate::guc::process_config_file()
+        crate::guc::process_config_file();
+        if let Some(c) = crate::db::connection() {
+            c.push_settings();
+        }
     })
 }
 

@@ -52,10 +52,16 @@ mod server_events_api;
 mod shmem_api;
 /// cbindgen:ignore
 mod spi_api;
+/// cbindgen:ignore
+mod spi_cursor_api;
+/// cbindgen:ignore
+mod spi_plan_api;
 mod stringinfo_api;
 mod time_api;
 /// cbindgen:ignore
 mod varlena_api;
+/// cbindgen:ignore
+mod xact_api;
 
 /// Runs `f` behind a panic boundary: a panic is logged and turned into `default`, so no unwind
 /// ever crosses into C frames.

@@ -1,74 +1,106 @@
-//! Exports: SPI (`executor/spi.h`) and the heap-tuple reader behind `heap_getattr`
-//! (`access/htup_details.h`). Logic in `crate::db::spi`. Declared by hand in
-//! include/executor/spi.h and include/access/htup_details.h (their types need PostgreSQL's
-//! `NameData`), so kept out of bgworker.h.
+//! Exports: SPI (`executor/spi.h`): connecting, running statements, non-atomic transaction
+//! control, reading results; the heap-tuple reader behind `heap_getattr`
+//! (`access/htup_details.h`). Plans and cursors are in `spi_plan_api.rs` and
+//! `spi_cursor_api.rs`; the text/C-string conversions in `varlena_api.rs`. Logic in `crate::db`.
+//! Declared by hand in include/executor/spi.h and include/access/htup_details.h (their types
+//! need PostgreSQL's `NameData`), so kept out of bgworker.h.
 //!
 //! A server error is raised (ERROR, the server's SQLSTATE, message, detail and hint) only after
 //! the panic boundary returned and every Rust value was dropped.
 
 use super::boundary;
-use crate::db::spi::{self, ExecError, HeapTuple, Kind, SPITupleTable, TupleDesc};
+use crate::db::spi::{self, Args, ExecError, HeapTuple, Kind, SPITupleTable, TupleDesc};
 use crate::mcxt::{self, CurrentMemoryContext};
 use crate::pg::types::{Datum, Oid};
 use libc::{c_char, c_int, c_long, c_void, size_t};
 use std::ptr::null_mut;
 
-/// Raises what `execute` reported; owns the strings so it can drop them before the longjmp.
-fn raise(e: ExecError) -> ! {
+/// Raises what the core reported; owns the strings so it can drop them before the longjmp.
+pub(super) fn raise(e: ExecError) -> ! {
     match e {
         ExecError::Server(s) => spi::raise_error(s.sqlstate, s.message, s.detail, s.hint),
         ExecError::Local(code, message) => spi::raise_error(code, message, None, None),
     }
 }
 
-fn internal(name: &str) -> Result<c_int, ExecError> {
-    Err(ExecError::Local(
-        *b"XX000",
-        format!("internal error in {name}"),
-    ))
-}
-
-/// Runs the statement and returns its code, raising the server's error if it failed.
-///
-/// # Safety
-/// `src` must be NULL or NUL-terminated.
-unsafe fn run(
-    name: &str,
-    src: *const c_char,
-    params: Vec<Option<Vec<u8>>>,
-    count: c_long,
-) -> c_int {
-    let outcome = boundary(name, internal(name), || {
-        // SAFETY: as the caller promises.
-        let Some(sql) = (unsafe { crate::pg::cstr(src) }) else {
-            return Ok(spi::SPI_ERROR_ARGUMENT);
-        };
-        let sql = String::from_utf8_lossy(sql);
-        let texts: Vec<Option<std::borrow::Cow<'_, str>>> = params
-            .iter()
-            .map(|p| p.as_deref().map(String::from_utf8_lossy))
-            .collect();
-        let refs: Vec<Option<&str>> = texts.iter().map(|p| p.as_deref()).collect();
-        spi::execute(&sql, &refs, count)
-    });
+/// Runs `f` behind the panic boundary, then returns its value or raises its error (from this
+/// frame, once everything `f` owned is dropped). `f` must not call module code that may raise.
+pub(super) fn checked<T>(name: &str, f: impl FnOnce() -> Result<T, ExecError>) -> T {
+    let outcome = boundary(
+        name,
+        Err(ExecError::Local(
+            *b"XX000",
+            format!("internal error in {name}"),
+        )),
+        f,
+    );
     match outcome {
-        Ok(code) => code,
+        Ok(v) => v,
         Err(e) => raise(e),
     }
 }
 
-/// `SPI_connect`: opens an SPI level; `CurrentMemoryContext` becomes its procedure context.
+/// The text of a statement argument, or None for NULL.
+///
+/// # Safety
+/// `src` must be NULL or NUL-terminated.
+unsafe fn sql_text(src: *const c_char) -> Option<String> {
+    // SAFETY: as the caller promises.
+    unsafe { crate::pg::cstr(src) }.map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// Parameters given as `Values`/`Nulls` arrays of `types.len()` entries, as text.
+///
+/// # Safety
+/// `values` must hold `types.len()` Datums of those types (by-reference ones live); `nulls` NULL
+/// or that many bytes.
+pub(super) unsafe fn texts(
+    types: &[Oid],
+    values: *const Datum,
+    nulls: *const c_char,
+    function: &str,
+) -> Result<Vec<Option<Vec<u8>>>, ExecError> {
+    let mut out = Vec::with_capacity(types.len());
+    if types.is_empty() {
+        return Ok(out);
+    }
+    if values.is_null() {
+        return Err(ExecError::Local(
+            *b"22023",
+            format!("{function}: no parameter values given"),
+        ));
+    }
+    for (i, &t) in types.iter().enumerate() {
+        // SAFETY: as the caller promises, each array has types.len() entries.
+        unsafe {
+            if !nulls.is_null() && *nulls.add(i) as u8 == b'n' {
+                out.push(None);
+                continue;
+            }
+            let text = spi::param_text(t, *values.add(i))
+                .map_err(|m| ExecError::Local(*b"0A000", format!("{function}: {m}")))?;
+            out.push(Some(text));
+        }
+    }
+    Ok(out)
+}
+
+/// `SPI_connect`: opens an atomic SPI level; `CurrentMemoryContext` becomes its procedure
+/// context.
 #[no_mangle]
 pub extern "C" fn SPI_connect() -> c_int {
     export!(boundary, SPI_connect, spi::SPI_ERROR_CONNECT, {
-        spi::connect()
+        spi::connect(0)
     })
 }
 
-/// `SPI_connect_ext`: as `SPI_connect` (`SPI_OPT_NONATOMIC` is accepted and has no effect).
+/// `SPI_connect_ext`: as `SPI_connect`; with `SPI_OPT_NONATOMIC` the level may commit
+/// (`SPI_commit`, `SPI_rollback`) and `CALL` procedures that commit.
 #[no_mangle]
-pub extern "C" fn SPI_connect_ext(_options: c_int) -> c_int {
-    export!(raises, SPI_connect_ext, { SPI_connect() })
+pub extern "C" fn SPI_connect_ext(options: c_int) -> c_int {
+    export!(boundary, SPI_connect_ext, spi::SPI_ERROR_CONNECT, {
+        spi::connect(options)
+    })
 }
 
 /// `SPI_finish`: closes the innermost level, freeing all it allocated (`SPI_ERROR_UNCONNECTED`
@@ -80,7 +112,8 @@ pub extern "C" fn SPI_finish() -> c_int {
     })
 }
 
-/// `SPI_execute`: runs one statement on the server. `count` > 0 keeps at most that many rows.
+/// `SPI_execute`: runs every statement of `src` in order (one round trip); the result is the
+/// last one's. `count` > 0 limits the rows a SELECT returns (the server stops there).
 ///
 /// # Safety
 /// `src` must be NULL or NUL-terminated.
@@ -91,8 +124,13 @@ pub unsafe extern "C" fn SPI_execute(
     tcount: c_long,
 ) -> c_int {
     export!(raises, SPI_execute, {
-        // SAFETY: as the caller promises.
-        unsafe { run("SPI_execute", src, Vec::new(), tcount) }
+        checked("SPI_execute", || {
+            // SAFETY: as the caller promises.
+            match unsafe { sql_text(src) } {
+                Some(sql) => spi::execute(&sql, tcount),
+                None => Ok(spi::SPI_ERROR_ARGUMENT),
+            }
+        })
     })
 }
 
@@ -104,7 +142,7 @@ pub unsafe extern "C" fn SPI_execute(
 pub unsafe extern "C" fn SPI_exec(src: *const c_char, tcount: c_long) -> c_int {
     export!(raises, SPI_exec, {
         // SAFETY: as the caller promises.
-        unsafe { run("SPI_exec", src, Vec::new(), tcount) }
+        unsafe { SPI_execute(src, false, tcount) }
     })
 }
 
@@ -125,34 +163,105 @@ pub unsafe extern "C" fn SPI_execute_with_args(
     tcount: c_long,
 ) -> c_int {
     export!(raises, SPI_execute_with_args, {
-        let params = boundary("SPI_execute_with_args", Ok(None), || {
-            if nargs < 0 || (nargs > 0 && (argtypes.is_null() || Values.is_null())) {
-                return Ok(None);
+        checked("SPI_execute_with_args", || {
+            // SAFETY: as the caller promises.
+            let Some(sql) = (unsafe { sql_text(src) }) else {
+                return Ok(spi::SPI_ERROR_ARGUMENT);
+            };
+            if nargs < 0 || tcount < 0 || (nargs > 0 && argtypes.is_null()) {
+                return Ok(spi::SPI_ERROR_ARGUMENT);
             }
-            let mut params = Vec::with_capacity(nargs as usize);
-            for i in 0..nargs as usize {
-                // SAFETY: as the caller promises, each array has nargs entries.
-                unsafe {
-                    if !Nulls.is_null() && *Nulls.add(i) as u8 == b'n' {
-                        params.push(None);
-                        continue;
-                    }
-                    params.push(Some(spi::param_text(*argtypes.add(i), *Values.add(i))?));
-                }
+            if !spi::connected() {
+                return Ok(spi::SPI_ERROR_UNCONNECTED);
             }
-            Ok(Some(params))
-        });
-        match params {
-            Ok(Some(params)) => {
-                if !spi::connected() {
-                    return spi::SPI_ERROR_UNCONNECTED;
-                }
-                // SAFETY: as the caller promises.
-                unsafe { run("SPI_execute_with_args", src, params, tcount) }
-            }
-            Ok(None) => spi::SPI_ERROR_ARGUMENT,
-            Err(message) => raise(ExecError::Local(*b"0A000", message)),
-        }
+            let types = if nargs == 0 {
+                Vec::new()
+            } else {
+                // SAFETY: argtypes has nargs entries, as the caller promises.
+                unsafe { std::slice::from_raw_parts(argtypes, nargs as usize) }.to_vec()
+            };
+            // SAFETY: as the caller promises.
+            let values = unsafe { texts(&types, Values, Nulls, "SPI_execute_with_args") }?;
+            spi::execute_with_args(&sql, Args { types, values }, tcount)
+        })
+    })
+}
+
+/// Ends the transaction of a non-atomic SPI level and starts the next one (PostgreSQL 15's
+/// `SPI_commit` and friends); ERROR 2D000 in an atomic level or a subtransaction. A failed
+/// commit rolls back, starts the next transaction, and raises the server's error. The
+/// transaction callbacks run (they are module code: no panic boundary here).
+fn end_transaction(commit: bool, chain: bool) {
+    let refused = if !spi::connected() || !spi::nonatomic() {
+        Some("invalid transaction termination")
+    } else if crate::db::xact::is_subtransaction() {
+        Some(if commit {
+            "cannot commit while a subtransaction is active"
+        } else {
+            "cannot roll back while a subtransaction is active"
+        })
+    } else {
+        None
+    };
+    if let Some(message) = refused {
+        crate::pg::raise_with_code(
+            crate::pg::types::ERROR,
+            crate::pg::make_sqlstate(b"2D000"),
+            message,
+        );
+    }
+    // SAFETY: a plain read of the global.
+    let caller = unsafe { CurrentMemoryContext };
+    let outcome = crate::db::xact::end_and_start(commit, chain);
+    // SAFETY: the caller's context is the SPI level's or survives the transaction (the level's
+    // memory does); a plain store.
+    unsafe { CurrentMemoryContext = caller };
+    if let Err(e) = outcome {
+        raise(ExecError::Server(e));
+    }
+}
+
+/// `SPI_commit`: commits and starts a new transaction (non-atomic levels only).
+#[no_mangle]
+pub extern "C" fn SPI_commit() {
+    export!(raises, SPI_commit, { end_transaction(true, false) })
+}
+
+/// `SPI_commit_and_chain`: as `SPI_commit`; the new transaction keeps the isolation level and
+/// access mode.
+#[no_mangle]
+pub extern "C" fn SPI_commit_and_chain() {
+    export!(raises, SPI_commit_and_chain, {
+        end_transaction(true, true)
+    })
+}
+
+/// `SPI_rollback`: rolls back and starts a new transaction (non-atomic levels only).
+#[no_mangle]
+pub extern "C" fn SPI_rollback() {
+    export!(raises, SPI_rollback, { end_transaction(false, false) })
+}
+
+/// `SPI_rollback_and_chain`: as `SPI_rollback`, keeping the transaction's characteristics.
+#[no_mangle]
+pub extern "C" fn SPI_rollback_and_chain() {
+    export!(raises, SPI_rollback_and_chain, {
+        end_transaction(false, true)
+    })
+}
+
+/// `SPI_start_transaction`: nothing to do (since PostgreSQL 15, `SPI_commit` and
+/// `SPI_rollback` start the next transaction themselves).
+#[no_mangle]
+pub extern "C" fn SPI_start_transaction() {
+    export!(raises, SPI_start_transaction, {})
+}
+
+/// `SPI_inside_nonatomic_context`: true when the innermost SPI level is non-atomic.
+#[no_mangle]
+pub extern "C" fn SPI_inside_nonatomic_context() -> bool {
+    export!(boundary, SPI_inside_nonatomic_context, false, {
+        spi::nonatomic()
     })
 }
 
@@ -431,17 +540,8 @@ pub unsafe extern "C" fn SPI_freetuple(tuple: HeapTuple) {
 /// `tuptable` must be NULL or a live result of this SPI level.
 #[no_mangle]
 pub unsafe extern "C" fn SPI_freetuptable(tuptable: *mut SPITupleTable) {
-    export!(raises, SPI_freetuptable, {
-        if tuptable.is_null() {
-            return;
-        }
-        // SAFETY: as the caller promises; the table lives in its own context, deleted once.
-        unsafe {
-            if spi::SPI_tuptable == tuptable {
-                spi::SPI_tuptable = null_mut();
-            }
-            mcxt::delete((*tuptable).tuptabcxt);
-        }
+    export!(boundary, SPI_freetuptable, (), {
+        spi::free_tuptable(tuptable)
     })
 }
 

@@ -7,12 +7,13 @@
 //! `bgw_type`, so the worker shows in the server's `pg_stat_activity`.
 
 use super::libpq::{self, PGconn, PGresult};
-use crate::pg::types::{BackgroundWorker, Oid, FATAL};
+use crate::pg::types::{BackgroundWorker, Oid, DEBUG1, FATAL, INFO, LOG, NOTICE, WARNING};
 use crate::pg::{make_sqlstate, raise_with_code};
-use libc::{c_char, c_int};
-use std::cell::Cell;
+use libc::{c_char, c_int, c_void};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::ptr::null;
+use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `BGWORKER_BACKEND_DATABASE_CONNECTION`.
@@ -28,12 +29,50 @@ pub struct ServerError {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// The server ended the session with it (severity FATAL or PANIC).
+    pub fatal: bool,
 }
 
 impl ServerError {
     /// The SQLSTATE in PostgreSQL's `MAKE_SQLSTATE` encoding.
     pub fn code(&self) -> c_int {
         make_sqlstate(&self.sqlstate)
+    }
+
+    /// An error of our own with no detail or hint.
+    pub fn new(sqlstate: &[u8; 5], message: impl Into<String>) -> ServerError {
+        ServerError {
+            sqlstate: *sqlstate,
+            message: message.into(),
+            detail: None,
+            hint: None,
+            fatal: false,
+        }
+    }
+
+    /// The fields of an error or notice result.
+    fn from_result(res: *const PGresult) -> ServerError {
+        let api = libpq::api();
+        let field = |code: c_int| {
+            // SAFETY: res is a live PGresult; the field is NULL or a string owned by it.
+            let p = unsafe { (api.PQresultErrorField)(res, code) };
+            (!p.is_null()).then(|| libpq::text(p))
+        };
+        let sqlstate = field(libpq::PG_DIAG_SQLSTATE)
+            .and_then(|s| <[u8; 5]>::try_from(s.as_bytes()).ok())
+            .unwrap_or(*b"08006");
+        let message = field(libpq::PG_DIAG_MESSAGE_PRIMARY).unwrap_or_else(|| {
+            // SAFETY: res is a live PGresult.
+            one_line(&libpq::text(unsafe { (api.PQresultErrorMessage)(res) }))
+        });
+        let severity = field(libpq::PG_DIAG_SEVERITY_NONLOCALIZED).unwrap_or_default();
+        ServerError {
+            sqlstate,
+            message,
+            detail: field(libpq::PG_DIAG_MESSAGE_DETAIL),
+            hint: field(libpq::PG_DIAG_MESSAGE_HINT),
+            fatal: matches!(severity.as_str(), "FATAL" | "PANIC"),
+        }
     }
 }
 
@@ -42,6 +81,22 @@ pub struct Connection {
     conn: Cell<*mut PGconn>,
     database: String,
     user: String,
+    /// Bumped whenever the server forgets this session's prepared statements (`DISCARD ALL`,
+    /// `DEALLOCATE ALL`): a plan prepared in an older epoch is prepared again before it runs.
+    epoch: Cell<u64>,
+    /// Numbers the session's prepared statements and cursors.
+    next_name: Cell<u64>,
+    /// Prepared statements freed by the worker, deallocated on the server at the next
+    /// convenient moment (at once when no transaction block is open, else with its end).
+    deallocate: RefCell<Vec<String>>,
+    /// Session settings (name, value) waiting for the server to be outside a transaction block,
+    /// where `set_config(..., false)` cannot be rolled back.
+    pending: RefCell<Vec<(String, String)>>,
+    /// The custom settings last sent to the session, by name.
+    pushed: RefCell<BTreeMap<String, String>>,
+    /// The session's `default_transaction_isolation` (0..3) and `default_transaction_read_only`
+    /// and `_deferrable`, read at connect.
+    defaults: Cell<(c_int, bool, bool)>,
 }
 
 // SAFETY: a worker is single-threaded; the connection is only used from its main thread (and
@@ -72,7 +127,7 @@ impl Drop for QueryResult {
     fn drop(&mut self) {
         if !self.res.is_null() {
             if let Some(api) = libpq::loaded() {
-                // SAFETY: res came from PQexecParams and is cleared once.
+                // SAFETY: res came from libpq and is cleared once.
                 unsafe { (api.PQclear)(self.res) };
             }
         }
@@ -88,44 +143,17 @@ impl QueryResult {
         unsafe { (libpq::api().PQresultStatus)(self.res) }
     }
 
-    fn field(&self, code: c_int) -> Option<String> {
-        // SAFETY: res is a live PGresult; the field is NULL or a string owned by it.
-        let p = unsafe { (libpq::api().PQresultErrorField)(self.res, code) };
-        (!p.is_null()).then(|| libpq::text(p))
-    }
-
     /// Ok for a statement that succeeded, else the server's error.
     pub fn ok(&self) -> Result<(), ServerError> {
         match self.status() {
             libpq::PGRES_COMMAND_OK | libpq::PGRES_TUPLES_OK | libpq::PGRES_EMPTY_QUERY => Ok(()),
-            -1 => Err(ServerError {
-                sqlstate: *b"08006",
-                message: self
-                    .lost
+            -1 => Err(ServerError::new(
+                b"08006",
+                self.lost
                     .clone()
                     .unwrap_or_else(|| "no connection to the server".into()),
-                detail: None,
-                hint: None,
-            }),
-            _ => {
-                let sqlstate = self
-                    .field(libpq::PG_DIAG_SQLSTATE)
-                    .and_then(|s| <[u8; 5]>::try_from(s.as_bytes()).ok())
-                    .unwrap_or(*b"08006");
-                let message = self
-                    .field(libpq::PG_DIAG_MESSAGE_PRIMARY)
-                    .unwrap_or_else(|| {
-                        // SAFETY: res is a live PGresult.
-                        let m = unsafe { (libpq::api().PQresultErrorMessage)(self.res) };
-                        one_line(&libpq::text(m))
-                    });
-                Err(ServerError {
-                    sqlstate,
-                    message,
-                    detail: self.field(libpq::PG_DIAG_MESSAGE_DETAIL),
-                    hint: self.field(libpq::PG_DIAG_MESSAGE_HINT),
-                })
-            }
+            )),
+            _ => Err(ServerError::from_result(self.res)),
         }
     }
 
@@ -141,6 +169,11 @@ impl QueryResult {
     /// True when the statement returned rows (`PGRES_TUPLES_OK`), even zero of them.
     pub fn returned_rows(&self) -> bool {
         self.status() == libpq::PGRES_TUPLES_OK
+    }
+
+    /// True for the result of an empty query string.
+    pub fn is_empty_query(&self) -> bool {
+        self.status() == libpq::PGRES_EMPTY_QUERY
     }
 
     pub fn ntuples(&self) -> usize {
@@ -177,6 +210,20 @@ impl QueryResult {
         unsafe { (libpq::api().PQftype)(self.res, col as c_int) }
     }
 
+    /// The parameter types of a described prepared statement.
+    pub fn param_types(&self) -> Vec<Oid> {
+        if self.res.is_null() {
+            return Vec::new();
+        }
+        let api = libpq::api();
+        // SAFETY: res is a live PGresult; every index is below PQnparams.
+        unsafe {
+            (0..(api.PQnparams)(self.res).max(0))
+                .map(|i| (api.PQparamtype)(self.res, i))
+                .collect()
+        }
+    }
+
     /// True for a NULL (and for a cell out of range).
     pub fn is_null(&self, row: usize, col: usize) -> bool {
         if row >= self.ntuples() || col >= self.nfields() {
@@ -204,70 +251,520 @@ impl QueryResult {
             }
         }
     }
+
+    /// Cell (row, col) as text, None for NULL.
+    pub fn text(&self, row: usize, col: usize) -> Option<String> {
+        (!self.is_null(row, col)).then(|| String::from_utf8_lossy(self.value(row, col)).into())
+    }
+}
+
+/// What a query string sent in one piece produced (see [`Connection::script`]).
+#[derive(Default)]
+pub struct Script {
+    /// The result kept (the last one, or the one asked for), if the statements got that far.
+    pub kept: Option<QueryResult>,
+    /// Results the server sent before the first error (or in all), counting empty ones.
+    pub results: usize,
+    /// The first error; the server runs nothing after it.
+    pub error: Option<ServerError>,
+}
+
+/// The last FATAL the server sent while the session was idle (why it is about to close it).
+static mut SERVER_FATAL: Option<ServerError> = None;
+
+fn take_server_fatal() -> Option<ServerError> {
+    let p = &raw mut SERVER_FATAL;
+    // SAFETY: single-threaded; written only by the notice receiver, inside our libpq calls.
+    unsafe { (*p).take() }
+}
+
+fn server_fatal_code() -> Option<[u8; 5]> {
+    let p = &raw const SERVER_FATAL;
+    // SAFETY: as above.
+    unsafe { (*p).as_ref().map(|e| e.sqlstate) }
+}
+
+/// libpq's notice receiver: the server's notices and warnings go to the worker's log at their
+/// own level, as they would inside PostgreSQL; a FATAL sent to an idle session is kept as the
+/// reason for the disconnection that follows.
+unsafe extern "C" fn notice_receiver(_arg: *mut c_void, res: *const PGresult) {
+    let _ = std::panic::catch_unwind(|| {
+        let e = ServerError::from_result(res);
+        if e.fatal {
+            // SAFETY: single-threaded; libpq calls this from inside our own libpq calls.
+            unsafe { SERVER_FATAL = Some(e) };
+            return;
+        }
+        let api = libpq::api();
+        // SAFETY: res is a live PGresult; the field is NULL or owned by it.
+        let sev = libpq::text(unsafe {
+            (api.PQresultErrorField)(res, libpq::PG_DIAG_SEVERITY_NONLOCALIZED)
+        });
+        let level = match sev.as_str() {
+            "WARNING" => WARNING,
+            "INFO" => INFO,
+            "LOG" => LOG,
+            s if s.starts_with("DEBUG") => DEBUG1,
+            _ => NOTICE,
+        };
+        crate::elog::log_with(level, &e.message, e.detail.as_deref(), e.hint.as_deref());
+    });
+}
+
+/// Text parameters as libpq takes them: NUL-terminated copies and an array of pointers.
+struct Params {
+    _owned: Vec<Option<CString>>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl Params {
+    fn new(params: &[Option<&[u8]>]) -> Params {
+        let owned: Vec<Option<CString>> = params.iter().map(|p| p.map(c_bytes)).collect();
+        let ptrs = owned
+            .iter()
+            .map(|p| p.as_ref().map_or(null(), |c| c.as_ptr()))
+            .collect();
+        Params {
+            _owned: owned,
+            ptrs,
+        }
+    }
+
+    fn as_ptr(&self) -> *const *const c_char {
+        if self.ptrs.is_empty() {
+            null()
+        } else {
+            self.ptrs.as_ptr()
+        }
+    }
 }
 
 impl Connection {
-    /// Runs one statement with text-format parameters (`$1`..), text-format results.
-    ///
-    /// A connection lost on the way (the server restarted or went away) ends the worker with
-    /// FATAL, exit 1, as a backend whose postmaster died would.
-    pub fn exec(&self, sql: &str, params: &[Option<&str>]) -> QueryResult {
-        let api = libpq::api();
+    fn live(&self) -> Option<*mut PGconn> {
         let conn = self.conn.get();
-        if conn.is_null() {
-            return QueryResult {
-                res: std::ptr::null_mut(),
-                lost: Some("the database connection is closed".into()),
-            };
+        (!conn.is_null()).then_some(conn)
+    }
+
+    fn closed() -> QueryResult {
+        QueryResult {
+            res: null_mut(),
+            lost: Some("the database connection is closed".into()),
         }
+    }
+
+    /// Wraps what libpq returned, ending the worker when the connection is gone: a lost
+    /// connection (the server restarted, went away, or terminated the session) is FATAL, exit
+    /// 1, with the server's own message when it sent one.
+    fn finish(&self, conn: *mut PGconn, res: *mut PGresult) -> QueryResult {
+        let lost = res.is_null().then(|| {
+            // SAFETY: conn is live; the message is owned by it.
+            one_line(&libpq::text(unsafe { (libpq::api().PQerrorMessage)(conn) }))
+        });
+        let r = QueryResult { res, lost };
+        self.check_alive(conn, &r);
+        self.observe(&r);
+        r
+    }
+
+    /// FATAL when the connection is no longer usable; `last` is the result that may carry the
+    /// server's reason.
+    fn check_alive(&self, conn: *mut PGconn, last: &QueryResult) {
+        // SAFETY: conn is live.
+        if unsafe { (libpq::api().PQstatus)(conn) } == libpq::CONNECTION_OK {
+            return;
+        }
+        let reason = match last.ok() {
+            Err(e) if e.fatal => Some(e),
+            _ => None,
+        };
+        self.lost(conn, reason)
+    }
+
+    /// Ends the worker after losing the connection (FATAL, exit 1). A session the server told
+    /// to terminate (`pg_terminate_backend`, a shutdown: SQLSTATE 57P01) ends the worker as
+    /// PostgreSQL's ends when its backend is told to terminate.
+    fn lost(&self, conn: *mut PGconn, reason: Option<ServerError>) -> ! {
+        let reason = reason.or_else(take_server_fatal);
+        crate::latch::set_db_socket(-1);
+        match reason {
+            Some(e) if &e.sqlstate == ADMIN_SHUTDOWN => raise_with_code(
+                FATAL,
+                e.code(),
+                &format!(
+                    "terminating background worker \"{}\" due to administrator command",
+                    worker_type()
+                ),
+            ),
+            Some(e) => raise_with_code(FATAL, e.code(), &e.message),
+            None => {
+                // SAFETY: conn is live; the message is owned by it.
+                let why = one_line(&libpq::text(unsafe { (libpq::api().PQerrorMessage)(conn) }));
+                raise_with_code(
+                    FATAL,
+                    make_sqlstate(b"08006"),
+                    &format!("lost the connection to the database server: {why}"),
+                )
+            }
+        }
+    }
+
+    /// Notes what a statement did to the session's state: `DISCARD ALL` and `DEALLOCATE ALL`
+    /// drop every prepared statement (and `DISCARD ALL` the session's settings).
+    fn observe(&self, r: &QueryResult) {
+        if r.status() != libpq::PGRES_COMMAND_OK {
+            return;
+        }
+        let tag = r.command_tag();
+        if tag == "DISCARD ALL" || tag == "DEALLOCATE ALL" {
+            self.epoch.set(self.epoch.get() + 1);
+            self.deallocate.borrow_mut().clear();
+        }
+        if tag == "DISCARD ALL" {
+            self.resync_settings();
+        }
+    }
+
+    /// Runs one statement with text-format parameters (`$1`..; types inferred by the server),
+    /// text-format results, on the extended protocol.
+    pub fn exec(&self, sql: &str, params: &[Option<&str>]) -> QueryResult {
+        let params: Vec<Option<&[u8]>> = params.iter().map(|p| p.map(str::as_bytes)).collect();
+        self.exec_typed(sql, &[], &params)
+    }
+
+    /// `exec` with the parameters' types given (`types` empty, or one per parameter; 0 lets the
+    /// server infer that one).
+    pub fn exec_typed(&self, sql: &str, types: &[Oid], params: &[Option<&[u8]>]) -> QueryResult {
+        let Some(conn) = self.live() else {
+            return Self::closed();
+        };
         let res = {
             let sql = c_string(sql);
-            let owned: Vec<Option<CString>> = params.iter().map(|p| p.map(c_string)).collect();
-            let ptrs: Vec<*const c_char> = owned
-                .iter()
-                .map(|p| p.as_ref().map_or(null(), |c| c.as_ptr()))
-                .collect();
+            let p = Params::new(params);
             // SAFETY: conn is live; sql and the parameters are NUL-terminated and outlive the
-            // call; NULL types/lengths/formats mean text parameters with inferred types.
+            // call; types is empty or has one entry per parameter; NULL lengths/formats mean
+            // text parameters.
             unsafe {
-                (api.PQexecParams)(
+                (libpq::api().PQexecParams)(
                     conn,
                     sql.as_ptr(),
-                    ptrs.len() as c_int,
-                    null(),
-                    if ptrs.is_empty() {
+                    p.ptrs.len() as c_int,
+                    if types.is_empty() {
                         null()
                     } else {
-                        ptrs.as_ptr()
+                        types.as_ptr()
                     },
+                    p.as_ptr(),
                     null(),
                     null(),
                     0,
                 )
             }
         };
-        // SAFETY: conn is live.
-        let broken = unsafe { (api.PQstatus)(conn) } != libpq::CONNECTION_OK;
-        if broken {
+        self.finish(conn, res)
+    }
+
+    /// Sends `sql` in one piece on the simple-query protocol, so a string of several
+    /// statements runs them in order in one round trip, and collects what they produced:
+    /// result number `keep` (0-based; the last one when None), the count, and the first error
+    /// (after which the server runs nothing). COPY to or from the client is refused on the way
+    /// (SPI cannot take part in it).
+    pub fn script(&self, sql: &str, keep: Option<usize>) -> Script {
+        let mut out = Script::default();
+        let Some(conn) = self.live() else {
+            out.error = Closed::error();
+            return out;
+        };
+        let api = libpq::api();
+        let sent = {
+            let q = c_string(sql);
+            // SAFETY: conn is live; q is NUL-terminated.
+            unsafe { (api.PQsendQuery)(conn, q.as_ptr()) }
+        };
+        if sent == 0 {
+            self.check_alive(
+                conn,
+                &QueryResult {
+                    res: null_mut(),
+                    lost: None,
+                },
+            );
             // SAFETY: conn is live; the message is owned by it.
             let why = one_line(&libpq::text(unsafe { (api.PQerrorMessage)(conn) }));
-            if !res.is_null() {
-                // SAFETY: res came from PQexecParams above.
-                unsafe { (api.PQclear)(res) };
+            out.error = Some(ServerError::new(b"08006", why));
+            return out;
+        }
+        let mut last_error: Option<QueryResult> = None;
+        loop {
+            // SAFETY: conn is live; a query is in progress.
+            let res = unsafe { (api.PQgetResult)(conn) };
+            if res.is_null() {
+                break;
             }
-            raise_with_code(
-                FATAL,
-                make_sqlstate(b"08006"),
-                &format!("lost the connection to the database server: {why}"),
-            );
+            let r = QueryResult { res, lost: None };
+            match r.status() {
+                libpq::PGRES_COPY_IN => {
+                    // SAFETY: conn is live and in COPY IN state; the message is a C string.
+                    unsafe {
+                        (api.PQputCopyEnd)(
+                            conn,
+                            c"COPY FROM STDIN is not supported through SPI".as_ptr(),
+                        )
+                    };
+                    continue;
+                }
+                libpq::PGRES_COPY_OUT | libpq::PGRES_COPY_BOTH => {
+                    loop {
+                        let mut buf: *mut c_char = null_mut();
+                        // SAFETY: conn is live and in COPY OUT state; buf receives a
+                        // libpq-allocated row, freed at once.
+                        let n = unsafe { (api.PQgetCopyData)(conn, &mut buf, 0) };
+                        if !buf.is_null() {
+                            // SAFETY: buf came from PQgetCopyData.
+                            unsafe { (api.PQfreemem)(buf.cast()) };
+                        }
+                        if n < 0 {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            self.observe(&r);
+            match r.ok() {
+                Err(e) => {
+                    if out.error.is_none() {
+                        out.error = Some(e);
+                        last_error = Some(r);
+                    }
+                }
+                Ok(()) => {
+                    if out.error.is_none() {
+                        if keep.is_none_or(|k| k == out.results) {
+                            out.kept = Some(r);
+                        }
+                        out.results += 1;
+                    }
+                }
+            }
         }
-        QueryResult {
-            res,
-            lost: res.is_null().then(|| {
-                // SAFETY: conn is live; the message is owned by it.
-                one_line(&libpq::text(unsafe { (api.PQerrorMessage)(conn) }))
-            }),
+        let probe = last_error.unwrap_or(QueryResult {
+            res: null_mut(),
+            lost: None,
+        });
+        self.check_alive(conn, &probe);
+        out
+    }
+
+    /// Prepares `sql` on the server as statement `name` with parameter types `types` (0 or a
+    /// missing entry: inferred).
+    pub fn prepare(&self, name: &str, sql: &str, types: &[Oid]) -> Result<(), ServerError> {
+        let Some(conn) = self.live() else {
+            return Err(Closed::error().unwrap_or_else(|| ServerError::new(b"08003", "")));
+        };
+        let res = {
+            let n = c_string(name);
+            let q = c_string(sql);
+            // SAFETY: conn is live; the strings are NUL-terminated; types has nParams entries.
+            unsafe {
+                (libpq::api().PQprepare)(
+                    conn,
+                    n.as_ptr(),
+                    q.as_ptr(),
+                    types.len() as c_int,
+                    if types.is_empty() {
+                        null()
+                    } else {
+                        types.as_ptr()
+                    },
+                )
+            }
+        };
+        self.finish(conn, res).ok()
+    }
+
+    /// Runs the prepared statement `name` with text parameters.
+    pub fn exec_prepared(&self, name: &str, params: &[Option<&[u8]>]) -> QueryResult {
+        let Some(conn) = self.live() else {
+            return Self::closed();
+        };
+        let res = {
+            let n = c_string(name);
+            let p = Params::new(params);
+            // SAFETY: conn is live; the name and parameters are NUL-terminated and outlive the
+            // call; NULL lengths/formats mean text.
+            unsafe {
+                (libpq::api().PQexecPrepared)(
+                    conn,
+                    n.as_ptr(),
+                    p.ptrs.len() as c_int,
+                    p.as_ptr(),
+                    null(),
+                    null(),
+                    0,
+                )
+            }
+        };
+        self.finish(conn, res)
+    }
+
+    /// Describes the prepared statement `name` (its parameter and result types).
+    pub fn describe_prepared(&self, name: &str) -> QueryResult {
+        let Some(conn) = self.live() else {
+            return Self::closed();
+        };
+        let res = {
+            let n = c_string(name);
+            // SAFETY: conn is live; n is NUL-terminated.
+            unsafe { (libpq::api().PQdescribePrepared)(conn, n.as_ptr()) }
+        };
+        self.finish(conn, res)
+    }
+
+    /// The server's transaction state as libpq last saw it (`PQTRANS_*`).
+    pub fn transaction_status(&self) -> c_int {
+        match self.live() {
+            // SAFETY: conn is live.
+            Some(conn) => unsafe { (libpq::api().PQtransactionStatus)(conn) },
+            None => libpq::PQTRANS_IDLE,
         }
+    }
+
+    /// True while a transaction block is open on the server (failed or not).
+    pub fn in_block(&self) -> bool {
+        matches!(
+            self.transaction_status(),
+            libpq::PQTRANS_INTRANS | libpq::PQTRANS_INERROR
+        )
+    }
+
+    /// True when the server's transaction block has failed (only ROLLBACK is possible).
+    pub fn block_failed(&self) -> bool {
+        self.transaction_status() == libpq::PQTRANS_INERROR
+    }
+
+    /// The epoch of the session's prepared statements (see the field).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.get()
+    }
+
+    /// A new name for a prepared statement or cursor of this session: `prefix` and a number.
+    pub fn new_name(&self, prefix: &str) -> String {
+        let n = self.next_name.get() + 1;
+        self.next_name.set(n);
+        format!("{prefix}{n}")
+    }
+
+    /// Forgets the prepared statement `name` on the server: at once when no transaction block
+    /// is open, else when the block ends (`end_of_block_sql`), so a failed block does not
+    /// refuse it and no round trip is spent inside the transaction.
+    pub fn deallocate(&self, name: &str, epoch: u64) {
+        if epoch != self.epoch.get() {
+            return; // the server forgot it already
+        }
+        self.deallocate.borrow_mut().push(name.to_owned());
+        if !self.in_block() {
+            self.flush_idle();
+        }
+    }
+
+    /// What to send right after the COMMIT or ROLLBACK that ends a block, in the same round
+    /// trip: the deferred `DEALLOCATE`s. Taken (they are sent once).
+    pub fn end_of_block_sql(&self) -> String {
+        let names = std::mem::take(&mut *self.deallocate.borrow_mut());
+        let mut sql = String::new();
+        for n in names {
+            // Names made by new_name: plain lower-case identifiers.
+            sql.push_str("; DEALLOCATE ");
+            sql.push_str(&n);
+        }
+        sql
+    }
+
+    /// Sends what waits for the server to be outside a transaction block: deferred
+    /// `DEALLOCATE`s and session settings. Nothing happens inside a block.
+    pub fn flush_idle(&self) {
+        if self.in_block() {
+            return;
+        }
+        let dealloc = self.end_of_block_sql();
+        if !dealloc.is_empty() {
+            // A statement the server already forgot is no reason to stop the worker.
+            let _ = self.script(dealloc.trim_start_matches("; "), None);
+        }
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        if !pending.is_empty() {
+            if let Err(e) = self.set_config(&pending) {
+                crate::elog::log_with(
+                    WARNING,
+                    &format!(
+                        "could not apply settings to the database session: {}",
+                        e.message
+                    ),
+                    e.detail.as_deref(),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Sets session settings with `set_config(name, value, false)` in one statement. Settings
+    /// the server itself defines with a context a session cannot set (`sighup`, `postmaster`,
+    /// ...) keep the server's value, as a backend's would.
+    fn set_config(&self, settings: &[(String, String)]) -> Result<(), ServerError> {
+        let (names, values) = text_arrays(settings);
+        let r = self.exec(SET_CONFIG_SQL, &[Some(&names), Some(&values)]);
+        r.ok()
+    }
+
+    /// Sets a session setting now, or once the current transaction block ends (a setting made
+    /// inside a block would be undone by its rollback; PostgreSQL's are not transactional).
+    pub fn set_session(&self, name: &str, value: &str) {
+        {
+            let mut p = self.pending.borrow_mut();
+            p.retain(|(n, _)| n != name);
+            p.push((name.to_owned(), value.to_owned()));
+        }
+        if !self.in_block() {
+            self.flush_idle();
+        }
+    }
+
+    /// The worker's custom settings that differ from what the session has, queued for it.
+    pub fn push_settings(&self) {
+        let now = crate::guc::custom::session_values();
+        let changed: Vec<(String, String)> = {
+            let pushed = self.pushed.borrow();
+            now.iter()
+                .filter(|(n, v)| pushed.get(n) != Some(v))
+                .cloned()
+                .collect()
+        };
+        for (n, v) in changed {
+            self.pushed.borrow_mut().insert(n.clone(), v.clone());
+            self.set_session(&n, &v);
+        }
+    }
+
+    /// After the session's settings were reset on the server: send them all again.
+    fn resync_settings(&self) {
+        self.pushed.borrow_mut().clear();
+        let app = application_name();
+        if !app.is_empty() {
+            self.pending
+                .borrow_mut()
+                .push(("application_name".into(), app));
+        }
+        for (n, v) in crate::guc::custom::session_values() {
+            self.pushed.borrow_mut().insert(n.clone(), v.clone());
+            self.pending.borrow_mut().push((n, v));
+        }
+    }
+
+    /// The session's `default_transaction_*` settings as read at connect: (isolation level,
+    /// read only, deferrable).
+    pub fn session_defaults(&self) -> (c_int, bool, bool) {
+        self.defaults.get()
     }
 
     /// The database connected to.
@@ -282,23 +779,121 @@ impl Connection {
 
     /// The server process serving this connection (`PQbackendPID`).
     pub fn backend_pid(&self) -> i32 {
-        let conn = self.conn.get();
-        if conn.is_null() {
-            return 0;
+        match self.live() {
+            // SAFETY: conn is live.
+            Some(conn) => unsafe { (libpq::api().PQbackendPID)(conn) },
+            None => 0,
         }
-        // SAFETY: conn is live.
-        unsafe { (libpq::api().PQbackendPID)(conn) }
     }
 
     /// The connection's socket (`PQsocket`), -1 when closed.
     pub fn socket(&self) -> c_int {
-        let conn = self.conn.get();
-        if conn.is_null() {
-            return -1;
+        match self.live() {
+            // SAFETY: conn is live.
+            Some(conn) => unsafe { (libpq::api().PQsocket)(conn) },
+            None => -1,
+        }
+    }
+
+    /// Called by a latch wait when the idle connection's socket is readable: reads what the
+    /// server sent. A session the server ended (`pg_terminate_backend`, shutdown) ends the
+    /// worker with the server's FATAL and exit 1, as a backend told to terminate does.
+    pub fn on_readable(&self) {
+        let Some(conn) = self.live() else {
+            return;
+        };
+        let api = libpq::api();
+        // SAFETY: conn is live; reading input may call the notice receiver.
+        unsafe { (api.PQconsumeInput)(conn) };
+        loop {
+            // SAFETY: conn is live; each notification is freed once.
+            let n = unsafe { (api.PQnotifies)(conn) };
+            if n.is_null() {
+                break;
+            }
+            // SAFETY: n came from PQnotifies.
+            unsafe { (api.PQfreemem)(n.cast()) };
         }
         // SAFETY: conn is live.
-        unsafe { (libpq::api().PQsocket)(conn) }
+        if unsafe { (api.PQstatus)(conn) } == libpq::CONNECTION_OK {
+            return;
+        }
+        let told = server_fatal_code() == Some(*ADMIN_SHUTDOWN);
+        if told {
+            // The server terminated the session as PostgreSQL terminates a backend: with
+            // SIGTERM, so the worker's own SIGTERM handler decides what happens (`die` ends
+            // it with FATAL at its next CHECK_FOR_INTERRUPTS, as in PostgreSQL).
+            crate::latch::set_db_socket(-1);
+            // SAFETY: signalling this process.
+            unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+            return;
+        }
+        self.lost(conn, None);
     }
+}
+
+/// `ERRCODE_ADMIN_SHUTDOWN`: the server terminated the session.
+const ADMIN_SHUTDOWN: &[u8; 5] = b"57P01";
+
+/// The worker's `bgw_type`, as PostgreSQL names a terminated worker.
+fn worker_type() -> String {
+    entry().map_or_else(String::new, |w| field_text(&w.bgw_type))
+}
+
+/// `set_config` for each (name, value) of two text arrays, skipping settings the server defines
+/// with a context a session cannot set.
+const SET_CONFIG_SQL: &str = "SELECT count(pg_catalog.set_config(s.n, s.v, false)) \
+     FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(n, v) \
+     LEFT JOIN pg_catalog.pg_settings p ON p.name = s.n \
+     WHERE p.name IS NULL OR p.context = 'user'";
+
+/// Two array literals (names, values) for `unnest($1::text[], $2::text[])`.
+fn text_arrays(settings: &[(String, String)]) -> (String, String) {
+    fn lit<'a>(items: impl Iterator<Item = &'a str>) -> String {
+        let mut s = String::from("{");
+        for (i, v) in items.enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push('"');
+            for ch in v.chars() {
+                if ch == '"' || ch == '\\' {
+                    s.push('\\');
+                }
+                s.push(ch);
+            }
+            s.push('"');
+        }
+        s.push('}');
+        s
+    }
+    (
+        lit(settings.iter().map(|(n, _)| n.as_str())),
+        lit(settings.iter().map(|(_, v)| v.as_str())),
+    )
+}
+
+/// The error a closed connection gives.
+struct Closed;
+
+impl Closed {
+    fn error() -> Option<ServerError> {
+        Some(ServerError::new(
+            b"08003",
+            "the database connection is closed",
+        ))
+    }
+}
+
+/// A CString of `bytes`, NULs replaced by spaces.
+fn c_bytes(bytes: &[u8]) -> CString {
+    CString::new(
+        bytes
+            .iter()
+            .map(|&b| if b == 0 { b' ' } else { b })
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap_or_default()
 }
 
 /// A CString of `s`, NULs replaced by spaces.
@@ -357,8 +952,14 @@ fn field_text(f: &[c_char]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The worker's `bgw_type` (its `bgw_name` when the type is empty).
+/// What `pgstat_report_appname` set, else the worker's `bgw_type` (its `bgw_name` when the type
+/// is empty).
 fn application_name() -> String {
+    let p = &raw const APPNAME;
+    // SAFETY: single-threaded; written only by report_appname.
+    if let Some(name) = unsafe { (*p).clone() } {
+        return name;
+    }
     entry().map_or_else(String::new, |w| {
         let t = field_text(&w.bgw_type);
         if t.is_empty() {
@@ -432,16 +1033,120 @@ fn open(dbname: Option<&str>, user: Option<&str>) -> Result<*mut PGconn, String>
     Ok(conn)
 }
 
+impl Connection {
+    fn new(conn: *mut PGconn, database: String, user: String) -> Connection {
+        Connection {
+            conn: Cell::new(conn),
+            database,
+            user,
+            epoch: Cell::new(0),
+            next_name: Cell::new(0),
+            deallocate: RefCell::new(Vec::new()),
+            pending: RefCell::new(Vec::new()),
+            pushed: RefCell::new(BTreeMap::new()),
+            defaults: Cell::new((1, false, false)),
+        }
+    }
+
+    /// One round trip right after connecting: the database's OID and default tablespace
+    /// (`MyDatabaseId`, `MyDatabaseTableSpace`), the session's transaction defaults, and the
+    /// worker's custom settings set on the session, so SQL reading `current_setting('x.y')`
+    /// sees what the worker sees. Settings the server refuses are reported with a WARNING and
+    /// the rest is read without them.
+    fn describe_session(&self) {
+        let settings = crate::guc::custom::session_values();
+        let r = if settings.is_empty() {
+            self.exec(SESSION_SQL, &[])
+        } else {
+            let (names, values) = text_arrays(&settings);
+            let r = self.exec(SESSION_WITH_SETTINGS_SQL, &[Some(&names), Some(&values)]);
+            match r.ok() {
+                Ok(()) => {
+                    *self.pushed.borrow_mut() = settings.into_iter().collect();
+                    r
+                }
+                Err(e) => {
+                    crate::elog::log_with(
+                        WARNING,
+                        &format!(
+                            "could not apply settings to the database session: {}",
+                            e.message
+                        ),
+                        e.detail.as_deref(),
+                        None,
+                    );
+                    self.exec(SESSION_SQL, &[])
+                }
+            }
+        };
+        if r.ok().is_err() || r.ntuples() != 1 {
+            return;
+        }
+        let oid = |col| {
+            r.text(0, col)
+                .and_then(|t| t.parse::<Oid>().ok())
+                .unwrap_or(0)
+        };
+        // SAFETY: plain stores by the worker's main thread.
+        unsafe {
+            crate::pg::MyDatabaseId = oid(0);
+            crate::pg::MyDatabaseTableSpace = oid(1);
+        }
+        let iso = match r.text(0, 2).as_deref() {
+            Some("read uncommitted") => 0,
+            Some("repeatable read") => 2,
+            Some("serializable") => 3,
+            _ => 1,
+        };
+        let on = |col| r.text(0, col).as_deref() == Some("on");
+        self.defaults.set((iso, on(3), on(4)));
+        // SAFETY: plain stores by the worker's main thread.
+        unsafe {
+            crate::pg::DefaultXactIsoLevel = iso;
+            crate::pg::DefaultXactReadOnly = on(3);
+            crate::pg::DefaultXactDeferrable = on(4);
+        }
+    }
+}
+
+/// What `describe_session` asks.
+const SESSION_SQL: &str = "SELECT d.oid, d.dattablespace, \
+     pg_catalog.current_setting('default_transaction_isolation'), \
+     pg_catalog.current_setting('default_transaction_read_only'), \
+     pg_catalog.current_setting('default_transaction_deferrable') \
+     FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()";
+
+/// `SESSION_SQL` with the worker's custom settings set in the same statement.
+const SESSION_WITH_SETTINGS_SQL: &str = "SELECT d.oid, d.dattablespace, \
+     pg_catalog.current_setting('default_transaction_isolation'), \
+     pg_catalog.current_setting('default_transaction_read_only'), \
+     pg_catalog.current_setting('default_transaction_deferrable'), \
+     (SELECT count(pg_catalog.set_config(s.n, s.v, false)) \
+        FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(n, v) \
+        LEFT JOIN pg_catalog.pg_settings p ON p.name = s.n \
+       WHERE p.name IS NULL OR p.context = 'user') \
+     FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()";
+
+/// The name `pgstat_report_appname` gave before the worker connected.
+static mut APPNAME: Option<String> = None;
+
+/// `pgstat_report_appname`: the session's `application_name` becomes `name` (now, or when the
+/// current transaction block ends: PostgreSQL's is not undone by a rollback). Before the worker
+/// connects, it is kept for the connection.
+pub fn report_appname(name: &str) {
+    match connection() {
+        Some(c) => c.set_session("application_name", name),
+        // SAFETY: single-threaded; read only by application_name().
+        None => unsafe { APPNAME = Some(name.to_owned()) },
+    }
+}
+
 /// Runs one single-value query on a short-lived connection (conninfo defaults, database
 /// `dbname` when given): `Ok(None)` when it returns no row.
 fn lookup(dbname: Option<&str>, sql: &str, param: &str) -> Result<Option<String>, String> {
     let conn = open(dbname, None)?;
     let api = libpq::api();
-    let c = Connection {
-        conn: Cell::new(conn),
-        database: String::new(),
-        user: String::new(),
-    };
+    let c = Connection::new(conn, String::new(), String::new());
     let out = {
         let r = c.exec(sql, &[Some(param)]);
         match r.ok() {
@@ -475,13 +1180,31 @@ fn connect(dbname: Option<&str>, user: Option<&str>, flags: u32) {
             } else {
                 reported
             };
-            let c: &'static Connection = Box::leak(Box::new(Connection {
-                conn: Cell::new(conn),
-                database: database.to_owned(),
-                user,
-            }));
+            // SAFETY: conn is live; the receiver is a plain function that never unwinds.
+            unsafe { (libpq::api().PQsetNoticeReceiver)(conn, Some(notice_receiver), null_mut()) };
+            let c: &'static Connection =
+                Box::leak(Box::new(Connection::new(conn, database.to_owned(), user)));
             // SAFETY: set once, by the worker's main thread.
             unsafe { CONNECTION = Some(c) };
+            c.describe_session();
+            // As PostgreSQL's ShutdownPostgres: a transaction open at exit is aborted (its
+            // callbacks run); the server rolls it back when the connection closes.
+            crate::worker::exit::register(
+                crate::worker::exit::Which::BeforeShmemExit,
+                Some(super::xact::shutdown_transaction),
+                0,
+            );
+            // Every latch wait now also watches the session: a terminated one ends the worker.
+            crate::latch::set_db_socket(c.socket());
+            // SAFETY: single-threaded; TopMemoryContext is live.
+            unsafe {
+                if crate::mcxt::CacheMemoryContext.is_null() {
+                    crate::mcxt::CacheMemoryContext = crate::mcxt::create(
+                        crate::mcxt::TopMemoryContext,
+                        c"CacheMemoryContext".as_ptr(),
+                    );
+                }
+            }
         }
         Err(raw) => {
             let message = failure_message(&raw);

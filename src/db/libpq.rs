@@ -2,7 +2,7 @@
 //! first database connection. Loading it lazily keeps it out of the supervisor and of workers that
 //! never connect: only installations that run database workers need the libpq5 package.
 
-use libc::{c_char, c_int, c_uint};
+use libc::{c_char, c_int, c_uint, c_void};
 use std::sync::OnceLock;
 
 /// libpq's opaque connection (`PGconn`).
@@ -24,9 +24,28 @@ pub const CONNECTION_OK: c_int = 0;
 pub const PGRES_EMPTY_QUERY: c_int = 0;
 pub const PGRES_COMMAND_OK: c_int = 1;
 pub const PGRES_TUPLES_OK: c_int = 2;
+pub const PGRES_COPY_OUT: c_int = 3;
+pub const PGRES_COPY_IN: c_int = 4;
+pub const PGRES_COPY_BOTH: c_int = 8;
+
+/// `PGTransactionStatusType`.
+pub const PQTRANS_IDLE: c_int = 0;
+pub const PQTRANS_ACTIVE: c_int = 1;
+pub const PQTRANS_INTRANS: c_int = 2;
+pub const PQTRANS_INERROR: c_int = 3;
+
+/// libpq's notice receiver (`PQnoticeReceiver`).
+pub type NoticeReceiver = Option<unsafe extern "C" fn(arg: *mut c_void, res: *const PGresult)>;
+
+/// `PGnotify`'s leading fields (only freed here).
+#[repr(C)]
+pub struct PGnotify {
+    _private: [u8; 0],
+}
 
 /// `PQresultErrorField` codes (`PG_DIAG_*`).
 pub const PG_DIAG_SEVERITY: c_int = b'S' as c_int;
+pub const PG_DIAG_SEVERITY_NONLOCALIZED: c_int = b'V' as c_int;
 pub const PG_DIAG_SQLSTATE: c_int = b'C' as c_int;
 pub const PG_DIAG_MESSAGE_PRIMARY: c_int = b'M' as c_int;
 pub const PG_DIAG_MESSAGE_DETAIL: c_int = b'D' as c_int;
@@ -74,6 +93,41 @@ pub struct Api {
     pub PQbackendPID: unsafe extern "C" fn(conn: *const PGconn) -> c_int,
     pub PQparameterStatus:
         unsafe extern "C" fn(conn: *const PGconn, name: *const c_char) -> *const c_char,
+    pub PQsendQuery: unsafe extern "C" fn(conn: *mut PGconn, query: *const c_char) -> c_int,
+    pub PQgetResult: unsafe extern "C" fn(conn: *mut PGconn) -> *mut PGresult,
+    pub PQconsumeInput: unsafe extern "C" fn(conn: *mut PGconn) -> c_int,
+    pub PQisBusy: unsafe extern "C" fn(conn: *mut PGconn) -> c_int,
+    pub PQprepare: unsafe extern "C" fn(
+        conn: *mut PGconn,
+        stmt_name: *const c_char,
+        query: *const c_char,
+        n_params: c_int,
+        param_types: *const c_uint,
+    ) -> *mut PGresult,
+    pub PQexecPrepared: unsafe extern "C" fn(
+        conn: *mut PGconn,
+        stmt_name: *const c_char,
+        n_params: c_int,
+        param_values: *const *const c_char,
+        param_lengths: *const c_int,
+        param_formats: *const c_int,
+        result_format: c_int,
+    ) -> *mut PGresult,
+    pub PQdescribePrepared:
+        unsafe extern "C" fn(conn: *mut PGconn, stmt_name: *const c_char) -> *mut PGresult,
+    pub PQnparams: unsafe extern "C" fn(res: *const PGresult) -> c_int,
+    pub PQparamtype: unsafe extern "C" fn(res: *const PGresult, param_num: c_int) -> c_uint,
+    pub PQtransactionStatus: unsafe extern "C" fn(conn: *const PGconn) -> c_int,
+    pub PQsetNoticeReceiver: unsafe extern "C" fn(
+        conn: *mut PGconn,
+        proc_: NoticeReceiver,
+        arg: *mut c_void,
+    ) -> NoticeReceiver,
+    pub PQputCopyEnd: unsafe extern "C" fn(conn: *mut PGconn, errormsg: *const c_char) -> c_int,
+    pub PQgetCopyData:
+        unsafe extern "C" fn(conn: *mut PGconn, buffer: *mut *mut c_char, async_: c_int) -> c_int,
+    pub PQnotifies: unsafe extern "C" fn(conn: *mut PGconn) -> *mut PGnotify,
+    pub PQfreemem: unsafe extern "C" fn(ptr: *mut c_void),
     /// Kept open for the life of the process: the function pointers above point into it.
     _lib: libloading::os::unix::Library,
 }
@@ -124,6 +178,21 @@ fn load() -> Result<Api, String> {
         PQsslInUse: sym!(PQsslInUse),
         PQbackendPID: sym!(PQbackendPID),
         PQparameterStatus: sym!(PQparameterStatus),
+        PQsendQuery: sym!(PQsendQuery),
+        PQgetResult: sym!(PQgetResult),
+        PQconsumeInput: sym!(PQconsumeInput),
+        PQisBusy: sym!(PQisBusy),
+        PQprepare: sym!(PQprepare),
+        PQexecPrepared: sym!(PQexecPrepared),
+        PQdescribePrepared: sym!(PQdescribePrepared),
+        PQnparams: sym!(PQnparams),
+        PQparamtype: sym!(PQparamtype),
+        PQtransactionStatus: sym!(PQtransactionStatus),
+        PQsetNoticeReceiver: sym!(PQsetNoticeReceiver),
+        PQputCopyEnd: sym!(PQputCopyEnd),
+        PQgetCopyData: sym!(PQgetCopyData),
+        PQnotifies: sym!(PQnotifies),
+        PQfreemem: sym!(PQfreemem),
         _lib: lib,
     })
 }

@@ -3,9 +3,12 @@
 //! modules use to build SQL.
 
 pub mod conn;
+pub mod cursor;
 pub mod libpq;
+pub mod plan;
 pub mod quote;
 pub mod spi;
+pub mod sql;
 pub mod xact;
 
 pub use conn::{connection, Connection, QueryResult, ServerError};

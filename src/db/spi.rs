@@ -19,6 +19,7 @@
 //! (so `INSERT ... RETURNING` with a count modifies every row, returning `count` of them).
 
 use crate::db::conn::{self, QueryResult, ServerError};
+use crate::db::sql::{self, Kind as StmtKind};
 use crate::mcxt::{self, CurrentMemoryContext, MemoryContext, TopMemoryContext, MCXT_ALLOC_ZERO};
 use crate::pg::types::{Datum, Oid, ERROR, WARNING};
 use libc::{c_char, c_int, c_void};
@@ -326,9 +327,18 @@ struct Level {
     proc_cxt: MemoryContext,
     /// `CurrentMemoryContext` at `SPI_connect`, restored by `SPI_finish`.
     saved_cxt: MemoryContext,
+    /// The transaction `saved_cxt` belonged to (its generation), when it was transaction memory:
+    /// gone once that transaction ended (after `SPI_commit`).
+    saved_in_xact: Option<u64>,
     outer_processed: u64,
     outer_tuptable: *mut SPITupleTable,
     outer_result: c_int,
+    /// `SPI_connect_ext(SPI_OPT_NONATOMIC)`: may commit and run procedures that commit.
+    nonatomic: bool,
+    /// The subtransaction it was opened in (0 outside a transaction).
+    connect_subid: u32,
+    /// The results it made that are still alive.
+    tuptables: Vec<*mut SPITupleTable>,
 }
 
 static mut STACK: Vec<Level> = Vec::new();
@@ -345,17 +355,75 @@ pub fn connected() -> bool {
     !stack().is_empty()
 }
 
-/// `SPI_connect`: a new level with its own memory context, made current.
-pub fn connect() -> c_int {
-    // SAFETY: single-threaded; the globals are plain values; TopMemoryContext is live.
+/// True when the innermost level is non-atomic.
+pub fn nonatomic() -> bool {
+    stack().last().is_some_and(|l| l.nonatomic)
+}
+
+/// Set while `SPI_execute_extended`/`SPI_execute_plan_extended` run with `allow_nonatomic`.
+static ALLOW_NONATOMIC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Runs `f` with non-atomic execution allowed (`SPIExecuteOptions.allow_nonatomic`).
+pub fn allowing_nonatomic<T>(allow: bool, f: impl FnOnce() -> T) -> T {
+    ALLOW_NONATOMIC.store(allow, std::sync::atomic::Ordering::Relaxed);
+    let out = f();
+    ALLOW_NONATOMIC.store(false, std::sync::atomic::Ordering::Relaxed);
+    out
+}
+
+/// True when a CALL or DO may commit: a non-atomic level running with `allow_nonatomic`
+/// (PostgreSQL runs plain `SPI_execute` atomically even in a non-atomic level), outside any
+/// subtransaction.
+fn calls_may_commit() -> bool {
+    ALLOW_NONATOMIC.load(std::sync::atomic::Ordering::Relaxed)
+        && nonatomic()
+        && !crate::db::xact::is_subtransaction()
+}
+
+/// `SPI_OPT_NONATOMIC`.
+pub const SPI_OPT_NONATOMIC: c_int = 1;
+
+/// True when `ctx` is `TopTransactionContext` or inside it.
+///
+/// # Safety
+/// `ctx` must be NULL or live.
+unsafe fn in_transaction_memory(mut ctx: MemoryContext) -> bool {
+    // SAFETY: a plain read of the global.
+    let top = unsafe { mcxt::TopTransactionContext };
+    while !ctx.is_null() && !top.is_null() {
+        if ctx == top {
+            return true;
+        }
+        // SAFETY: ctx is live; its parent is NULL or live.
+        ctx = unsafe { (*ctx).parent };
+    }
+    false
+}
+
+/// `SPI_connect_ext`: a new level with its own memory context, made current. An atomic level's
+/// memory lives in the transaction's (it goes with it, as in PostgreSQL); a non-atomic one's
+/// survives the commits it makes.
+pub fn connect(options: c_int) -> c_int {
+    let nonatomic = options & SPI_OPT_NONATOMIC != 0;
+    // SAFETY: single-threaded; the globals are plain values; the parent context is live.
     unsafe {
-        let proc_cxt = mcxt::create(TopMemoryContext, c"SPI Proc".as_ptr());
+        let parent = if !nonatomic && !mcxt::TopTransactionContext.is_null() {
+            mcxt::TopTransactionContext
+        } else {
+            TopMemoryContext
+        };
+        let proc_cxt = mcxt::create(parent, c"SPI Proc".as_ptr());
+        let saved = CurrentMemoryContext;
         stack().push(Level {
             proc_cxt,
-            saved_cxt: CurrentMemoryContext,
+            saved_cxt: saved,
+            saved_in_xact: in_transaction_memory(saved).then(crate::db::xact::generation),
             outer_processed: SPI_processed,
             outer_tuptable: SPI_tuptable,
             outer_result: SPI_result,
+            nonatomic,
+            connect_subid: crate::db::xact::current_subid(),
+            tuptables: Vec::new(),
         });
         CurrentMemoryContext = proc_cxt;
         SPI_processed = 0;
@@ -365,38 +433,56 @@ pub fn connect() -> c_int {
     SPI_OK_CONNECT
 }
 
-/// `SPI_finish`: frees everything of the innermost level and restores the caller's state.
-pub fn finish() -> c_int {
+/// Closes the innermost level, freeing everything it made.
+fn pop(restore_context: bool) {
     let Some(level) = stack().pop() else {
-        return SPI_ERROR_UNCONNECTED;
+        return;
     };
-    // SAFETY: single-threaded; proc_cxt is live (only this level deletes it).
+    // SAFETY: single-threaded; proc_cxt is live (only this level deletes it, and a transaction
+    // end pops its levels before deleting the transaction's memory).
     unsafe {
-        CurrentMemoryContext = level.saved_cxt;
+        if restore_context {
+            CurrentMemoryContext = match level.saved_in_xact {
+                // The caller's memory went with a transaction SPI_commit ended.
+                Some(g) if g != crate::db::xact::generation() => {
+                    if mcxt::CurTransactionContext.is_null() {
+                        TopMemoryContext
+                    } else {
+                        mcxt::CurTransactionContext
+                    }
+                }
+                _ => level.saved_cxt,
+            };
+        }
         mcxt::delete(level.proc_cxt);
         SPI_processed = level.outer_processed;
         SPI_tuptable = level.outer_tuptable;
         SPI_result = level.outer_result;
     }
+}
+
+/// `SPI_finish`: frees everything of the innermost level and restores the caller's state.
+pub fn finish() -> c_int {
+    if !connected() {
+        return SPI_ERROR_UNCONNECTED;
+    }
+    pop(true);
     SPI_OK_FINISH
 }
 
-/// End-of-transaction clean-up (`AtEOXact_SPI`): every level still open is closed; at commit
-/// that is a WARNING, as in PostgreSQL. Called by the transaction code.
-pub fn at_end_of_transaction(is_commit: bool) {
-    if !connected() {
+/// End-of-transaction clean-up (`AtEOXact_SPI`): every level still open is closed (the commit
+/// has warned about them), except when `SPI_commit`/`SPI_rollback` end the transaction
+/// (`keep_levels`): their levels stay.
+pub fn at_end_of_transaction(keep_levels: bool) {
+    if keep_levels {
+        for l in stack().iter_mut() {
+            // Their results in transaction memory are gone; their own memory is not.
+            l.connect_subid = 0;
+        }
         return;
     }
-    if is_commit {
-        crate::elog::log_with(
-            WARNING,
-            "transaction left non-empty SPI stack",
-            None,
-            Some("Check for missing \"SPI_finish\" calls."),
-        );
-    }
     while connected() {
-        finish();
+        pop(false);
     }
     // SAFETY: single-threaded plain stores.
     unsafe {
@@ -404,6 +490,76 @@ pub fn at_end_of_transaction(is_commit: bool) {
         SPI_tuptable = null_mut();
         SPI_result = 0;
     }
+}
+
+/// End-of-subtransaction clean-up (`AtEOSubXact_SPI`): levels opened inside it are closed (at
+/// commit with PostgreSQL's WARNING); at abort, the results the enclosing level made inside it
+/// are freed.
+pub fn at_end_of_subtransaction(subid: u32, commit: bool) {
+    let mut warned = false;
+    while stack()
+        .last()
+        .is_some_and(|l| l.connect_subid != 0 && l.connect_subid >= subid)
+    {
+        if commit && !warned {
+            crate::elog::log_with(
+                WARNING,
+                "subtransaction left non-empty SPI stack",
+                None,
+                Some("Check for missing \"SPI_finish\" calls."),
+            );
+            warned = true;
+        }
+        pop(false);
+    }
+    if commit {
+        return;
+    }
+    let Some(level) = stack().last_mut() else {
+        return;
+    };
+    let doomed: Vec<*mut SPITupleTable> = level
+        .tuptables
+        .iter()
+        .copied()
+        // SAFETY: every listed table is live.
+        .filter(|&t| unsafe { (*t).subid } >= subid)
+        .collect();
+    for t in doomed {
+        free_tuptable(t);
+    }
+}
+
+/// `SPI_freetuptable`: frees a result of any open level now instead of at `SPI_finish`.
+pub fn free_tuptable(t: *mut SPITupleTable) {
+    if t.is_null() {
+        return;
+    }
+    let owner = stack().iter_mut().rev().find(|l| l.tuptables.contains(&t));
+    let Some(level) = owner else {
+        crate::elog::log(
+            WARNING,
+            format_args!("SPI_freetuptable: tuptable not found in SPI's list"),
+        );
+        return;
+    };
+    let at = level.tuptables.iter().position(|&x| x == t);
+    let Some(table) = at.map(|i| level.tuptables.remove(i)) else {
+        return;
+    };
+    // SAFETY: single-threaded; a listed table is live and lives in its own context, deleted
+    // once (it is no longer listed).
+    unsafe {
+        if SPI_tuptable == table {
+            SPI_tuptable = null_mut();
+        }
+        mcxt::delete((*table).tuptabcxt);
+    }
+}
+
+/// The innermost level's own context ("SPI Proc").
+pub fn proc_context() -> Option<MemoryContext> {
+    stack().last().map(|l| l.proc_cxt)
 }
 
 /// The innermost level's context (`SPI_palloc` allocates in the caller's, `saved_cxt`).
@@ -421,37 +577,280 @@ pub enum ExecError {
     Local([u8; 5], String),
 }
 
-/// Runs `sql` with text parameters and materialises its result: `Ok(code)` (an `SPI_OK_*` or
-/// `SPI_ERROR_*`), or the error to raise. The caller raises it after dropping everything.
-pub fn execute(
-    sql: &str,
-    params: &[Option<&str>],
-    count: libc::c_long,
-) -> Result<c_int, ExecError> {
+impl From<ServerError> for ExecError {
+    fn from(e: ServerError) -> Self {
+        ExecError::Server(e)
+    }
+}
+
+/// Parameters as sent to the server: their types (empty, or one per value; 0 = inferred) and
+/// their text forms (None = NULL).
+#[derive(Default, Clone)]
+pub struct Args {
+    pub types: Vec<Oid>,
+    pub values: Vec<Option<Vec<u8>>>,
+}
+
+impl Args {
+    pub fn refs(&self) -> Vec<Option<&[u8]>> {
+        self.values.iter().map(|v| v.as_deref()).collect()
+    }
+}
+
+/// The connection, or the ERROR for a worker that has none.
+pub fn need_connection() -> Result<&'static conn::Connection, ExecError> {
+    conn::connection().ok_or_else(|| {
+        ExecError::Local(
+            *b"55000",
+            "SPI needs a database connection: call BackgroundWorkerInitializeConnection first"
+                .into(),
+        )
+    })
+}
+
+/// How a statement's rows are limited.
+fn limit(count: libc::c_long) -> Option<u64> {
+    (count > 0).then_some(count as u64)
+}
+
+/// `SPI_execute` and friends without parameters: every statement of `sql` runs in order, in one
+/// round trip; the result is the last statement's. A transaction statement (COMMIT, ...) or COPY
+/// to/from the client stops the string there (what came before it ran), with
+/// `SPI_ERROR_TRANSACTION`/`SPI_ERROR_COPY`, as in PostgreSQL. With `count` > 0, a SELECT is
+/// read through a cursor, so the server stops after `count` rows.
+pub fn execute(sql: &str, count: libc::c_long) -> Result<c_int, ExecError> {
     if !connected() {
         return Ok(SPI_ERROR_UNCONNECTED);
     }
     if count < 0 {
         return Ok(SPI_ERROR_ARGUMENT);
     }
-    let Some(conn) = conn::connection() else {
-        return Err(ExecError::Local(
-            *b"55000",
-            "SPI needs a database connection: call BackgroundWorkerInitializeConnection first"
-                .into(),
-        ));
-    };
-    let res = conn.exec(sql, params);
-    if let Err(e) = res.ok() {
-        if crate::db::xact::in_transaction() {
-            crate::db::xact::mark_failed();
-        }
-        return Err(ExecError::Server(e));
+    let c = need_connection()?;
+    let stmts = sql::split(sql);
+    clear_result();
+    if stmts.is_empty() {
+        return Ok(SPI_OK_REWRITTEN);
     }
+    // The statements before the first one SPI refuses.
+    let stop = stmts
+        .iter()
+        .position(|s| matches!(s.kind(), StmtKind::Transaction | StmtKind::CopyStdio));
+    let runnable = &stmts[..stop.unwrap_or(stmts.len())];
+    let refused = stop.map(|i| match stmts[i].kind() {
+        StmtKind::Transaction => SPI_ERROR_TRANSACTION,
+        _ => SPI_ERROR_COPY,
+    });
+    let one_by_one = runnable.len() > 1
+        && ((limit(count).is_some() && runnable.iter().any(|s| s.kind() == StmtKind::Query))
+            || (calls_may_commit() && runnable.iter().any(|s| s.kind() == StmtKind::Call)));
+    let mut code = 0;
+    if runnable.is_empty() {
+        // Nothing runs.
+    } else if one_by_one {
+        for s in runnable {
+            code = execute_one(c, s.kind(), s.text, &Args::default(), None, count)?;
+        }
+    } else if runnable.len() == 1 {
+        let s = &runnable[0];
+        code = execute_one(c, s.kind(), s.text, &Args::default(), None, count)?;
+    } else {
+        let text = if stop.is_none() {
+            sql.to_owned()
+        } else {
+            join(runnable)
+        };
+        code = run_script(c, &text, count)?;
+    }
+    Ok(refused.unwrap_or(if code == 0 { SPI_OK_REWRITTEN } else { code }))
+}
+
+/// `SPI_execute_with_args`: with parameters the statement goes on the extended protocol, so it
+/// must be one statement (the server refuses more); without, as `execute`.
+pub fn execute_with_args(sql: &str, args: Args, count: libc::c_long) -> Result<c_int, ExecError> {
+    if args.values.is_empty() {
+        return execute(sql, count);
+    }
+    if !connected() {
+        return Ok(SPI_ERROR_UNCONNECTED);
+    }
+    if count < 0 {
+        return Ok(SPI_ERROR_ARGUMENT);
+    }
+    let c = need_connection()?;
+    let stmts = sql::split(sql);
+    match stmts.as_slice() {
+        [one] => execute_one(c, one.kind(), one.text, &args, None, count),
+        _ => execute_one(c, StmtKind::Other, sql, &args, None, count),
+    }
+}
+
+/// ERROR 42601 unless `sql` is one statement that returns rows (`must_return_tuples`), found
+/// out without running it.
+pub fn require_tuples(sql: &str) -> Result<(), ExecError> {
+    let stmts = sql::split(sql);
+    let refuse = |name: String| {
+        Err(ExecError::Local(
+            *b"42601",
+            format!("{name} query does not return tuples"),
+        ))
+    };
+    let [one] = stmts.as_slice() else {
+        return refuse("multi-statement".into());
+    };
+    if one.kind() == StmtKind::Query {
+        return Ok(());
+    }
+    let c = need_connection()?;
+    crate::db::xact::ensure_block()?;
+    c.prepare("", one.text, &[])?;
+    let d = c.describe_prepared("");
+    d.ok()?;
+    if d.nfields() > 0 {
+        Ok(())
+    } else {
+        refuse(one.command_name())
+    }
+}
+
+/// Statements joined back into one string (a newline first ends any trailing `--` comment).
+fn join(stmts: &[sql::Statement<'_>]) -> String {
+    let mut s = String::new();
+    for (i, st) in stmts.iter().enumerate() {
+        if i > 0 {
+            s.push_str("\n;");
+        }
+        s.push_str(st.text);
+    }
+    s
+}
+
+/// One statement with parameters (`SPI_execute_with_args`, an unprepared plan) or the statement
+/// of a prepared plan (`prepared`: its server name), by its kind.
+pub fn execute_one(
+    c: &conn::Connection,
+    kind: StmtKind,
+    text: &str,
+    args: &Args,
+    prepared: Option<&str>,
+    count: libc::c_long,
+) -> Result<c_int, ExecError> {
+    clear_result();
+    match kind {
+        StmtKind::Transaction => return Ok(SPI_ERROR_TRANSACTION),
+        StmtKind::CopyStdio => return Ok(SPI_ERROR_COPY),
+        StmtKind::Call if calls_may_commit() => {
+            // Outside any block, so a procedure may commit (see leave_block_for_call).
+            crate::db::xact::leave_block_for_call()?;
+            let r = match prepared {
+                Some(name) => c.exec_prepared(name, &args.refs()),
+                None if args.values.is_empty() => {
+                    return run_script_plain(c, text, count);
+                }
+                None => c.exec_typed(text, &args.types, &args.refs()),
+            };
+            return take_result(&r, count, text);
+        }
+        StmtKind::Query if limit(count).is_some() && crate::db::xact::in_transaction() => {
+            return fetch_limited(c, text, args, count);
+        }
+        _ => {}
+    }
+    if prepared.is_none() && args.values.is_empty() {
+        return run_script(c, text, count);
+    }
+    crate::db::xact::ensure_block()?;
+    let r = match prepared {
+        Some(name) => c.exec_prepared(name, &args.refs()),
+        None => c.exec_typed(text, &args.types, &args.refs()),
+    };
+    take_result(&r, count, text)
+}
+
+/// Sends `text` (one or more statements, no parameters) in one piece, with the transaction's
+/// BEGIN in front when its block is not open yet; the last result is kept.
+fn run_script(c: &conn::Connection, text: &str, count: libc::c_long) -> Result<c_int, ExecError> {
+    match crate::db::xact::begin_prefix() {
+        Some(begin) => {
+            // BEGIN's own result comes first; a string of only comments yields nothing more.
+            let r = c.script(&format!("{begin};\n{text}"), None);
+            if let Some(e) = r.error {
+                return Err(e.into());
+            }
+            match r.kept {
+                Some(k) if r.results > 1 => take_result(&k, count, text),
+                _ => Ok(SPI_OK_REWRITTEN),
+            }
+        }
+        None => run_script_plain(c, text, count),
+    }
+}
+
+fn run_script_plain(
+    c: &conn::Connection,
+    text: &str,
+    count: libc::c_long,
+) -> Result<c_int, ExecError> {
+    let r = c.script(text, None);
+    if let Some(e) = r.error {
+        return Err(e.into());
+    }
+    match r.kept {
+        Some(k) => take_result(&k, count, text),
+        None => Ok(SPI_OK_REWRITTEN),
+    }
+}
+
+/// A SELECT limited to `count` rows, read through a cursor so the server stops there:
+/// `DECLARE ... NO SCROLL CURSOR`, `FETCH count`, `CLOSE`, in one round trip without
+/// parameters (two with them).
+fn fetch_limited(
+    c: &conn::Connection,
+    text: &str,
+    args: &Args,
+    count: libc::c_long,
+) -> Result<c_int, ExecError> {
+    const CURSOR: &str = "bgw_spi_limited";
+    let declare = format!("DECLARE {CURSOR} NO SCROLL CURSOR FOR {text}\n");
+    let fetch = format!("FETCH FORWARD {count} FROM {CURSOR}; CLOSE {CURSOR}");
+    let begin = crate::db::xact::begin_prefix();
+    let r = if args.values.is_empty() {
+        let (sql, at) = match &begin {
+            Some(b) => (format!("{b}; {declare}; {fetch}"), 2),
+            None => (format!("{declare}; {fetch}"), 1),
+        };
+        c.script(&sql, Some(at))
+    } else {
+        crate::db::xact::ensure_block()?;
+        let d = c.exec_typed(&declare, &args.types, &args.refs());
+        d.ok()?;
+        c.script(&fetch, Some(0))
+    };
+    if let Some(e) = r.error {
+        return Err(e.into());
+    }
+    let Some(k) = r.kept else {
+        return Ok(SPI_OK_SELECT);
+    };
+    take_result(&k, 0, "").map(|_| SPI_OK_SELECT)
+}
+
+pub fn clear_result() {
     // SAFETY: single-threaded plain stores.
     unsafe {
         SPI_processed = 0;
         SPI_tuptable = null_mut();
+    }
+}
+
+/// The `SPI_OK_*` code, `SPI_processed` and `SPI_tuptable` of one result (at most `count` rows
+/// kept when `count` > 0). `text` is the statement string it came from (its last statement):
+/// a "SELECT n" tag without rows is `SPI_OK_SELINTO` for SELECT ... INTO, `SPI_OK_UTILITY` for
+/// CREATE TABLE AS, as in PostgreSQL.
+pub fn take_result(res: &QueryResult, count: libc::c_long, text: &str) -> Result<c_int, ExecError> {
+    res.ok()?;
+    clear_result();
+    if res.is_empty_query() {
+        return Ok(SPI_OK_REWRITTEN);
     }
     let tag = res.command_tag();
     let mut words = tag.split_ascii_whitespace();
@@ -463,9 +862,9 @@ pub fn execute(
         .unwrap_or(0);
     let rows = res.returned_rows();
     let code = match verb {
-        "" if !rows => return Ok(0),
+        "" if !rows => return Ok(SPI_OK_REWRITTEN),
         "SELECT" if rows => SPI_OK_SELECT,
-        "SELECT" => SPI_OK_SELINTO,
+        "SELECT" if written_as_select(text) => SPI_OK_SELINTO,
         "INSERT" if rows => SPI_OK_INSERT_RETURNING,
         "INSERT" => SPI_OK_INSERT,
         "UPDATE" if rows => SPI_OK_UPDATE_RETURNING,
@@ -476,11 +875,11 @@ pub fn execute(
         _ => SPI_OK_UTILITY,
     };
     if rows {
-        let keep = match count {
-            0 => res.ntuples(),
-            n => res.ntuples().min(usize::try_from(n).unwrap_or(usize::MAX)),
+        let keep = match limit(count) {
+            None => res.ntuples(),
+            Some(n) => res.ntuples().min(usize::try_from(n).unwrap_or(usize::MAX)),
         };
-        let table = materialise(&res, keep);
+        let table = materialise(res, 0, keep, false);
         // SAFETY: single-threaded plain stores.
         unsafe {
             SPI_tuptable = table;
@@ -490,6 +889,7 @@ pub fn execute(
         code,
         SPI_OK_SELINTO | SPI_OK_INSERT | SPI_OK_UPDATE | SPI_OK_DELETE | SPI_OK_MERGE
     ) || verb == "COPY"
+        || verb == "SELECT"
     {
         // SAFETY: a plain store.
         unsafe { SPI_processed = last_number };
@@ -497,33 +897,46 @@ pub fn execute(
     Ok(code)
 }
 
-/// Builds the `SPITupleTable` of `res`'s first `keep` rows in a new context under the current
-/// SPI level's.
-fn materialise(res: &QueryResult, keep: usize) -> *mut SPITupleTable {
-    let parent = stack().last().map_or(null_mut(), |l| l.proc_cxt);
-    // SAFETY: parent is the live SPI Proc context; every allocation below is sized for what is
-    // written into it.
-    unsafe {
-        let cxt = mcxt::create(parent, c"SPI TupTable".as_ptr());
+/// True when the last statement of `text` is written as a SELECT (not CREATE TABLE AS).
+fn written_as_select(text: &str) -> bool {
+    sql::split(text)
+        .last()
+        .is_some_and(|s| matches!(s.first_word(), "select" | "with" | ""))
+}
+
+/// Builds the `SPITupleTable` of `n` rows of `res` from row `start` (downwards when `reverse`)
+/// in a new context under the current SPI level's, and lists it there.
+pub fn materialise(res: &QueryResult, start: usize, n: usize, reverse: bool) -> *mut SPITupleTable {
+    let Some(level) = stack().last_mut() else {
+        return null_mut();
+    };
+    let subid = crate::db::xact::current_subid();
+    // SAFETY: proc_cxt is the live SPI Proc context; every allocation below is sized for what
+    // is written into it.
+    let table = unsafe {
+        let cxt = mcxt::create(level.proc_cxt, c"SPI TupTable".as_ptr());
         let natts = res.nfields();
         let types: Vec<Oid> = (0..natts).map(|c| res.ftype(c)).collect();
         let tupdesc = make_tupdesc(cxt, res, &types);
         let table = alloc_zeroed(cxt, size_of::<SPITupleTable>()).cast::<SPITupleTable>();
-        let vals = alloc_zeroed(cxt, size_of::<HeapTuple>() * keep.max(1)).cast::<HeapTuple>();
-        for row in 0..keep {
-            *vals.add(row) = make_tuple(cxt, res, row, &types);
+        let vals = alloc_zeroed(cxt, size_of::<HeapTuple>() * n.max(1)).cast::<HeapTuple>();
+        for i in 0..n {
+            let row = if reverse { start - i } else { start + i };
+            *vals.add(i) = make_tuple(cxt, res, row, &types);
         }
         table.write(SPITupleTable {
             tupdesc,
             vals,
-            numvals: keep as u64,
-            alloced: keep.max(1) as u64,
+            numvals: n as u64,
+            alloced: n.max(1) as u64,
             tuptabcxt: cxt,
             next: null_mut(),
-            subid: 1,
+            subid,
         });
         table
-    }
+    };
+    level.tuptables.push(table);
+    table
 }
 
 /// # Safety
@@ -535,7 +948,11 @@ unsafe fn alloc_zeroed(cxt: MemoryContext, size: usize) -> *mut u8 {
 
 /// # Safety
 /// `cxt` must be live.
-unsafe fn make_tupdesc(cxt: MemoryContext, res: &QueryResult, types: &[Oid]) -> TupleDesc {
+pub(crate) unsafe fn make_tupdesc(
+    cxt: MemoryContext,
+    res: &QueryResult,
+    types: &[Oid],
+) -> TupleDesc {
     let natts = types.len();
     let size = size_of::<TupleDescData>() + natts * size_of::<FormData_pg_attribute>();
     // SAFETY: a fresh zeroed block of `size` bytes; attrs are written within it.

@@ -169,3 +169,35 @@ pub static mut MyProc: *mut PGPROC = null_mut();
 /// The main LWLock array (`LWLockPadded *`; declared in storage/lwlock.h), in the segment.
 #[no_mangle]
 pub static mut MainLWLockArray: *mut c_void = null_mut();
+
+// The database a worker is connected to (`miscadmin.h`).
+
+/// The connected database's OID (`InvalidOid` until `BackgroundWorkerInitializeConnection`).
+#[no_mangle]
+pub static mut MyDatabaseId: super::types::Oid = 0;
+/// The connected database's default tablespace (`pg_database.dattablespace`), 0 until then.
+#[no_mangle]
+pub static mut MyDatabaseTableSpace: super::types::Oid = 0;
+
+// Transaction characteristics (`access/xact.h`), with PostgreSQL's values: XACT_READ_UNCOMMITTED
+// 0, XACT_READ_COMMITTED 1, XACT_REPEATABLE_READ 2, XACT_SERIALIZABLE 3.
+
+/// The `default_transaction_isolation` setting: the database session's, read when the worker
+/// connects; each transaction starts with it.
+#[no_mangle]
+pub static mut DefaultXactIsoLevel: libc::c_int = 1;
+/// The current transaction's isolation level; set it before the transaction's first statement.
+#[no_mangle]
+pub static mut XactIsoLevel: libc::c_int = 1;
+/// The `default_transaction_read_only` setting (the session's).
+#[no_mangle]
+pub static mut DefaultXactReadOnly: bool = false;
+/// Whether the current transaction is read only.
+#[no_mangle]
+pub static mut XactReadOnly: bool = false;
+/// The `default_transaction_deferrable` setting (the session's).
+#[no_mangle]
+pub static mut DefaultXactDeferrable: bool = false;
+/// Whether the current transaction is deferrable.
+#[no_mangle]
+pub static mut XactDeferrable: bool = false;

@@ -1214,6 +1214,59 @@ pub fn build_module_pgxs(name: &str) -> PathBuf {
     dir
 }
 
+/// PostgreSQL 15's source tree as the machine obtains it (`.ci/pg-source.sh`, which fetches and
+/// unpacks it once), asked once per test process.
+pub fn postgresql_source() -> PathBuf {
+    static TREE: OnceLock<PathBuf> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let out = Command::new(repo_dir().join(".ci/pg-source.sh"))
+            .output()
+            .expect("run .ci/pg-source.sh");
+        assert!(
+            out.status.success(),
+            ".ci/pg-source.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+    .clone()
+}
+
+/// Builds PostgreSQL's own `src/test/modules/<name>`, unchanged, with PGXS in a copy under a
+/// temporary directory; returns the directory holding `<name>.so`. Once per test process.
+pub fn build_postgresql_module(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let src = postgresql_source().join("src/test/modules").join(name);
+    assert!(src.is_dir(), "{} is not in the source tree", src.display());
+    let dir = fresh_temp_dir(&format!("pgmod-{name}")).join(name);
+    let cp = Command::new("cp")
+        .arg("-r")
+        .arg(&src)
+        .arg(&dir)
+        .status()
+        .expect("cp -r");
+    assert!(cp.success(), "copying {} failed", src.display());
+    let out = Command::new("make")
+        .args(["-s", "USE_PGXS=1"])
+        .current_dir(&dir)
+        .output()
+        .expect("run make (PGXS)");
+    assert!(
+        out.status.success(),
+        "PGXS build of PostgreSQL's {name} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join(format!("{name}.so")).exists());
+    built.insert(name.to_string(), dir.clone());
+    dir
+}
+
 /// Which headers a module was built against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Headers {

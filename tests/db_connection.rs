@@ -194,9 +194,46 @@ fn a_server_that_is_down_is_fatal() {
         .worker(db_worker("down1", "down", "idle:postgres:-").restart(BGW_NEVER_RESTART))
         .c(&info)
         .start();
-    let line = fatal_line(&c, "down", "connection to server on socket");
-    assert!(line.contains("No such file or directory"), "{line}");
+    fatal_line(&c, "down", "could not connect to the database server");
+    // libpq's own lines, each as it wrote it, as DETAIL; a hint about the setting.
+    let detail = c.wait_for_log("down DETAIL:  connection to server on socket", PROMPT);
+    assert!(detail.contains("No such file or directory"), "{detail}");
+    c.wait_for_log(
+        "down HINT:  Check that the server database_conninfo names is running",
+        PROMPT,
+    );
     wait_until("exit 1", PROMPT, || !exit_lines(&c, "down", 1).is_empty());
+}
+
+#[test]
+fn with_database_conninfo_empty_and_no_server_the_fatal_names_the_setting() {
+    // No server where libpq's defaults point (a socket directory with nothing in it).
+    let dir = fresh_temp_dir("no-server");
+    let c = Setup::new()
+        .worker(db_worker("nodefault1", "nodefault", "idle:postgres:-").restart(BGW_NEVER_RESTART))
+        .env("PGHOST", dir.to_str().unwrap())
+        .env("PGPORT", "1")
+        .start();
+    fatal_line(&c, "nodefault", "could not connect to the database server");
+    let hint = c.wait_for_log("nodefault HINT:  database_conninfo is empty", PROMPT);
+    assert!(
+        hint.contains("set database_conninfo in bgworker.conf"),
+        "{hint}"
+    );
+    // libpq's multi-line message: its lines kept apart, not run together.
+    let detail = c.wait_for_log("nodefault DETAIL:  connection to server on socket", PROMPT);
+    let lines = c.log_lines();
+    let at = lines.iter().position(|l| *l == detail).unwrap();
+    assert!(
+        lines[at + 1]
+            .trim_start()
+            .starts_with("Is the server running locally"),
+        "the second line of libpq's message is its own line: {:?}",
+        &lines[at..at + 2]
+    );
+    wait_until("exit 1", PROMPT, || {
+        !exit_lines(&c, "nodefault", 1).is_empty()
+    });
 }
 
 #[test]

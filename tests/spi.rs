@@ -256,7 +256,11 @@ fn dynamic_worker_spi_like_survives_a_server_restart() {
     // Its session is gone: the next fold fails, the worker exits 1 and is started again, and
     // cannot connect while the server is down.
     c.wait_for_log_since(down, "background worker \"worker_spi_like\" (PID", PROMPT);
-    c.wait_for_log_since(down, "worker_spi_like FATAL:  connection to server", PROMPT);
+    c.wait_for_log_since(
+        down,
+        "worker_spi_like FATAL:  could not connect to the database server",
+        PROMPT,
+    );
     let initialized_before = c.count_log("worker_spi_like dynamic 3 initialized");
     pg.start_server(&[]);
     let back = c.log_len();

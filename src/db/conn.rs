@@ -1207,7 +1207,6 @@ fn connect(dbname: Option<&str>, user: Option<&str>, flags: u32) {
             }
         }
         Err(raw) => {
-            let message = failure_message(&raw);
             if flags & BGWORKER_BYPASS_ALLOWCONN != 0 && refuses_connections(database) {
                 raise_with_code(
                     FATAL,
@@ -1220,9 +1219,41 @@ fn connect(dbname: Option<&str>, user: Option<&str>, flags: u32) {
                     ),
                 );
             }
-            raise_with_code(FATAL, failure_code(&message), &message);
+            connection_failed(&raw);
         }
     }
+}
+
+/// FATAL for a connection attempt that failed. When the server answered and refused, its own
+/// message (with the SQLSTATE it most likely carries); when nothing answered, where we looked:
+/// libpq's lines as DETAIL, and a HINT about `database_conninfo`.
+fn connection_failed(raw: &str) -> ! {
+    if raw.contains("FATAL:  ") || raw.contains("ERROR:  ") {
+        let message = failure_message(raw);
+        raise_with_code(FATAL, failure_code(&message), &message);
+    }
+    let conninfo_empty = crate::guc::current().database_conninfo.trim().is_empty();
+    let detail = raw
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let hint = if conninfo_empty {
+        "database_conninfo is empty, so libpq's defaults and the PG* environment were used: set \
+         database_conninfo in bgworker.conf to a libpq connection string naming the server (for \
+         example 'host=/var/run/postgresql port=5432')."
+    } else {
+        "Check that the server database_conninfo names is running and accepts connections there."
+    };
+    crate::pg::report_detail(
+        FATAL,
+        make_sqlstate(b"08006"),
+        "could not connect to the database server".into(),
+        Some(detail),
+        Some(hint.into()),
+    );
+    unreachable!("a FATAL report ends the process")
 }
 
 /// True when the catalog says `datallowconn` is false for `database` (asked on a short-lived
@@ -1258,10 +1289,7 @@ pub fn initialize_connection_by_oid(dboid: Oid, useroid: Oid, flags: u32) {
         match lookup(None, sql, &oid.to_string()) {
             Ok(Some(name)) => Some(name),
             Ok(None) => raise_with_code(FATAL, make_sqlstate(b"3D000"), &missing),
-            Err(raw) => {
-                let message = failure_message(&raw);
-                raise_with_code(FATAL, failure_code(&message), &message)
-            }
+            Err(raw) => connection_failed(&raw),
         }
     };
     let database = resolve(

@@ -91,7 +91,10 @@ fn database_access_at_postmaster_start_is_rejected() {
 fn negative_restart_interval_is_rejected() {
     assert_rejected(
         Worker::new("restart minus five").restart(-5),
-        Some("invalid restart interval"),
+        Some(
+            "invalid restart interval -5: it must be between 0 and 86400000 seconds, or \
+             BGW_NEVER_RESTART (-1)",
+        ),
     );
 }
 
@@ -99,7 +102,10 @@ fn negative_restart_interval_is_rejected() {
 fn restart_interval_above_86400000_is_rejected() {
     assert_rejected(
         Worker::new("restart too big").restart(86_400_001),
-        Some("invalid restart interval"),
+        Some(
+            "invalid restart interval 86400001: it must be between 0 and 86400000 seconds, or \
+             BGW_NEVER_RESTART (-1)",
+        ),
     );
 }
 

@@ -145,24 +145,57 @@ pub fn is_core_library(def: &BackgroundWorker) -> bool {
     matches!(field_bytes(&def.bgw_library_name), b"postgres" | b"lightdb")
 }
 
+/// The longest restart interval PostgreSQL accepts (`USECS_PER_DAY / 1000`, in seconds).
+pub const MAX_RESTART_INTERVAL: c_int = 86_400_000;
+
+/// Why a definition is refused (PostgreSQL's wording, with the value where there is one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    DatabaseWithoutShmem,
+    DatabaseAtPostmasterStart,
+    RestartInterval(c_int),
+    ParallelRestart,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Refusal::DatabaseWithoutShmem => {
+                f.write_str("cannot request database access without shared memory access")
+            }
+            Refusal::DatabaseAtPostmasterStart => {
+                f.write_str("cannot request database access if starting at postmaster start")
+            }
+            Refusal::RestartInterval(v) => write!(
+                f,
+                "invalid restart interval {v}: it must be between 0 and {MAX_RESTART_INTERVAL} \
+                 seconds, or BGW_NEVER_RESTART (-1)"
+            ),
+            Refusal::ParallelRestart => {
+                f.write_str("parallel workers may not be configured for restart")
+            }
+        }
+    }
+}
+
 /// The checks both registration paths apply, in PostgreSQL's order. Fills an empty `bgw_type`
 /// with `bgw_name` in the caller's struct (SAN-5). On failure, the reason.
-pub fn sanity_check(def: &mut BackgroundWorker) -> Result<(), &'static str> {
+pub fn sanity_check(def: &mut BackgroundWorker) -> Result<(), Refusal> {
     let flags = def.bgw_flags;
     if flags & BGWORKER_BACKEND_DATABASE_CONNECTION != 0 {
         if flags & BGWORKER_SHMEM_ACCESS == 0 {
-            return Err("cannot request database access without shared memory access");
+            return Err(Refusal::DatabaseWithoutShmem);
         }
         if def.bgw_start_time == BgWorkerStart_PostmasterStart {
-            return Err("cannot request database access if starting at postmaster start");
+            return Err(Refusal::DatabaseAtPostmasterStart);
         }
     }
     let restart = def.bgw_restart_time;
-    if restart != BGW_NEVER_RESTART && !(0..=86_400_000).contains(&restart) {
-        return Err("invalid restart interval");
+    if restart != BGW_NEVER_RESTART && !(0..=MAX_RESTART_INTERVAL).contains(&restart) {
+        return Err(Refusal::RestartInterval(restart));
     }
     if flags & BGWORKER_CLASS_PARALLEL != 0 && restart != BGW_NEVER_RESTART {
-        return Err("parallel workers may not be configured for restart");
+        return Err(Refusal::ParallelRestart);
     }
     if field_bytes(&def.bgw_type).is_empty() {
         def.bgw_type = def.bgw_name;
@@ -270,11 +303,12 @@ mod tests {
         assert!(sanity_check(&mut def(1, 0, -1)).is_ok());
         assert_eq!(
             sanity_check(&mut def(1, 0, 86_400_001)),
-            Err("invalid restart interval")
+            Err(Refusal::RestartInterval(86_400_001))
         );
         assert_eq!(
-            sanity_check(&mut def(1, 0, -5)),
-            Err("invalid restart interval")
+            sanity_check(&mut def(1, 0, -5)).unwrap_err().to_string(),
+            "invalid restart interval -5: it must be between 0 and 86400000 seconds, or \
+             BGW_NEVER_RESTART (-1)"
         );
     }
 
@@ -282,11 +316,11 @@ mod tests {
     fn database_rules() {
         assert_eq!(
             sanity_check(&mut def(3, 0, 1)),
-            Err("cannot request database access if starting at postmaster start")
+            Err(Refusal::DatabaseAtPostmasterStart)
         );
         assert_eq!(
             sanity_check(&mut def(2, 1, 1)),
-            Err("cannot request database access without shared memory access")
+            Err(Refusal::DatabaseWithoutShmem)
         );
         assert!(sanity_check(&mut def(3, 1, 1)).is_ok());
         assert!(
@@ -299,7 +333,7 @@ mod tests {
     fn parallel_must_not_restart_and_type_defaults_to_name() {
         assert_eq!(
             sanity_check(&mut def(0x11, 0, 5)),
-            Err("parallel workers may not be configured for restart")
+            Err(Refusal::ParallelRestart)
         );
         let mut d = def(1, 0, 1);
         sanity_check(&mut d).unwrap();

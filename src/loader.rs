@@ -39,9 +39,26 @@ pub fn libdir() -> PathBuf {
     library_dir().join("bgworker")
 }
 
+/// Why a library could not be loaded: PostgreSQL's message, and for a library not found, the
+/// places looked in (a DETAIL).
+#[derive(Debug)]
+pub struct LoadError {
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl From<String> for LoadError {
+    fn from(message: String) -> Self {
+        LoadError {
+            message,
+            detail: None,
+        }
+    }
+}
+
 /// Resolves a library name: a name with a `/` is used as is; otherwise each directory of
 /// `dynamic_library_path` is tried with the name as given, then with `.so` appended.
-pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, String> {
+pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, LoadError> {
     if name.contains('/') {
         let p = PathBuf::from(name);
         return if p.is_file() {
@@ -49,12 +66,11 @@ pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, String
         } else if p.with_extension("so").is_file() && p.extension().is_none() {
             Ok(p.with_extension("so"))
         } else {
-            Err(format!(
-                "could not access file \"{name}\": No such file or directory"
-            ))
+            Err(format!("could not access file \"{name}\": No such file or directory").into())
         };
     }
     let libdir = libdir();
+    let mut searched = Vec::new();
     for dir in dynamic_library_path.split(':').filter(|d| !d.is_empty()) {
         let dir = match dir.strip_prefix("$libdir") {
             Some(rest) => PathBuf::from(format!("{}{rest}", libdir.display())),
@@ -65,10 +81,19 @@ pub fn resolve(name: &str, dynamic_library_path: &str) -> Result<PathBuf, String
                 return Ok(candidate);
             }
         }
+        searched.push(format!("\"{}\"", dir.display()));
     }
-    Err(format!(
-        "could not access file \"{name}\": No such file or directory"
-    ))
+    Err(LoadError {
+        message: format!("could not access file \"{name}\": No such file or directory"),
+        detail: Some(if searched.is_empty() {
+            "dynamic_library_path is empty, so no directory was searched.".to_owned()
+        } else {
+            format!(
+                "Looked for \"{name}\" and \"{name}.so\" in {} (dynamic_library_path).",
+                searched.join(", ")
+            )
+        }),
+    })
 }
 
 /// Names already resolved and loaded, with the search path they were resolved along, so a
@@ -85,7 +110,7 @@ static LOADED_BY_NAME: Mutex<Vec<ByName>> = Mutex::new(Vec::new());
 /// Loads a library by name (once per process) and returns its handle. A name loaded before is
 /// found without allocating, so a worker whose module was preloaded starts without touching the
 /// allocator.
-pub fn load(name: &str, dynamic_library_path: &str) -> Result<usize, String> {
+pub fn load(name: &str, dynamic_library_path: &str) -> Result<usize, LoadError> {
     if let Some(b) = LOADED_BY_NAME
         .lock()
         .iter()
@@ -112,7 +137,7 @@ pub fn loaded_path(name: &str, dynamic_library_path: &str) -> Option<PathBuf> {
         .map(|b| b.path.clone())
 }
 
-fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf), String> {
+fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf), LoadError> {
     let path = resolve(name, dynamic_library_path)?;
     let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
     if let Some(l) = LOADED.lock().iter().find(|l| l.path == canonical) {
@@ -125,7 +150,7 @@ fn load_path(name: &str, dynamic_library_path: &str) -> Result<(usize, PathBuf),
     if let Err(e) = check_magic(handle, &canonical) {
         // SAFETY: the handle came from dlopen above and nothing else uses it.
         unsafe { libc::dlclose(handle as *mut c_void) };
-        return Err(e);
+        return Err(e.into());
     }
     LOADED.lock().push(Loaded {
         path: canonical,

@@ -341,6 +341,18 @@ fn missing_library_is_an_error_naming_it_and_exits_1() {
         PROMPT,
     );
     assert!(err.contains("ERROR:  "), "{err}");
+    // Where it looked: every directory of dynamic_library_path.
+    let detail = c.wait_for_log(
+        "DETAIL:  Looked for \"no_such_library\" and \"no_such_library.so\" in \"",
+        PROMPT,
+    );
+    assert!(
+        detail.contains(&format!(
+            "\"{}\" (dynamic_library_path).",
+            modules_path().display()
+        )),
+        "{detail}"
+    );
     let exit = c.wait_for_log("background worker \"lost\" (PID ", PROMPT);
     assert!(exit.ends_with("exited with exit code 1"), "{exit}");
     assert!(pid_alive(fine), "other workers keep running");

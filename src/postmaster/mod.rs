@@ -640,8 +640,13 @@ impl Postmaster {
             .shared_preload_libraries
             .iter()
             .try_for_each(|lib| {
-                crate::loader::load(lib, &settings.dynamic_library_path)
-                    .map_err(StartupError::new)?;
+                crate::loader::load(lib, &settings.dynamic_library_path).map_err(|e| {
+                    StartupError {
+                        message: e.message,
+                        detail: e.detail,
+                        hint: None,
+                    }
+                })?;
                 if let Some(path) = crate::loader::loaded_path(lib, &settings.dynamic_library_path)
                 {
                     crate::server_symbols::report_unimplemented(lib, &path);

@@ -202,7 +202,10 @@ fn become_worker(def: &BackgroundWorker, slot: Option<usize>, ctx: &ChildContext
 
     let function = match std::panic::catch_unwind(|| lookup_entry(def, ctx.dynamic_library_path)) {
         Ok(Ok(f)) => f,
-        Ok(Err(message)) => pg::raise(ERROR, &message),
+        Ok(Err(e)) => {
+            pg::report_detail(ERROR, 0, e.message, e.detail, None);
+            unreachable!("an ERROR report does not return")
+        }
         Err(_) => pg::raise(
             FATAL,
             "internal error while loading the worker's entry function",
@@ -226,7 +229,7 @@ extern "C" fn mark_clean_exit() {
 fn lookup_entry(
     def: &BackgroundWorker,
     dynamic_library_path: &str,
-) -> Result<unsafe extern "C" fn(Datum), String> {
+) -> Result<unsafe extern "C" fn(Datum), crate::loader::LoadError> {
     let function = field_bytes(&def.bgw_function_name);
     if is_core_library(def) {
         return builtin::lookup(function).ok_or_else(|| {
@@ -234,6 +237,7 @@ fn lookup_entry(
                 "internal function \"{}\" not found",
                 String::from_utf8_lossy(function)
             )
+            .into()
         });
     }
     // Borrowed unless the name is not UTF-8: a preloaded module is found without allocating.

@@ -310,3 +310,23 @@ fn start_time_and_flags_are_not_otherwise_validated() {
     observe_window(Duration::from_millis(300));
     assert_eq!(c.starts("odd start"), 0);
 }
+
+#[test]
+fn registering_a_static_worker_from_a_running_worker_is_logged_and_ignored() {
+    // PostgreSQL ignores it silently there; here the mistake shows, naming the worker.
+    let c = Setup::new()
+        .worker(Worker::new("registrar").mode("register"))
+        .start();
+    c.wait_for_log(
+        "probe \"registrar\" called RegisterBackgroundWorker",
+        PROMPT,
+    );
+    let line = c.wait_for_log(
+        "background worker \"registered late\": must be registered in shared_preload_libraries",
+        PROMPT,
+    );
+    assert_eq!(log_source(&line).as_deref(), Some("registrar"), "{line}");
+    assert!(line.contains(" LOG:  "), "{line}");
+    observe_window(std::time::Duration::from_millis(200));
+    assert_eq!(c.starts("registered late"), 0);
+}

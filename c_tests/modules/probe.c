@@ -369,6 +369,22 @@ probe_main(Datum main_arg)
 	if (has_option(mode, "once") && !first_time(name))
 		idle_loop(name);
 
+	if (is_base(mode, "register"))
+	{
+		/* A static registration from a running worker: a mistake, which is logged. */
+		BackgroundWorker late;
+
+		memset(&late, 0, sizeof(late));
+		late.bgw_flags = BGWORKER_SHMEM_ACCESS;
+		late.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		late.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(late.bgw_library_name, BGW_MAXLEN, "probe");
+		snprintf(late.bgw_function_name, BGW_MAXLEN, "probe_main");
+		snprintf(late.bgw_name, BGW_MAXLEN, "registered late");
+		RegisterBackgroundWorker(&late);
+		elog(LOG, "probe \"%s\" called RegisterBackgroundWorker", name);
+	}
+
 	if (is_base(mode, "exit"))
 		proc_exit(arg);
 	else if (is_base(mode, "linger"))

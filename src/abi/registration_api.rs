@@ -6,8 +6,9 @@ use crate::pg::IsUnderPostmaster;
 use libc::{c_char, c_int};
 
 /// `RegisterBackgroundWorker`: registers a static worker. Effective from a preloaded library's
-/// `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); silent
-/// in a worker; logged and ignored elsewhere (REG-1..10).
+/// `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); logged
+/// and ignored elsewhere, in a worker too, where PostgreSQL is silent: the mistake shows
+/// (REG-1..10).
 ///
 /// # Safety
 /// `worker` must be NULL or point to a writable `BackgroundWorker` (an empty `bgw_type` is
@@ -15,12 +16,24 @@ use libc::{c_char, c_int};
 #[no_mangle]
 pub unsafe extern "C" fn RegisterBackgroundWorker(worker: *mut BackgroundWorker) {
     export!(boundary, RegisterBackgroundWorker, (), {
+        // SAFETY: the caller passes NULL or a valid, writable definition.
+        let def = unsafe { worker.as_mut() };
         // SAFETY: reading a bool global of this process.
         if unsafe { IsUnderPostmaster } {
+            if let Some(def) = def {
+                if !crate::registry::is_core_library(def) {
+                    elog::log(
+                        LOG,
+                        format_args!(
+                            "background worker \"{}\": must be registered in shared_preload_libraries",
+                            crate::registry::FieldDisplay(&def.bgw_name)
+                        ),
+                    );
+                }
+            }
             return;
         }
-        // SAFETY: the caller passes NULL or a valid, writable definition.
-        let Some(def) = (unsafe { worker.as_mut() }) else {
+        let Some(def) = def else {
             elog::log(
                 LOG,
                 format_args!("RegisterBackgroundWorker called with a NULL worker"),

@@ -9,22 +9,22 @@ use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 static LOG_MIN_MESSAGES: AtomicI32 = AtomicI32::new(WARNING);
 
-/// The word after the pid: "postmaster" or the worker's `bgw_type`.
-static mut LABEL: [u8; BGW_MAXLEN] = [0; BGW_MAXLEN];
+/// The word after the pid: "postmaster" or the worker's `bgw_type`, escaped (room for every
+/// byte as `\xNN`).
+static mut LABEL: [u8; 4 * BGW_MAXLEN] = [0; 4 * BGW_MAXLEN];
 static LABEL_LEN: AtomicUsize = AtomicUsize::new(0);
 
 pub fn set_log_min_messages(level: c_int) {
     LOG_MIN_MESSAGES.store(level, Ordering::Relaxed);
 }
 
-/// Sets the process label shown in every line. Called once at process start, single-threaded.
+/// Sets the process label shown in every line (escaped as text, see `pg::text`). Called once at
+/// process start, single-threaded.
 pub fn set_process_label(label: &[u8]) {
-    let n = label.len().min(BGW_MAXLEN);
+    let label = &label[..label.len().min(BGW_MAXLEN)];
+    let dst = &raw mut LABEL;
     // SAFETY: only called while this process is single-threaded and outside signal handlers.
-    unsafe {
-        let dst = &raw mut LABEL;
-        std::ptr::copy_nonoverlapping(label.as_ptr(), dst.cast::<u8>(), n);
-    }
+    let n = unsafe { crate::pg::text::escape_into(label, &mut *dst) };
     LABEL_LEN.store(n, Ordering::Release);
 }
 

@@ -412,3 +412,31 @@ fn library_found_by_absolute_path_and_with_so_suffix() {
     c.wait_started("by path", 1);
     c.wait_started("with suffix", 1);
 }
+
+#[test]
+fn names_with_control_characters_are_escaped_in_log_lines_and_titles() {
+    // A module that leaves bgw_name/bgw_type with bytes that are not text (uninitialised, or a
+    // stray newline): every log line stays one line, and the title is text.
+    let c = Setup::new()
+        .worker(Worker::new("bad\nname\u{1}").type_("ty\u{7}pe"))
+        .start();
+    let started = c.wait_for_log(
+        "starting background worker process \"bad\\x0aname\\x01\"",
+        PROMPT,
+    );
+    assert!(started.contains("postmaster"), "{started}");
+    // The worker's own lines carry its type, escaped.
+    let own = c.wait_for_log("] ty\\x07pe LOG:  probe \"bad", PROMPT);
+    assert!(own.contains("] ty\\x07pe LOG:  "), "{own}");
+    // No log line is a fragment of a name cut by its newline.
+    assert!(
+        !c.log_lines().iter().any(|l| l.starts_with("name")),
+        "a log line was broken by a raw newline"
+    );
+    let pid = log_pid(&own).unwrap();
+    assert_eq!(
+        cmdline(pid).unwrap_or_default(),
+        "bgworker: bad\\x0aname\\x01",
+        "the title is escaped text"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod globals;
+pub mod text;
 pub mod types;
 
 pub use error::{

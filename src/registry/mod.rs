@@ -113,19 +113,14 @@ pub fn field_string(field: &[c_char]) -> String {
     String::from_utf8_lossy(field_bytes(field)).into_owned()
 }
 
-/// A field for `format_args!`, converted as `field_string` does but only when it is formatted
-/// (so a filtered-out log line costs no allocation).
+/// A field for `format_args!`, shown as text (control characters and bytes that are not UTF-8
+/// escaped as `\xNN`, so the log stays text) only when it is formatted (so a filtered-out log
+/// line costs no allocation).
 pub struct FieldDisplay<'a>(pub &'a [c_char]);
 
 impl std::fmt::Display for FieldDisplay<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for chunk in field_bytes(self.0).utf8_chunks() {
-            f.write_str(chunk.valid())?;
-            if !chunk.invalid().is_empty() {
-                f.write_str("\u{FFFD}")?;
-            }
-        }
-        Ok(())
+        crate::pg::text::Escaped(field_bytes(self.0)).fmt(f)
     }
 }
 

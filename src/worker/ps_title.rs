@@ -77,14 +77,15 @@ pub fn set(title: &str) {
 }
 
 /// Sets the title's fixed part to `parts` joined, as bytes (so a starting worker builds no
-/// string); any activity is dropped.
+/// string), escaped as text (see `pg::text`); any activity is dropped.
 pub fn set_parts(parts: &[&[u8]]) {
     let mut len = 0;
     for &part in parts {
-        let n = part.len().min(TITLE_MAX - 1 - len);
-        // SAFETY: the title belongs to this (single-threaded) process; len + n < TITLE_MAX.
-        unsafe { std::ptr::copy_nonoverlapping(part.as_ptr(), title_buf().add(len), n) };
-        len += n;
+        // SAFETY: the title belongs to this (single-threaded) process; the slice stays inside
+        // TITLE, leaving its last byte for the NUL.
+        let room =
+            unsafe { std::slice::from_raw_parts_mut(title_buf().add(len), TITLE_MAX - 1 - len) };
+        len += crate::pg::text::escape_into(part, room);
     }
     FIXED_LEN.store(len, Ordering::Relaxed);
     publish(len);

@@ -149,12 +149,13 @@ fn bad_value_before_definition_keeps_the_default() {
         &values(&c, 0),
         &["naptime=1000", "interval=10", "ratio=0.5"],
     );
+    // As PostgreSQL: a WARNING when the module defines the setting, and its default kept.
     c.wait_for_log(
-        "invalid value for parameter \"sprobe.naptime\": \"soon\"",
+        "WARNING:  invalid value for parameter \"sprobe.naptime\": \"soon\"",
         PROMPT,
     );
     c.wait_for_log(
-        "invalid value for parameter \"sprobe.interval\": \"5 parsecs\"",
+        "WARNING:  invalid value for parameter \"sprobe.interval\": \"5 parsecs\"",
         PROMPT,
     );
     c.wait_for_log(

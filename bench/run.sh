@@ -144,6 +144,7 @@ s11 s11 $DB_ITERS 0
 s12 s12 $db_tenth 0
 s13 s13 $db_tenth 0
 s14 s14 $CURSOR_ITERS 0
+s15 s15 $half 0
 EOF
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
@@ -277,7 +278,7 @@ echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
 	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$((2 * tenth)) (10 and 1,000 idle in two alternating blocks)," \
 	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
-	"shapes 12-13 $db_tenth × 200 statements, shape 14 $CURSOR_ITERS × 1,000,000 rows;" \
+	"shapes 12-13 $db_tenth × 200 statements, shape 14 $CURSOR_ITERS × 1,000,000 rows, shape 15 $half;" \
 	"max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |

@@ -90,6 +90,14 @@ bgw_bench_exit(Datum main_arg)
 	proc_exit(0);
 }
 
+/* Shape 15's storm: fail at once (exit code 1), to be restarted at once (restart time 0). */
+void
+bgw_bench_fail(Datum main_arg)
+{
+	(void) main_arg;
+	proc_exit(1);
+}
+
 static volatile sig_atomic_t idle_terminate = false;
 
 static void
@@ -432,6 +440,34 @@ shape_register_to_entry(int iters, BenchEmit emit, void *ctx)
 		emit(ctx, "latency_us", (double) (wait_stamp(idx) - t0) / 1000.0);
 		pfree(handle);
 	}
+}
+
+/*
+ * Shape 15: shape 1 while another worker storms: registered with a restart time of 0, it fails
+ * at once and is started again as fast as the supervisor can, for the whole measurement.
+ */
+static void
+shape_register_to_entry_beside_storm(int iters, BenchEmit emit, void *ctx)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *storm = NULL;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = 0;
+	strcpy(worker.bgw_library_name, bench_library);
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "bgw_bench_fail");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "bench storm");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "bench");
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &storm))
+		elog(ERROR, "could not register the storming worker");
+	(void) wait_started(storm);
+	shape_register_to_entry(iters, emit, ctx);
+	TerminateBackgroundWorker(storm);
+	wait_stopped(storm);
+	pfree(storm);
 }
 
 /* Shape 2: register -> WaitForBackgroundWorkerStartup returns. */
@@ -867,6 +903,8 @@ bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 		shape_spi_plan_loop(iters, emit, ctx);
 	else if (strcmp(shape, "s14") == 0)
 		shape_cursor_fetch(iters, emit, ctx);
+	else if (strcmp(shape, "s15") == 0)
+		shape_register_to_entry_beside_storm(iters, emit, ctx);
 	else
 		elog(ERROR, "unknown bench shape \"%s\"", shape);
 }

@@ -19,7 +19,7 @@ typedef void (*BenchEmit) (void *ctx, const char *metric, double value);
 extern void bench_setup(const char *library, const char *workdir);
 
 /*
- * Runs one shape ("s1".."s14", see README.md) `iters` times with its argument `arg`, emitting
+ * Runs one shape ("s1".."s15", see README.md) `iters` times with its argument `arg`, emitting
  * the samples. Raises an ERROR on failure.
  */
 extern void bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx);
@@ -27,6 +27,7 @@ extern void bench_run(const char *shape, int iters, int arg, BenchEmit emit, voi
 /* Worker entry points the shapes launch (bgw_main_arg = stamp index, bgw_extra = stamp file). */
 extern PGDLLEXPORT void bgw_bench_stamp_exit(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_exit(Datum main_arg);
+extern PGDLLEXPORT void bgw_bench_fail(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_idle(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_lwlock_contend(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_db_ready(Datum main_arg);

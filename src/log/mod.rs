@@ -3,6 +3,9 @@
 //! elog writes is built here; `crate::elog` decides when and where it goes.
 
 pub mod buf;
+pub mod collector;
+pub mod config;
+pub mod files;
 pub mod pipe;
 pub mod record;
 pub mod syslog;

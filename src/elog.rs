@@ -17,8 +17,11 @@ pub use crate::log::record::Message as Report;
 
 static LOG_MIN_MESSAGES: AtomicI32 = AtomicI32::new(WARNING);
 
-/// The size of one record as built: longer reports are cut (the last byte stays a newline).
-const RECORD_MAX: usize = 8192;
+/// The size of one record as built: the text of a longer report is shortened until its record
+/// fits (csvlog and jsonlog records stay well-formed; stderr's last byte stays a newline).
+const RECORD_MAX: usize = 16384;
+/// How many times a record is built again with shorter text before it is written as it is.
+const FIT_TRIES: usize = 4;
 
 /// The word `%b` prints: "postmaster", the worker's `bgw_type`, "logger".
 static mut LABEL: [u8; BGW_MAXLEN] = [0; BGW_MAXLEN];
@@ -340,35 +343,48 @@ fn write_streams(
     let mut storage = [0u8; RECORD_MAX];
     let mut ok = true;
     if text_wanted {
-        let mut b = Buf::new(&mut storage);
-        let mut line = TEXT_LINES.load(Ordering::Relaxed);
-        record::text(&mut b, &cfg.line_prefix, origin, &mut line, m);
+        let start = TEXT_LINES.load(Ordering::Relaxed);
+        let mut line = start;
+        let record = build(&mut storage, m, |b, m| {
+            line = start;
+            record::text(b, &cfg.line_prefix, origin, &mut line, m);
+        });
         TEXT_LINES.store(line, Ordering::Relaxed);
-        ok &= write_stream(DEST_STDERR, finish(&mut b));
+        ok &= write_stream(DEST_STDERR, record);
     }
     if collector && file_dests & DEST_CSVLOG != 0 {
-        let mut b = Buf::new(&mut storage);
         let line = CSV_LINES.fetch_add(1, Ordering::Relaxed) + 1;
-        record::csv(&mut b, origin, line, m);
-        ok &= write_stream(DEST_CSVLOG, finish(&mut b));
+        let record = build(&mut storage, m, |b, m| record::csv(b, origin, line, m));
+        ok &= write_stream(DEST_CSVLOG, record);
     }
     if collector && file_dests & DEST_JSONLOG != 0 {
-        let mut b = Buf::new(&mut storage);
         let line = JSON_LINES.fetch_add(1, Ordering::Relaxed) + 1;
-        record::json(&mut b, origin, line, m);
-        ok &= write_stream(DEST_JSONLOG, finish(&mut b));
+        let record = build(&mut storage, m, |b, m| record::json(b, origin, line, m));
+        ok &= write_stream(DEST_JSONLOG, record);
     }
     ok
 }
 
-/// The record, its last byte a newline even when it was cut.
-fn finish<'a>(b: &'a mut Buf<'_>) -> &'a [u8] {
-    if b.truncated() {
-        let n = b.len();
-        b.truncate(n - 1);
-        b.byte(b'\n');
+/// Builds a record with `format` into `storage`, again with shorter text while it does not fit.
+fn build<'s>(
+    storage: &'s mut [u8],
+    m: &Message<'_>,
+    mut format: impl FnMut(&mut Buf<'_>, &Message<'_>),
+) -> &'s [u8] {
+    let mut m = *m;
+    let mut len = 0;
+    for _ in 0..FIT_TRIES {
+        let mut b = Buf::new(storage);
+        format(&mut b, &m);
+        len = b.len();
+        if !b.truncated() {
+            return &storage[..len];
+        }
+        m = m.shortened(b.overflow());
     }
-    b.as_bytes()
+    // Still too long: cut, ending with a newline.
+    storage[len - 1] = b'\n';
+    &storage[..len]
 }
 
 /// One record to stderr: the collector's own straight to its files, through the collector's

@@ -8,6 +8,8 @@ pub struct Buf<'a> {
     buf: &'a mut [u8],
     len: usize,
     truncated: bool,
+    /// What would have been written with room for everything.
+    wanted: usize,
 }
 
 impl<'a> Buf<'a> {
@@ -16,6 +18,7 @@ impl<'a> Buf<'a> {
             buf,
             len: 0,
             truncated: false,
+            wanted: 0,
         }
     }
 
@@ -32,18 +35,26 @@ impl<'a> Buf<'a> {
         self.truncated
     }
 
+    /// How many bytes did not fit.
+    pub fn overflow(&self) -> usize {
+        self.wanted - self.len
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
     pub fn clear(&mut self) {
         self.len = 0;
+        self.wanted = 0;
         self.truncated = false;
     }
 
     /// Cuts the content back to `len` bytes (a mark taken earlier with `len()`).
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
+        self.wanted = self.len;
+        self.truncated = false;
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
@@ -51,6 +62,7 @@ impl<'a> Buf<'a> {
         let n = bytes.len().min(room);
         self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
         self.len += n;
+        self.wanted += bytes.len();
         if n < bytes.len() {
             self.truncated = true;
         }

@@ -46,6 +46,38 @@ pub struct Message<'a> {
     pub cursor_pos: c_int,
 }
 
+impl<'a> Message<'a> {
+    /// The report with its longest text shortened by at least `excess` bytes (at a UTF-8
+    /// character boundary): what makes a record that did not fit its buffer fit, whole and
+    /// well-formed, on the next try.
+    pub fn shortened(&self, excess: usize) -> Message<'a> {
+        let mut m = *self;
+        let longest = [
+            m.message.len(),
+            m.detail.map_or(0, <[u8]>::len),
+            m.hint.map_or(0, <[u8]>::len),
+            m.context.map_or(0, <[u8]>::len),
+            m.internal_query.map_or(0, <[u8]>::len),
+        ];
+        let which = (0..5).max_by_key(|&i| longest[i]).unwrap_or(0);
+        let cut = |t: &'a [u8]| -> &'a [u8] {
+            let mut n = t.len().saturating_sub(excess);
+            while n > 0 && n < t.len() && (t[n] & 0xC0) == 0x80 {
+                n -= 1;
+            }
+            &t[..n]
+        };
+        match which {
+            0 => m.message = cut(m.message),
+            1 => m.detail = m.detail.map(cut),
+            2 => m.hint = m.hint.map(cut),
+            3 => m.context = m.context.map(cut),
+            _ => m.internal_query = m.internal_query.map(cut),
+        }
+        m
+    }
+}
+
 /// PostgreSQL's name for a level (`error_severity`).
 pub fn severity(elevel: c_int) -> &'static [u8] {
     match elevel {
@@ -488,6 +520,33 @@ mod tests {
              4 XX000 QUERY:  SELECT 1\n5 XX000 CONTEXT:  c1\n\tc2\n"
         );
         assert_eq!(line, 5);
+    }
+
+    #[test]
+    fn a_record_too_long_for_its_buffer_is_shortened_and_stays_well_formed() {
+        let z = Zone::utc();
+        let o = origin(&z);
+        let long = "é\"".repeat(2000);
+        let mut m = Message {
+            elevel: LOG,
+            message: long.as_bytes(),
+            hint: Some(b"short"),
+            ..Default::default()
+        };
+        let mut a = [0u8; 4096];
+        let mut b = Buf::new(&mut a);
+        for _ in 0..8 {
+            b.clear();
+            json(&mut b, &o, 1, &m);
+            if !b.truncated() {
+                break;
+            }
+            m = m.shortened(b.overflow());
+        }
+        assert!(!b.truncated());
+        let text = std::str::from_utf8(b.as_bytes()).unwrap();
+        assert!(text.ends_with("\"query_id\":0}\n") && text.contains("\"hint\":\"short\""));
+        assert_eq!(m.hint, Some(&b"short"[..]));
     }
 
     #[test]

@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 /// A collector is not started again sooner than this after the last start, so one that cannot
 /// open its files does not make a fork storm.
 const RESTART_INTERVAL: Duration = Duration::from_secs(1);
-/// How long the supervisor waits, at its very end, for the collector to write the last lines.
+/// How long the supervisor waits, at its very end, for the collector to write the last lines,
+/// and how long it lets the collector make no progress in the meantime.
 const FINAL_WAIT: Duration = Duration::from_secs(5);
+const STALLED: Duration = Duration::from_millis(500);
 
 pub struct Collector {
     /// The collector child, while one runs.
@@ -227,7 +229,8 @@ impl Collector {
 
     /// At the supervisor's very end, after its last line: stdout and stderr go back to what
     /// they were, so the pipe's last writer is gone, and the collector, having written
-    /// everything, leaves; it is waited for (at most `FINAL_WAIT`).
+    /// everything, leaves. It is waited for while it drains the pipe (at most `FINAL_WAIT`);
+    /// a collector that makes no progress for `STALLED` is left to finish on its own.
     pub fn stop_last(&mut self) {
         if !self.enabled() {
             return;
@@ -237,21 +240,28 @@ impl Collector {
         unsafe {
             libc::dup2(self.original_stderr, 1);
             libc::dup2(self.original_stderr, 2);
-            libc::close(self.read_fd);
         }
-        self.read_fd = -1;
-        let Some(pid) = self.pid.take() else {
-            return;
-        };
-        let deadline = Instant::now() + FINAL_WAIT;
-        while Instant::now() < deadline {
-            let mut status = 0;
-            // SAFETY: waiting for our own child without blocking.
-            if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != 0 {
-                return;
+        if let Some(pid) = self.pid.take() {
+            let deadline = Instant::now() + FINAL_WAIT;
+            let (mut unread, mut since) = (-1, Instant::now());
+            while Instant::now() < deadline && since.elapsed() < STALLED {
+                let mut status = 0;
+                // SAFETY: waiting for our own child without blocking.
+                if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != 0 {
+                    break;
+                }
+                let mut now_unread: libc::c_int = 0;
+                // SAFETY: FIONREAD writes the count of unread bytes into the int we own.
+                unsafe { libc::ioctl(self.read_fd, libc::FIONREAD, &mut now_unread) };
+                if now_unread != unread {
+                    (unread, since) = (now_unread, Instant::now());
+                }
+                std::thread::sleep(Duration::from_millis(5));
             }
-            std::thread::sleep(Duration::from_millis(5));
         }
+        // SAFETY: our own descriptor.
+        unsafe { libc::close(self.read_fd) };
+        self.read_fd = -1;
     }
 }
 

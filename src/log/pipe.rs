@@ -169,8 +169,8 @@ mod tests {
         let cb = chunks(&b, 200, DEST_CSVLOG);
         assert_eq!(ca.len(), 3);
         let mut stream = Vec::new();
-        for i in 0..3 {
-            stream.extend_from_slice(&ca[i]);
+        for (i, chunk) in ca.iter().enumerate() {
+            stream.extend_from_slice(chunk);
             if let Some(c) = cb.get(i) {
                 stream.extend_from_slice(c);
             }

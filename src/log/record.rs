@@ -210,12 +210,8 @@ pub fn prefix(out: &mut Buf<'_>, pattern: &[u8], o: &Origin<'_>, line: u64, sqls
                 out.padded(s.as_bytes(), padding);
             }
             b'e' => out.padded(&unpack_sqlstate(sqlstate), padding),
-            b'q' => {
-                // Processes without a session stop here; a session's ignore it.
-                if o.session.is_none() {
-                    return;
-                }
-            }
+            // Processes without a session stop here; a session's ignore it.
+            b'q' if o.session.is_none() => return,
             b'x' | b'Q' => out.padded(b"0", padding),
             b'r' | b'h' | b'i' | b'v' | b'P' => out.spaces(padding.unsigned_abs() as usize),
             _ => {} // a format error: ignored, as PostgreSQL does

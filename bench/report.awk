@@ -114,6 +114,17 @@ END {
 	row("12 SPI \"SELECT 1\" in a loop (per statement)", "µs/stmt", "s12", "us_per_stmt", "", "", "", "")
 	row("13 SPI_execute_plan \"SELECT $1\" in a loop (per statement)", "µs/stmt", "s13", "us_per_stmt", "libpq_prepared", "us_per_stmt", "", "≤1.10")
 	row("14 cursor fetch, 1,000,000 rows in chunks of 1,000", "rows/s", "s14", "rows_per_s", "", "", "", "")
+	row("15 log lines through the logging collector, 4 workers", "lines/s", "s15", "lines_per_s", "", "", "", "")
+	row("15 lines missing from the file, per 100,000", "lines", "s15", "lines_lost", "", "", "", "")
+	row("16 shape 1 with a chatty worker beside it", "µs", "s16", "latency_us", "", "", "", "")
+	# Shape 16's target compares a side with itself: beside a chatty worker over quiet (shape 1).
+	o = ratio(has("ours", "s16", "latency_us") ? p50("ours", "s16", "latency_us") : "",
+			  has("ours", "s1", "latency_us") ? p50("ours", "s1", "latency_us") : "")
+	g = ratio(has("pg", "s16", "latency_us") ? p50("pg", "s16", "latency_us") : "",
+			  has("pg", "s1", "latency_us") ? p50("pg", "s1", "latency_us") : "")
+	judge(o, "≤1.10")
+	emit("16 p50 beside a chatty worker ÷ p50 quiet (shape 1)", "ratio", rfmt(o), "", rfmt(g), "", "", "", "",
+		 rfmt(o), "≤1.10 (ours ÷ ours)")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
 		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive;" \

@@ -124,6 +124,18 @@ END {
 	judge(o, "≤1.50")
 	emit("15 p50 beside the storm ÷ p50 of shape 1", "ratio", rfmt(o), "", rfmt(g), "", "", "", "",
 		 rfmt(o), "≤1.50 (ours ÷ ours)")
+	row("16 log lines through the logging collector, 4 workers", "lines/s", "s16", "lines_per_s", "", "", "", "")
+	row("16 lines missing from the file, per 100,000", "lines", "s16", "lines_lost", "", "", "", "")
+	row("17 shape 1 with a chatty worker beside it", "µs", "s17", "latency_us", "", "", "", "")
+	# Shape 17's target compares a side with itself: beside a chatty worker over quiet (shape 1).
+	o = ratio(has("ours", "s17", "latency_us") ? p50("ours", "s17", "latency_us") : "",
+			  has("ours", "s1", "latency_us") ? p50("ours", "s1", "latency_us") : "")
+	g = ratio(has("pg", "s17", "latency_us") ? p50("pg", "s17", "latency_us") : "",
+			  has("pg", "s1", "latency_us") ? p50("pg", "s1", "latency_us") : "")
+	targets = 0; misses = 0
+	judge(o, "≤1.10")
+	emit("17 p50 beside a chatty worker ÷ p50 quiet (shape 1)", "ratio", rfmt(o), "", rfmt(g), "", "", "", "",
+		 rfmt(o), "≤1.10 (ours ÷ ours)")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
 		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive;" \

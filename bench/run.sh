@@ -17,6 +17,7 @@
 #   BENCH_DB_ITERS     database workers per round in shape 11, a tenth of it in shapes 12 and 13
 #                      and in their libpq floor (default 200)
 #   BENCH_CURSOR_ITERS workers per round in shape 14, each reading 1,000,000 rows (default 3)
+#   BENCH_LOG_ITERS    samples per round of shape 16, 4 workers logging 25,000 lines each (default 5)
 #   BENCH_TIMEOUT      seconds allowed for each side (default 300)
 #   BENCH_USER         unprivileged user when run as root (default bgwbench)
 #   PG_BIN             PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
@@ -35,6 +36,7 @@ STORM_BATCH=${BENCH_STORM_BATCH:-100}
 LW_ROUNDS=${BENCH_LW_ROUNDS:-20}
 DB_ITERS=${BENCH_DB_ITERS:-200}
 CURSOR_ITERS=${BENCH_CURSOR_ITERS:-3}
+LOG_ITERS=${BENCH_LOG_ITERS:-5}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_USER=${BENCH_USER:-bgwbench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -145,6 +147,8 @@ s12 s12 $db_tenth 0
 s13 s13 $db_tenth 0
 s14 s14 $CURSOR_ITERS 0
 s15 s15 $half 0
+s16 s16 $LOG_ITERS 4
+s17 s17 $ITERS 0
 EOF
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
@@ -177,6 +181,8 @@ max_worker_processes = $MAX_WORKERS
 shared_preload_libraries = '$pg_module'
 autovacuum = off
 fsync = off
+logging_collector = on
+log_rotation_size = 0
 EOF
 as_user "$PG_BIN/pg_ctl" -D "$tmp/pgdata" -l "$tmp/out/pg.log" -w -t 60 start >/dev/null || {
 	tail -n 30 "$tmp/out/pg.log" >&2
@@ -209,6 +215,7 @@ run_ours() {
 	as_user env BGW_BENCH_DIR="$rdir" "$rel/bgworkerd" -D "$tmp/out/ours-data.$round" \
 		-c shared_preload_libraries=bgw_bench -c dynamic_library_path="$tmp/lib" \
 		-c max_worker_processes=$MAX_WORKERS -c log_min_messages=log -c cluster_name=bench \
+		-c logging_collector=on -c log_rotation_size=0 \
 		-c "database_conninfo=host=$tmp/sock port=$port user=$run_user" \
 		</dev/null >"$tmp/ours.$round.log" 2>&1 &
 	ours_job=$!
@@ -224,7 +231,7 @@ run_ours() {
 	ours_pid=$(head -n1 "$tmp/out/ours-data.$round/postmaster.pid")
 	until [[ -e $rdir/ours.done ]]; do
 		if [[ -e $rdir/ours.failed ]] || ! kill -0 "$ours_job" 2>/dev/null || ((SECONDS > deadline)); then
-			tail -n 30 "$tmp/ours.$round.log" >&2
+			tail -n 30 "$tmp/ours.$round.log" "$tmp/out/ours-data.$round"/log/*.log >&2
 			die "the libbgworker side failed or timed out (log above)"
 		fi
 		sleep 0.2
@@ -248,7 +255,7 @@ run_pg() {
 		as_user timeout "$left" "${psql_cmd[@]}" \
 			-c "SELECT bgw_bench_run('$shape', $iters, $arg, '$rdir')" </dev/null >"$rdir/pg.$key" ||
 			{
-				tail -n 30 "$tmp/out/pg.log" >&2
+				tail -n 30 "$tmp/out/pg.log" "$tmp/pgdata"/log/*.log >&2
 				die "PostgreSQL shape $key failed (log above)"
 			}
 		awk -v k="$key" 'NF == 2 { print "pg", k, $1, $2 }' "$rdir/pg.$key" >>"$tmp/samples"
@@ -278,7 +285,8 @@ echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
 	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$((2 * tenth)) (10 and 1,000 idle in two alternating blocks)," \
 	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
-	"shapes 12-13 $db_tenth × 200 statements, shape 14 $CURSOR_ITERS × 1,000,000 rows, shape 15 $half;" \
+	"shapes 12-13 $db_tenth × 200 statements, shape 14 $CURSOR_ITERS × 1,000,000 rows, shape 15 $half," \
+	"shape 16 $LOG_ITERS × 4 × 25,000 lines, shape 17 $ITERS; logging_collector on;" \
 	"max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |

@@ -990,8 +990,9 @@ void procsignal_sigusr1_handler(int postgres_signal_arg);
 void pgstat_report_activity(BackendState state, const char *cmd_str);
 
 // `RegisterBackgroundWorker`: registers a static worker. Effective from a preloaded library's
-// `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); silent
-// in a worker; logged and ignored elsewhere (REG-1..10).
+// `_PG_init` (or from a host program before it calls `BackgroundWorkerPostmasterMain`); logged
+// and ignored elsewhere, in a worker too, where PostgreSQL is silent: the mistake shows
+// (REG-1..10).
 //
 // # Safety
 // `worker` must be NULL or point to a writable `BackgroundWorker` (an empty `bgw_type` is

@@ -48,6 +48,9 @@ pub struct Settings {
     /// `PG*` environment); the database and user of `BackgroundWorkerInitializeConnection`
     /// override its own.
     pub database_conninfo: String,
+    /// PostgreSQL's logging settings (`crate::log`): the collector (restart only), where the log
+    /// goes, its files and their rotation, the line prefix, the time zone of timestamps, syslog.
+    pub logging: Logging,
     /// `prefix.name` settings no module has defined (yet), lower-cased name → value.
     pub placeholders: BTreeMap<String, String>,
     /// Where each placeholder's value came from (its `GucSource` for check hooks).
@@ -71,6 +74,55 @@ pub struct Runtime {
     pub reset: BTreeMap<String, (String, c_int)>,
 }
 
+/// The logging settings, with PostgreSQL 15's names, units (minutes, kB) and boot values, but
+/// for `log_line_prefix` (ours keeps the format the log always had), `log_timezone` (the
+/// system's zone, which PostgreSQL's initdb writes into postgresql.conf) and `syslog_ident`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logging {
+    pub logging_collector: bool,
+    /// As given (a list of `stderr`, `csvlog`, `jsonlog`, `syslog`); see `destinations`.
+    pub log_destination: String,
+    /// `crate::log::config::DEST_*` bits of `log_destination`.
+    pub destinations: u8,
+    pub log_directory: String,
+    pub log_filename: String,
+    pub log_file_mode: c_int,
+    /// Minutes; 0 turns rotation by age off.
+    pub log_rotation_age: c_int,
+    /// kB; 0 turns rotation by size off.
+    pub log_rotation_size: c_int,
+    pub log_truncate_on_rotation: bool,
+    pub log_line_prefix: String,
+    pub log_timezone: String,
+    /// A `crate::log::syslog::FACILITIES` name.
+    pub syslog_facility: String,
+    pub syslog_ident: String,
+    pub syslog_sequence_numbers: bool,
+    pub syslog_split_messages: bool,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Logging {
+            logging_collector: false,
+            log_destination: "stderr".into(),
+            destinations: crate::log::config::DEST_STDERR,
+            log_directory: "log".into(),
+            log_filename: "postgresql-%Y-%m-%d_%H%M%S.log".into(),
+            log_file_mode: 0o600,
+            log_rotation_age: 24 * 60,
+            log_rotation_size: 10 * 1024,
+            log_truncate_on_rotation: false,
+            log_line_prefix: crate::log::config::DEFAULT_PREFIX.into(),
+            log_timezone: crate::log::timezone::system_name().into(),
+            syslog_facility: "local0".into(),
+            syslog_ident: "bgworkerd".into(),
+            syslog_sequence_numbers: true,
+            syslog_split_messages: true,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -90,6 +142,7 @@ impl Default for Settings {
             update_process_title: true,
             max_files_per_process: 1000,
             database_conninfo: String::new(),
+            logging: Logging::default(),
             placeholders: BTreeMap::new(),
             origins: BTreeMap::new(),
             conf_path: None,
@@ -190,6 +243,32 @@ const CORE: &[(&str, Context, c_int)] = &[
         Context::Postmaster,
         custom::PGC_POSTMASTER,
     ),
+    (
+        "logging_collector",
+        Context::Postmaster,
+        custom::PGC_POSTMASTER,
+    ),
+    ("log_destination", Context::Sighup, custom::PGC_SIGHUP),
+    ("log_directory", Context::Sighup, custom::PGC_SIGHUP),
+    ("log_filename", Context::Sighup, custom::PGC_SIGHUP),
+    ("log_file_mode", Context::Sighup, custom::PGC_SIGHUP),
+    ("log_rotation_age", Context::Sighup, custom::PGC_SIGHUP),
+    ("log_rotation_size", Context::Sighup, custom::PGC_SIGHUP),
+    (
+        "log_truncate_on_rotation",
+        Context::Sighup,
+        custom::PGC_SIGHUP,
+    ),
+    ("log_line_prefix", Context::Sighup, custom::PGC_SIGHUP),
+    ("log_timezone", Context::Sighup, custom::PGC_SIGHUP),
+    ("syslog_facility", Context::Sighup, custom::PGC_SIGHUP),
+    ("syslog_ident", Context::Sighup, custom::PGC_SIGHUP),
+    (
+        "syslog_sequence_numbers",
+        Context::Sighup,
+        custom::PGC_SIGHUP,
+    ),
+    ("syslog_split_messages", Context::Sighup, custom::PGC_SIGHUP),
 ];
 
 /// PostgreSQL's `GucContext` of a core setting.
@@ -279,21 +358,92 @@ impl Settings {
                 self.max_files_per_process =
                     parse_int(value, 64, c_int::MAX).map_err(|d| bad(Some(d)))?
             }
+            _ if self.set_logging(&name, value, source)? => {}
             _ if is_valid_placeholder(&name) => {
                 self.placeholders.insert(name.clone(), value.to_owned());
             }
-            _ => {
-                return Err(ConfigError {
-                    message: format!(
-                        "unrecognized configuration parameter \"{name}\"{}",
-                        where_(source)
-                    ),
-                    detail: None,
-                })
-            }
+            _ => return Err(unrecognized(&name, source)),
         }
         self.origins.insert(name, source.clone());
         Ok(())
+    }
+
+    /// Applies one of the logging settings; false when `name` is none of them.
+    fn set_logging(
+        &mut self,
+        name: &str,
+        value: &str,
+        source: &Source,
+    ) -> Result<bool, ConfigError> {
+        let bad = |detail: Option<String>| ConfigError {
+            message: format!(
+                "invalid value for parameter \"{name}\": \"{value}\"{}",
+                where_(source)
+            ),
+            detail,
+        };
+        let boolean = || {
+            parse_bool(value).ok_or_else(|| ConfigError {
+                message: format!("parameter \"{name}\" requires a Boolean value"),
+                detail: None,
+            })
+        };
+        let l = &mut self.logging;
+        match name {
+            "logging_collector" => l.logging_collector = boolean()?,
+            "log_destination" => {
+                l.destinations =
+                    crate::log::config::parse_destinations(value).map_err(|d| bad(Some(d)))?;
+                l.log_destination = value.to_owned();
+            }
+            "log_directory" => l.log_directory = canonical_path(value),
+            "log_filename" => l.log_filename = value.to_owned(),
+            "log_file_mode" => {
+                l.log_file_mode = parse_int(value, 0, 0o777).map_err(|d| bad(Some(d)))?
+            }
+            "log_rotation_age" => {
+                l.log_rotation_age = parse_units(
+                    name,
+                    value,
+                    custom::GUC_UNIT_MIN,
+                    " min",
+                    0,
+                    c_int::MAX / 60,
+                )?
+            }
+            "log_rotation_size" => {
+                l.log_rotation_size = parse_units(
+                    name,
+                    value,
+                    custom::GUC_UNIT_KB,
+                    " kB",
+                    0,
+                    c_int::MAX / 1024,
+                )?
+            }
+            "log_truncate_on_rotation" => l.log_truncate_on_rotation = boolean()?,
+            "log_line_prefix" => l.log_line_prefix = value.to_owned(),
+            "log_timezone" => {
+                crate::log::timezone::Zone::load(value).map_err(|_| bad(None))?;
+                l.log_timezone = value.to_owned();
+            }
+            "syslog_facility" => {
+                let v = value.to_ascii_lowercase();
+                if !crate::log::syslog::FACILITIES.iter().any(|(n, _)| *n == v) {
+                    return Err(bad(Some(
+                        "Available values: local0, local1, local2, local3, local4, local5, \
+                         local6, local7."
+                            .into(),
+                    )));
+                }
+                l.syslog_facility = v;
+            }
+            "syslog_ident" => l.syslog_ident = value.to_owned(),
+            "syslog_sequence_numbers" => l.syslog_sequence_numbers = boolean()?,
+            "syslog_split_messages" => l.syslog_split_messages = boolean()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// Where a setting's value came from (its `GucSource`; `PGC_S_DEFAULT` for a default).
@@ -386,6 +536,20 @@ impl Settings {
             })
             .into(),
             "max_files_per_process" => self.max_files_per_process.to_string(),
+            "logging_collector" => on_off(self.logging.logging_collector),
+            "log_destination" => self.logging.log_destination.clone(),
+            "log_directory" => self.logging.log_directory.clone(),
+            "log_filename" => self.logging.log_filename.clone(),
+            "log_file_mode" => format!("{:04o}", self.logging.log_file_mode),
+            "log_rotation_age" => self.logging.log_rotation_age.to_string(),
+            "log_rotation_size" => self.logging.log_rotation_size.to_string(),
+            "log_truncate_on_rotation" => on_off(self.logging.log_truncate_on_rotation),
+            "log_line_prefix" => self.logging.log_line_prefix.clone(),
+            "log_timezone" => self.logging.log_timezone.clone(),
+            "syslog_facility" => self.logging.syslog_facility.clone(),
+            "syslog_ident" => self.logging.syslog_ident.clone(),
+            "syslog_sequence_numbers" => on_off(self.logging.syslog_sequence_numbers),
+            "syslog_split_messages" => on_off(self.logging.syslog_split_messages),
             _ => return self.placeholders.get(&name).cloned(),
         })
     }
@@ -401,6 +565,7 @@ pub fn current() -> Settings {
 /// Installs `s` as the settings in force and publishes the globals modules read.
 pub fn install(s: Settings) {
     crate::elog::set_log_min_messages(s.log_min_messages);
+    crate::log::config::publish(&s.logging);
     // SAFETY: the process is single-threaded where settings change; these globals are its own.
     unsafe {
         crate::pg::max_worker_processes = s.max_worker_processes;
@@ -527,6 +692,7 @@ fn reload_at(conf: &Path, overrides: &[(String, String)], elevel: c_int) -> Sett
     new.cluster_name = old.cluster_name.clone();
     new.database_conninfo = old.database_conninfo.clone();
     new.max_files_per_process = old.max_files_per_process;
+    new.logging.logging_collector = old.logging.logging_collector;
     new.runtime = old.runtime.clone();
     new.apply_runtime();
     let file_errors = custom::drop_reserved_placeholders(&mut new, elevel);
@@ -623,6 +789,60 @@ fn parse_kb(name: &str, value: &str, min: c_int, max: c_int) -> Result<c_int, Co
         });
     }
     Ok(v)
+}
+
+/// An integer with PostgreSQL's unit syntax (`1d`, `10MB`) in `unit`, within [min, max] of it.
+fn parse_units(
+    name: &str,
+    value: &str,
+    unit: c_int,
+    suffix: &str,
+    min: c_int,
+    max: c_int,
+) -> Result<c_int, ConfigError> {
+    let v = custom::parse_int_units(value, unit).map_err(|hint| ConfigError {
+        message: format!("invalid value for parameter \"{name}\": \"{value}\""),
+        detail: hint.map(str::to_owned),
+    })?;
+    if v < min || v > max {
+        return Err(ConfigError {
+            message: format!(
+                "{v}{suffix} is outside the valid range for parameter \"{name}\" ({min} .. {max})"
+            ),
+            detail: None,
+        });
+    }
+    Ok(v)
+}
+
+fn unrecognized(name: &str, source: &Source) -> ConfigError {
+    ConfigError {
+        message: format!(
+            "unrecognized configuration parameter \"{name}\"{}",
+            where_(source)
+        ),
+        detail: None,
+    }
+}
+
+fn on_off(b: bool) -> String {
+    (if b { "on" } else { "off" }).into()
+}
+
+/// A path as PostgreSQL's `canonicalize_path` leaves it for these purposes: no trailing
+/// separators, no doubled ones, no `.` components.
+fn canonical_path(value: &str) -> String {
+    let absolute = value.starts_with('/');
+    let parts: Vec<&str> = value
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) if !value.is_empty() => ".".into(),
+        _ => joined,
+    }
 }
 
 /// PostgreSQL's boolean syntax: on/off, true/false, yes/no, 1/0 and unambiguous prefixes.

@@ -28,6 +28,8 @@ pub mod latch;
 pub mod list;
 /// cbindgen:ignore
 pub mod loader;
+/// cbindgen:ignore
+pub mod log;
 pub mod lwlock;
 pub mod mcxt;
 /// cbindgen:ignore

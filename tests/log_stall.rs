@@ -2,7 +2,8 @@
 //! reaping and answering (1,000 launch/exit cycles, then a fast stop, within bounds), counts the
 //! lines it could not write and says so once writing works again; and started with any of its
 //! standard descriptors closed, it opens them on /dev/null first, so no descriptor of its own
-//! (the pipe workers watch for its death) ever receives log lines.
+//! (the pipe workers watch for its death) ever receives log lines. With the logging collector
+//! on, a collector stopped, then dead and unable to start again, costs counted lines only.
 
 mod common;
 
@@ -164,6 +165,152 @@ fn a_stalled_log_reader_never_stops_the_supervisor() {
         log.contains("received SIGHUP, reloading configuration files"),
         "after the count"
     );
+}
+
+/// Runs `n` launch/exit cycles through an attached client; panics unless all complete within
+/// 60 s (a supervisor stuck in a write would leave the client waiting forever).
+fn cycles(datadir: &std::path::Path, n: usize, sup: &mut std::process::Child) {
+    let script = "reg,h=0,name=cycle,mode=exit:0;waitstop,h=0;free,h=0;".repeat(n);
+    let client = with_fresh_library(&mut Command::new(build_program("attach_client")))
+        .arg(datadir)
+        .arg(&script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client_pid = client.id() as i32;
+    let collected = std::thread::spawn(move || client.wait_with_output().unwrap());
+    let bounded = Instant::now() + Duration::from_secs(60);
+    while !collected.is_finished() && Instant::now() < bounded {
+        std::thread::sleep(POLL);
+    }
+    if !collected.is_finished() {
+        send_signal(client_pid, libc::SIGKILL);
+        let _ = sup.kill();
+        panic!("{n} launch/exit cycles did not complete within 60 s");
+    }
+    let out = collected.join().unwrap();
+    let done = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("dyn: waitstop h=0 status=STOPPED"))
+        .count();
+    assert_eq!(done, n, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Fills the pipe process `pid`'s stderr points to, through a descriptor of our own.
+fn fill_through_proc(pid: i32) {
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(format!("/proc/{pid}/fd/2"))
+        .unwrap();
+    let line = "filler line written by the test\n".repeat(128).into_bytes();
+    loop {
+        // SAFETY: writing a local buffer.
+        let n = unsafe { libc::write(f.as_raw_fd(), line.as_ptr().cast(), line.len()) };
+        if n <= 0 {
+            break;
+        }
+    }
+}
+
+/// The supervisor's child titled `bgworker: logger`, other than `not`.
+fn collector_pid(sup: i32, not: Option<i32>) -> Option<i32> {
+    all_processes()
+        .into_iter()
+        .filter(|(p, st)| st.ppid == sup && st.state != 'Z' && Some(*p) != not)
+        .map(|(p, _)| p)
+        .find(|&p| cmdline(p).is_some_and(|t| t == "bgworker: logger"))
+}
+
+#[test]
+fn a_stalled_or_dead_collector_never_stops_the_supervisor() {
+    build_module("probe");
+    build_module("dyn_probe");
+    let dir = fresh_temp_dir("collector-stall");
+    let datadir = dir.join("data");
+    write_conf(
+        &datadir,
+        "logging_collector = on\nlog_filename = 'server.log'\n",
+    );
+    let mut sup = with_fresh_library(&mut Command::new(bgworkerd()))
+        .arg("-D")
+        .arg(&datadir)
+        .env(
+            "PROBE_WORKERS",
+            Worker::new("chatty1").mode("tick").arg(1).spec()
+                + ";"
+                + &Worker::new("chatty2").mode("tick").arg(1).spec(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = sup.id() as i32;
+    wait_ready(&datadir);
+    let file = datadir.join("log/server.log");
+    let mut first = None;
+    wait_until("the collector", PROMPT, || {
+        first = collector_pid(pid, None);
+        first.is_some()
+    });
+    let first = first.unwrap();
+
+    // Stalled: the collector stops reading, and its pipe is full.
+    send_signal(first, libc::SIGSTOP);
+    fill_through_proc(pid);
+    cycles(&datadir, 500, &mut sup);
+
+    // Dead, and unable to start again: its directory is a file now.
+    std::fs::rename(datadir.join("log"), datadir.join("log.moved")).unwrap();
+    std::fs::write(datadir.join("log"), "not a directory").unwrap();
+    send_signal(first, libc::SIGKILL);
+    cycles(&datadir, 500, &mut sup);
+    assert!(bgworkerctl(&datadir, &["status"]).status.success());
+
+    // Back: the next collector drains the pipe; the supervisor's next line says what was lost.
+    std::fs::remove_file(datadir.join("log")).unwrap();
+    std::fs::rename(datadir.join("log.moved"), datadir.join("log")).unwrap();
+    wait_until("a collector again", PROMPT, || {
+        collector_pid(pid, Some(first)).is_some()
+    });
+    assert!(bgworkerctl(&datadir, &["reload"]).status.success());
+    let mut text = String::new();
+    wait_until("the reload in the log file", PROMPT, || {
+        text = std::fs::read_to_string(&file).unwrap_or_default();
+        text.contains("received SIGHUP, reloading configuration files")
+    });
+    let lost = text
+        .lines()
+        .find(|l| l.contains("postmaster LOG:  ") && l.contains(" log messages were lost"))
+        .unwrap_or_else(|| panic!("no lost-count line from the supervisor"));
+    let n: u64 = lost[lost.find("LOG:  ").unwrap() + 6..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n > 0, "{lost}");
+
+    // A fast stop, on time, with the last lines in the file.
+    let started = Instant::now();
+    let stop = bgworkerctl(&datadir, &["stop", "--mode", "fast", "--timeout", "20"]);
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    assert_eq!(sup.wait().unwrap().code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("postmaster LOG:  supervisor is shut down"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Descriptors 0, 1 and 2 of process `pid`, by what they point to.

@@ -40,6 +40,9 @@
 /* Rows per sample in shape 14, and per fetch. */
 #define CURSOR_ROWS 1000000
 #define CURSOR_CHUNK 1000
+/* Lines each worker of shape 16 logs, and how long their lines may take to reach the file. */
+#define LOG_BURST_LINES 25000
+#define LOG_TIMEOUT_NS (120LL * 1000 * 1000 * 1000)
 /* Bounded polls: a worker that never gets ready is an error, not a hang. */
 #define READY_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
 
@@ -121,6 +124,36 @@ bgw_bench_idle(Datum main_arg)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+	}
+	proc_exit(0);
+}
+
+/* Shape 16: LOG_BURST_LINES lines as fast as elog goes, then one naming its stamp; exit. */
+void
+bgw_bench_log_burst(Datum main_arg)
+{
+	int			idx = DatumGetInt32(main_arg);
+
+	BackgroundWorkerUnblockSignals();
+	for (int i = 0; i < LOG_BURST_LINES; i++)
+		elog(LOG, "bench log line %d %d: the quick brown fox jumps over the lazy dog", idx, i);
+	elog(LOG, "bench log done %d", idx);
+	proc_exit(0);
+}
+
+/* Shape 17: stamp "ready", then a LOG line every millisecond until SIGTERM. */
+void
+bgw_bench_log_chatty(Datum main_arg)
+{
+	pqsignal(SIGTERM, idle_sigterm);
+	BackgroundWorkerUnblockSignals();
+	write_stamp(main_arg, now_ns());
+	for (long n = 1; !idle_terminate; n++)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1L,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		elog(LOG, "bench chatty line %ld", n);
 	}
 	proc_exit(0);
 }
@@ -640,6 +673,152 @@ shape_register_to_entry_loaded(int iters, int idle, BenchEmit emit, void *ctx)
 	stop_all(handles, idle);
 }
 
+/* ---- the log (shapes 15 and 16): both sides run with logging_collector = on ---------------- */
+
+/* The logging collector's current stderr file, from DataDir/current_logfiles. */
+static void
+current_log_file(char *path, size_t size)
+{
+	char		meta[1024];
+	char		line[1024];
+	FILE	   *f;
+
+	snprintf(meta, sizeof(meta), "%s/current_logfiles", DataDir);
+	f = fopen(meta, "r");
+	if (f == NULL)
+		elog(ERROR, "could not read \"%s\" (is logging_collector on?): %m", meta);
+	path[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		if (strncmp(line, "stderr ", 7) == 0)
+		{
+			char	   *name = line + 7;
+
+			name[strcspn(name, "\n")] = '\0';
+			if (name[0] == '/')
+				snprintf(path, size, "%s", name);
+			else
+				snprintf(path, size, "%s/%s", DataDir, name);
+		}
+	}
+	fclose(f);
+	if (path[0] == '\0')
+		elog(ERROR, "\"%s\" names no stderr file", meta);
+}
+
+/*
+ * Shape 16: `workers` workers log LOG_BURST_LINES lines each at once; from their registration
+ * to the moment the file holds every worker's last line, lines per second through the
+ * collector, and how many of their lines the file lacks.
+ */
+static void
+shape_log_throughput(int iters, int workers, BenchEmit emit, void *ctx)
+{
+	BackgroundWorkerHandle **handles = malloc(sizeof(*handles) * (workers > 0 ? workers : 1));
+	int		   *idx = malloc(sizeof(int) * (workers > 0 ? workers : 1));
+	bool	   *done = malloc(sizeof(bool) * (workers > 0 ? workers : 1));
+	char		path[1024];
+	char	   *line = NULL;
+	size_t		cap = 0;
+
+	for (int it = 0; it < iters; it++)
+	{
+		struct stat st;
+		FILE	   *f;
+		long		pos;
+		long		counted = 0;
+		int			finished = 0;
+		uint64		t0,
+					t1,
+					deadline;
+
+		current_log_file(path, sizeof(path));
+		if (stat(path, &st) != 0)
+			elog(ERROR, "could not stat \"%s\": %m", path);
+		pos = (long) st.st_size;
+		t0 = now_ns();
+		for (int w = 0; w < workers; w++)
+		{
+			idx[w] = take_stamp();
+			done[w] = false;
+			handles[w] = launch("bgw_bench_log_burst", idx[w]);
+		}
+		for (int w = 0; w < workers; w++)
+		{
+			wait_stopped(handles[w]);
+			pfree(handles[w]);
+		}
+		f = fopen(path, "r");
+		if (f == NULL)
+			elog(ERROR, "could not open \"%s\": %m", path);
+		deadline = now_ns() + LOG_TIMEOUT_NS;
+		while (finished < workers)
+		{
+			ssize_t		n;
+
+			if (fseek(f, pos, SEEK_SET) != 0)
+				elog(ERROR, "could not seek in \"%s\": %m", path);
+			while ((n = getline(&line, &cap, f)) > 0)
+			{
+				if (line[n - 1] != '\n')
+					break;		/* a line not yet whole: read again */
+				pos += n;
+				if (strstr(line, "bench log line ") != NULL)
+					counted++;
+				else
+				{
+					char	   *d = strstr(line, "bench log done ");
+
+					if (d != NULL)
+					{
+						int			who = atoi(d + 15);
+
+						for (int w = 0; w < workers; w++)
+							if (idx[w] == who && !done[w])
+							{
+								done[w] = true;
+								finished++;
+							}
+					}
+				}
+			}
+			clearerr(f);
+			if (finished < workers)
+			{
+				if (now_ns() > deadline)
+					elog(ERROR, "the log file lacks the last line of %d bench workers after 120 s",
+						 workers - finished);
+				usleep(1000);
+			}
+		}
+		t1 = now_ns();
+		fclose(f);
+		emit(ctx, "lines_per_s",
+			 (double) workers * (LOG_BURST_LINES + 1) / ((double) (t1 - t0) / 1e9));
+		emit(ctx, "lines_lost", (double) workers * LOG_BURST_LINES - (double) counted);
+	}
+	free(line);
+	free(done);
+	free(idx);
+	free(handles);
+}
+
+/* Shape 17: shape 1 while a worker logs a line every millisecond. */
+static void
+shape_register_to_entry_beside_chatty(int iters, BenchEmit emit, void *ctx)
+{
+	int			idx = take_stamp();
+	BackgroundWorkerHandle *handle = launch("bgw_bench_log_chatty", idx);
+
+	(void) wait_started(handle);
+	(void) wait_stamp(idx);
+	usleep(100 * 1000);
+	shape_register_to_entry(iters, emit, ctx);
+	TerminateBackgroundWorker(handle);
+	wait_stopped(handle);
+	pfree(handle);
+}
+
 /* ---- database workers (shapes 11 and 12) -------------------------------------------------- */
 
 /* Shape 11: register a database worker -> its connection is ready (stamped by the worker). */
@@ -905,6 +1084,10 @@ bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 		shape_cursor_fetch(iters, emit, ctx);
 	else if (strcmp(shape, "s15") == 0)
 		shape_register_to_entry_beside_storm(iters, emit, ctx);
+	else if (strcmp(shape, "s16") == 0)
+		shape_log_throughput(iters, arg, emit, ctx);
+	else if (strcmp(shape, "s17") == 0)
+		shape_register_to_entry_beside_chatty(iters, emit, ctx);
 	else
 		elog(ERROR, "unknown bench shape \"%s\"", shape);
 }

@@ -13,7 +13,11 @@
  *         segv, abort, error, fatal, panic, return, sighup (log each SIGHUP), sigmask (log the blocked
  *         signals at entry), latch (log the latch state and the first two waits),
  *         forker (fork a grandchild that only pause()s, log its pid, then idle),
- *         pmdeath (wait with WL_POSTMASTER_DEATH only; log when it is reported, exit 1)
+ *         pmdeath (wait with WL_POSTMASTER_DEATH only; log when it is reported, exit 1),
+ *         report (one LOG report with a SQLSTATE, DETAIL, HINT and CONTEXT, quotes, commas and
+ *         a newline in its text), long (one LOG message of arg bytes: LONG< x... >END),
+ *         burst (arg LOG lines "burst N" at once), rawstderr (a line written to stderr with
+ *         fprintf, not through elog); each idles afterwards
  *   OPTION: wait    -- do nothing until SIGUSR1 arrives, then act (lets a test pick the moment)
  *           once    -- act only the first time ($PROBE_STATE_DIR/<name>.once marks it), idle after
  *           quitlog -- on SIGQUIT write "probe "<name>" got SIGQUIT" to stderr, then _exit(2)
@@ -471,6 +475,37 @@ probe_main(Datum main_arg)
 				proc_exit(1);
 			}
 		}
+	}
+	else if (is_base(mode, "report"))
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("probe \"%s\" report: \"quoted\", comma\nsecond line", name),
+				 errdetail("detail, with \"quotes\""),
+				 errhint("hint text"),
+				 errcontext_msg("context of %s", name)));
+	}
+	else if (is_base(mode, "long"))
+	{
+		int			len = arg > 16 ? arg : 16;
+		char	   *text = malloc((size_t) len + 1);
+
+		memset(text, 'x', (size_t) len);
+		memcpy(text, "LONG<", 5);
+		memcpy(text + len - 4, ">END", 4);
+		text[len] = '\0';
+		elog(LOG, "%s", text);
+		free(text);
+	}
+	else if (is_base(mode, "burst"))
+	{
+		for (int i = 1; i <= arg; i++)
+			elog(LOG, "probe \"%s\" burst %d", name, i);
+	}
+	else if (is_base(mode, "rawstderr"))
+	{
+		fprintf(stderr, "probe \"%s\" raw line on stderr\n", name);
+		fflush(stderr);
 	}
 	else if (is_base(mode, "tick"))
 	{

@@ -1,33 +1,39 @@
 //! Exports the C shim calls back into (`variadic.c`): writing a finished report, and whether a
 //! level would be written at all. Internal to the library, hence the `bgw_` prefix.
 
-use crate::elog::{self, Report};
+use crate::elog;
+use crate::log::record::Message;
+use crate::pg::types::ErrorData;
 use libc::{c_char, c_int};
 
-/// Called by the C shim to write a finished report.
+/// Called by the C shim to write a finished report (after `emit_log_hook`).
 ///
 /// # Safety
-/// Each pointer is NULL or a NUL-terminated string.
+/// `edata` is NULL or a report whose string fields are NULL or NUL-terminated.
 /// cbindgen:ignore
 #[no_mangle]
-pub unsafe extern "C" fn bgw_log_emit(
-    elevel: c_int,
-    message: *const c_char,
-    detail: *const c_char,
-    hint: *const c_char,
-    context: *const c_char,
-) {
+pub unsafe extern "C" fn bgw_log_emit(edata: *const ErrorData) {
     export!(raises, bgw_log_emit, {
-        // SAFETY: the shim passes NULL or NUL-terminated strings that live for this call.
+        // SAFETY: the shim passes its own report, alive for this call.
+        let Some(e) = (unsafe { edata.as_ref() }) else {
+            return;
+        };
+        // SAFETY: each field is NULL or a NUL-terminated string that lives for this call.
         let report = unsafe {
-            Report {
-                message: crate::pg::cstr(message).unwrap_or(b""),
-                detail: crate::pg::cstr(detail),
-                hint: crate::pg::cstr(hint),
-                context: crate::pg::cstr(context),
+            let text = |p: *const c_char| crate::pg::cstr(p);
+            Message {
+                elevel: e.elevel,
+                sqlerrcode: e.sqlerrcode,
+                message: text(e.message).unwrap_or(b"missing error text"),
+                detail: text(e.detail_log).or_else(|| text(e.detail)),
+                hint: text(e.hint),
+                context: if e.hide_ctx { None } else { text(e.context) },
+                internal_query: text(e.internalquery),
+                internal_pos: e.internalpos,
+                cursor_pos: e.cursorpos,
             }
         };
-        elog::emit(elevel, &report);
+        elog::emit(&report);
     })
 }
 

@@ -30,8 +30,7 @@ extern volatile int QueryCancelPending;
 extern volatile uint32_t InterruptHoldoffCount;
 extern volatile uint32_t QueryCancelHoldoffCount;
 extern volatile uint32_t CritSectionCount;
-extern void bgw_log_emit(int elevel, const char *message, const char *detail, const char *hint,
-						 const char *context);
+extern void bgw_log_emit(const ErrorData *edata);
 extern bool bgw_log_enabled(int elevel);
 
 #define SIXBIT(ch) (((ch) - '0') & 0x3F)
@@ -186,9 +185,7 @@ emit(ErrorData *e)
 	}
 	if (!e->output_to_server)
 		return;
-	bgw_log_emit(e->elevel, e->message ? e->message : "missing error text",
-				 e->detail_log ? e->detail_log : e->detail, e->hint,
-				 e->hide_ctx ? NULL : e->context);
+	bgw_log_emit(e);
 }
 
 void		bgw_c_ProcessInterrupts(void);

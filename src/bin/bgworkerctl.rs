@@ -15,6 +15,7 @@ Usage:
                          [--flags shmem,db,parallel|none] [--wait]
   bgworkerctl -D DATADIR terminate SLOT | --pid PID
   bgworkerctl -D DATADIR reload
+  bgworkerctl -D DATADIR logrotate
   bgworkerctl -D DATADIR stop [--mode smart|fast|immediate] [--timeout S]
   bgworkerctl check MODULE.so [--json]
 
@@ -174,6 +175,13 @@ fn run(args: &[String]) -> Result<String, CtlError> {
             let pid = ctl::signal(&datadir, libc::SIGHUP)?;
             Ok(format!(
                 "bgworkerd (PID {pid}) signaled to reload its settings\n"
+            ))
+        }
+        "logrotate" => {
+            known(&[])?;
+            let pid = ctl::logrotate(&datadir)?;
+            Ok(format!(
+                "bgworkerd (PID {pid}) signaled to rotate its log files\n"
             ))
         }
         "stop" => {

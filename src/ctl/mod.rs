@@ -527,6 +527,29 @@ fn signal_live(datadir: &Path, sig: libc::c_int) -> Result<crate::process::Ident
     Ok(id)
 }
 
+/// `pg_ctl logrotate`: leaves the request file in the data directory, then signals the
+/// supervisor, which passes it on to the logging collector (nothing happens without one).
+pub fn logrotate(datadir: &Path) -> Result<i32, CtlError> {
+    live(datadir)?;
+    let file = datadir.join(crate::log::files::LOGROTATE_SIGNAL_FILE);
+    std::fs::write(&file, b"").map_err(|e| {
+        err(
+            EXIT_FAILED,
+            format!(
+                "could not create log rotation signal file \"{}\": {e}",
+                file.display()
+            ),
+        )
+    })?;
+    match signal(datadir, libc::SIGUSR1) {
+        Ok(pid) => Ok(pid),
+        Err(e) => {
+            let _ = std::fs::remove_file(&file);
+            Err(e)
+        }
+    }
+}
+
 /// Stops the supervisor (`smart`, `fast` or `immediate`) and waits up to `timeout` for it to go:
 /// its lock file removed (as `pg_ctl stop` waits), or the process gone.
 pub fn stop(datadir: &Path, mode: &str, timeout: Duration) -> Result<(), CtlError> {

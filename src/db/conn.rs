@@ -1134,6 +1134,7 @@ static mut APPNAME: Option<String> = None;
 /// current transaction block ends: PostgreSQL's is not undone by a rollback). Before the worker
 /// connects, it is kept for the connection.
 pub fn report_appname(name: &str) {
+    crate::elog::set_application_name(name);
     match connection() {
         Some(c) => c.set_session("application_name", name),
         // SAFETY: single-threaded; read only by application_name().
@@ -1182,6 +1183,9 @@ fn connect(dbname: Option<&str>, user: Option<&str>, flags: u32) {
             };
             // SAFETY: conn is live; the receiver is a plain function that never unwinds.
             unsafe { (libpq::api().PQsetNoticeReceiver)(conn, Some(notice_receiver), null_mut()) };
+            // The log names the session from now on (`%u`, `%d`, `%a`, csvlog, jsonlog).
+            crate::elog::set_session(&user, database);
+            crate::elog::set_application_name(&application_name());
             let c: &'static Connection =
                 Box::leak(Box::new(Connection::new(conn, database.to_owned(), user)));
             // SAFETY: set once, by the worker's main thread.

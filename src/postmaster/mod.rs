@@ -3,6 +3,8 @@
 //! workers by phase, reaps them, applies the restart rules, runs crash-restart and shutdown.
 
 mod children;
+// Logging collector: the call sites are marked "collector:".
+mod collector;
 mod descendants;
 mod notify;
 pub mod pidfile;
@@ -236,6 +238,8 @@ pub fn main(args: Vec<String>) -> c_int {
     // SAFETY: start-up of a single-threaded process.
     unsafe { MyProcPid = libc::getpid() };
     elog::set_process_label(b"postmaster");
+    // collector: lines written before the settings are read use the system's time zone.
+    crate::log::config::publish(&guc::Logging::default());
     let args = match parse_args(&args) {
         Parsed::Run(a) => a,
         Parsed::Exit(code) => return code,
@@ -278,6 +282,8 @@ pub fn main(args: Vec<String>) -> c_int {
     };
     let code = pm.run(&settings);
     pm.finish();
+    // collector: stopped last, after the supervisor's last line.
+    pm.collector.stop_last();
     code
 }
 
@@ -333,6 +339,8 @@ struct Postmaster {
     claim_watch: Vec<(usize, pid_t)>,
     /// What exited workers left behind (see `descendants`).
     leftovers: descendants::Leftovers,
+    /// The logging collector (see `collector`).
+    collector: collector::Collector,
 }
 
 /// The distinct signals one read of the signalfd found, in order of arrival.
@@ -447,6 +455,7 @@ impl Postmaster {
             reaped_buf: Vec::new(),
             claim_watch: Vec::new(),
             leftovers: descendants::Leftovers::default(),
+            collector: collector::Collector::off(),
         })
     }
 
@@ -485,6 +494,11 @@ impl Postmaster {
         }
         if let Err(e) = self.preload_libraries(settings) {
             return fatal(&e);
+        }
+        // collector: started after the preload libraries, as PostgreSQL starts its syslogger.
+        match collector::Collector::start(&self.datadir, settings) {
+            Ok(c) => self.collector = c,
+            Err(e) => return fatal(&e),
         }
         // A segment left by a supervisor that died: refused while its workers still map it
         // (they could still be writing to it), removed otherwise.
@@ -539,8 +553,12 @@ impl Postmaster {
                 }
             }
             if signals.contains(libc::SIGUSR1) {
+                // collector: `bgworkerctl logrotate`.
+                self.collector.check_logrotate();
                 self.worker_state_change();
             }
+            // collector: one owed a restart.
+            self.collector.start_if_due();
             if !self.claim_watch.is_empty() {
                 self.recheck_claims();
             }
@@ -691,6 +709,10 @@ impl Postmaster {
         if let Some(d) = self.leftovers.next_due() {
             wake = wake.min(d);
         }
+        // collector: a restart owed.
+        if let Some(d) = self.collector.next_due() {
+            wake = wake.min(d);
+        }
         let ms = wake
             .saturating_duration_since(now)
             .as_micros()
@@ -827,6 +849,8 @@ impl Postmaster {
             format_args!("received SIGHUP, reloading configuration files"),
         );
         self.settings = guc::reload(&self.conf, &self.overrides);
+        // collector: it reads the settings again too.
+        self.collector.reload();
         // The spare was forked with the old settings.
         self.retire_spare();
         self.seg()
@@ -1046,6 +1070,10 @@ impl Postmaster {
         let mut reg = REGISTRY.lock();
         let Some(id) = reg.list.id_by_pid(pid) else {
             drop(reg);
+            // collector: its exit (it is started again).
+            if self.collector.reaped(pid, exit) {
+                return;
+            }
             if let Some(i) = self.retired_spares.iter().position(|&p| p == pid) {
                 self.retired_spares.swap_remove(i);
             } else if self.spare.as_ref().is_some_and(|s| s.pid == pid) {
@@ -1140,8 +1168,10 @@ impl Postmaster {
             };
             let spare = self.spare.as_ref().map(|s| s.pid);
             let retired = &self.retired_spares;
+            // collector: not a stray; it outlives the workers.
+            let collector = &self.collector;
             if self.leftovers.end_strays(
-                |p| Some(p) == spare || retired.contains(&p),
+                |p| Some(p) == spare || retired.contains(&p) || collector.is(p),
                 first,
                 Instant::now(),
             ) {
@@ -1329,6 +1359,8 @@ impl Postmaster {
         fds.clear();
         fds.extend([self.signal_fd, self.death_pipe_write]);
         fds.extend(self.notifiers.fds());
+        // collector: the pipe's read end and the original stderr stay the supervisor's.
+        fds.extend(self.collector.fds_for_children());
         if let Some(spare) = &self.spare {
             fds.push(spare.command);
         }

@@ -724,15 +724,20 @@ impl Cluster {
     // ----- processes -----
 
     /// Live children of the supervisor (not zombies) with their command lines.
-    /// (The spare child the supervisor keeps ready is not a worker and is left out; it is
-    /// remembered all the same, so it is killed if a test leaves it behind.)
+    /// (The spare child the supervisor keeps ready and the logging collector are not workers
+    /// and are left out; they are remembered all the same, so they are killed if a test leaves
+    /// them behind.)
     pub fn worker_processes(&self) -> Vec<(i32, String)> {
         let mut out = Vec::new();
         for (pid, stat) in all_processes() {
             if stat.ppid == self.pid && stat.state != 'Z' {
                 let cmd = cmdline(pid).unwrap_or_default();
                 self.remember(pid);
-                if !cmd.starts_with("bgworker: spare") {
+                // Nor is the logging collector (`bgworker: [cluster: ]logger`).
+                if !cmd.starts_with("bgworker: spare")
+                    && cmd != "bgworker: logger"
+                    && !(cmd.starts_with("bgworker: ") && cmd.ends_with(": logger"))
+                {
                     out.push((pid, cmd));
                 }
             }

@@ -487,6 +487,11 @@ fn counterparty_gone(mq: *mut shm_mq, handle: *mut BackgroundWorkerHandle, side:
 /// counterparty seen gone marks the queue detached.
 fn sleep(mq: *mut shm_mq, pid: i32, poll_ms: i64, wait_event: u32) {
     let fd = if pid > 0 { peer::watch(pid) } else { -1 };
+    if fd < 0 && peer::gone(pid) {
+        // Already gone (and reaped): nothing to wait for.
+        set_detached(mq);
+        return;
+    }
     let mut events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
     if fd >= 0 {
         events |= WL_SOCKET_READABLE;

@@ -734,6 +734,28 @@ dump_dsm(void)
 	FIELD(dshash_seq_status, exclusive);
 	TYPEDEF(dshash_table_handle);
 	TYPEDEF(dshash_hash);
+
+	/* Calling another module's function. */
+	TYPE(FunctionCallInfoBaseData);
+	FIELD_LAYOUT(FunctionCallInfoBaseData, flinfo);
+	FIELD_LAYOUT(FunctionCallInfoBaseData, context);
+	FIELD_LAYOUT(FunctionCallInfoBaseData, resultinfo);
+	FIELD(FunctionCallInfoBaseData, fncollation);
+	FIELD(FunctionCallInfoBaseData, isnull);
+	FIELD(FunctionCallInfoBaseData, nargs);
+	VALUE("offsetof(FunctionCallInfoBaseData, args)", offsetof(FunctionCallInfoBaseData, args));
+	TYPE(NullableDatum);
+	FIELD(NullableDatum, value);
+	FIELD(NullableDatum, isnull);
+	VALUE("SizeForFunctionCallInfo(5)", SizeForFunctionCallInfo(5));
+	{
+		LOCAL_FCINFO(fc, 5);
+		InitFunctionCallInfoData(*fc, NULL, 5, InvalidOid, NULL, NULL);
+		fc->args[4].value = Int32GetDatum(-7);
+		VALUE("LOCAL_FCINFO nargs", fc->nargs);
+		VALUE("LOCAL_FCINFO isnull", fc->isnull);
+		VALUE("args[4] via PG_GETARG_INT32 shape", (uint32) DatumGetInt32(fc->args[4].value));
+	}
 }
 
 int
@@ -1210,3 +1232,7 @@ SAME_TYPE(dshash_delete_current, void(dshash_seq_status *));
 SAME_TYPE(dshash_memcmp, int(const void *, const void *, size_t, void *));
 SAME_TYPE(dshash_memhash, dshash_hash(const void *, size_t, void *));
 SAME_TYPE(dshash_dump, void(dshash_table *));
+
+/* Calling another module's function. */
+SAME_TYPE(load_external_function, void *(const char *, const char *, bool, void **));
+SAME_TYPE(lookup_external_function, void *(void *, const char *));

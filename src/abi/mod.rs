@@ -40,6 +40,8 @@ mod dynamic_api;
 mod elog_api;
 /// cbindgen:ignore
 mod fd_api;
+/// cbindgen:ignore
+mod fmgr_api;
 mod guc_api;
 /// cbindgen:ignore
 mod hash_api;

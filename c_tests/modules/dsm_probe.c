@@ -8,7 +8,8 @@
  *
  * _PG_init registers one worker per word of DSM_PROBE (comma-separated modes); each logs
  * "dsm_probe MODE: ..." lines, then "dsm_probe MODE: done", and exits 0 (1 on an uncaught
- * ERROR).  Helpers it launches run dsm_probe_helper with a role in bgw_extra and the handle of
+ * ERROR; the fault modes "churn" and "crasher:MS" never end and are restarted).  Helpers it
+ * launches run dsm_probe_helper with a role in bgw_extra and the handle of
  * the segment to use in bgw_main_arg.  Lines holding "(local)" carry values that vary.
  */
 #include "postgres.h"
@@ -25,6 +26,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/shm_mq.h"
@@ -1003,6 +1005,64 @@ helper_dsa_reader(DsaShared *sh)
 		sh->done = 1;
 }
 
+
+/* ---------- faults: segments made and destroyed while crash-restarts happen ---------- */
+
+/* Makes and destroys segments for ever (up to 32 alive at once, 4 kB to 256 kB, every page
+ * touched), logging how many it destroyed every 100; a crash-restart may stop it anywhere. */
+static void
+mode_churn(void)
+{
+	dsm_segment *live[32];
+	int			nlive = 0;
+	uint32		state = (uint32) MyProcPid * 2654435761U + 1;
+	long		destroyed = 0;
+
+	for (;;)
+	{
+		uint32		r;
+
+		state ^= state << 13;
+		state ^= state >> 17;
+		state ^= state << 5;
+		r = state;
+		if (nlive < 32 && (r & 1))
+		{
+			Size		size = 4096 + (r >> 8) % (256 * 1024);
+			dsm_segment *seg = dsm_create(size, 0);
+			char	   *p = dsm_segment_address(seg);
+
+			for (Size off = 0; off < size; off += 4096)
+				p[off] = 1;
+			live[nlive++] = seg;
+		}
+		else if (nlive > 0)
+		{
+			int			k = (int) ((r >> 4) % (uint32) nlive);
+
+			dsm_detach(live[k]);
+			live[k] = live[--nlive];
+			if (++destroyed % 100 == 0)
+			{
+				PROBE_LOG("destroyed %ld", destroyed);
+				/* A busy loop: it looks for its supervisor itself. */
+				if (!PostmasterIsAlive())
+					proc_exit(1);
+			}
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Sleeps `ms` milliseconds, then crashes (a segfault: the supervisor restarts everything). */
+static void
+mode_crasher(int ms)
+{
+	(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+	PROBE_LOG("crashing");
+	*(volatile int *) NULL = 1;
+}
+
 /* ---------- helpers (dynamic workers) ---------- */
 
 void
@@ -1114,6 +1174,10 @@ dsm_probe_main(Datum arg)
 		mode_cv();
 	else if (strcmp(mode, "dsa") == 0)
 		mode_dsa();
+	else if (strcmp(mode, "churn") == 0)
+		mode_churn();
+	else if (strncmp(mode, "crasher:", 8) == 0)
+		mode_crasher(atoi(mode + 8));
 	else
 		elog(ERROR, "dsm_probe: unknown mode \"%s\"", mode);
 	PROBE_LOG("done");
@@ -1143,7 +1207,9 @@ _PG_init(void)
 		memset(&w, 0, sizeof(w));
 		w.bgw_flags = BGWORKER_SHMEM_ACCESS;
 		w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		w.bgw_restart_time = BGW_NEVER_RESTART;
+		/* The fault modes come back after each crash-restart. */
+		w.bgw_restart_time = (strcmp(m, "churn") == 0 || strncmp(m, "crasher:", 8) == 0)
+			? 0 : BGW_NEVER_RESTART;
 		snprintf(w.bgw_library_name, BGW_MAXLEN, "dsm_probe");
 		snprintf(w.bgw_function_name, BGW_MAXLEN, "dsm_probe_main");
 		snprintf(w.bgw_name, BGW_MAXLEN, "dsm_probe %s", m);

@@ -263,6 +263,11 @@ fn pid_word(p: *mut PGPROC) -> &'static AtomicI32 {
 /// None when all are taken by live processes.
 pub fn claim_extra_proc(seg: &Segment, pid: i32) -> Option<usize> {
     let range = seg.first_extra_proc()..seg.num_procs();
+    // Attached processes that died without giving theirs back (killed) are swept first, so the
+    // DSM segments they held go as soon as nobody else holds them.
+    for i in range.clone() {
+        reclaim_if_dead(seg, i);
+    }
     for i in range.clone() {
         let p = seg.proc_ptr(i);
         if pid_word(p)

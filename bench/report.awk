@@ -33,7 +33,7 @@ function num(x, unit) {
 		return "—"
 	if (unit == "ns/call")
 		return sprintf("%.2f", x)
-	if (unit == "µs/stmt")
+	if (unit == "µs/stmt" || unit == "µs/op" || unit == "ms" || unit == "MB/s")
 		return sprintf("%.1f", x)
 	if (unit == "µs")
 		return sprintf("%.0f", x)
@@ -112,6 +112,15 @@ END {
 	row("10 LWLock exclusive pairs, 2 processes contending", "ns/call", "s10", "ns_per_pair", "", "", "≤1.20", "")
 	row("11 register → database connection ready", "µs", "s11", "latency_us", "fork_started", "latency_us", "≤1.00", "")
 	row("12 SPI \"SELECT 1\" in a loop (per statement)", "µs/stmt", "s12", "us_per_stmt", "", "", "", "")
+	row("13 test_shm_mq regression script, all 5 calls", "ms", "s13", "set_ms", "", "", "≤1.00", "")
+	row("13 test_shm_mq(1024, '', 2000, 1)", "ms", "s13", "case1_ms", "", "", "≤1.00", "")
+	row("13 test_shm_mq(1024, 'a', 2001, 1)", "ms", "s13", "case2_ms", "", "", "≤1.00", "")
+	row("13 test_shm_mq(32768, <100-1000 chars>, 10000, 1)", "ms", "s13", "case3_ms", "", "", "≤1.00", "")
+	row("13 test_shm_mq(100, <100-300 chars>, 10000, 1)", "ms", "s13", "case4_ms", "", "", "≤1.00", "")
+	row("13 test_shm_mq_pipelined(16384, <270000 chars>, 200, 3)", "ms", "s13", "case5_ms", "", "", "≤1.00", "")
+	row("14 shm_mq round trip, 8 bytes, one worker", "µs/op", "s14", "latency_us", "", "", "", "")
+	row("15 pipelined 270,000-byte messages, 3 workers (higher is better)", "MB/s", "s15", "mb_per_s", "", "", "", "")
+	row("16 dsm_create + dsm_attach + dsm_detach, 64 kB", "µs/op", "s16", "latency_us", "", "", "", "")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
 		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive"

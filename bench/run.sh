@@ -15,6 +15,7 @@
 #   BENCH_STORM_BATCH  workers registered back to back before waiting for them (default 100)
 #   BENCH_LW_ROUNDS    timed rounds of the LWLock shapes 9 and 10 per round (default 20)
 #   BENCH_DB_ITERS     database workers per round in shape 11, a tenth of it in shape 12 (default 200)
+#   BENCH_MQ_ROUNDS    runs of test_shm_mq's regression script per round, shape 13 (default 3)
 #   BENCH_TIMEOUT      seconds allowed for each side (default 300)
 #   BENCH_USER         unprivileged user when run as root (default bgwbench)
 #   PG_BIN             PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
@@ -32,6 +33,7 @@ STORM_ROUNDS=${BENCH_STORM_ROUNDS:-5}
 STORM_BATCH=${BENCH_STORM_BATCH:-100}
 LW_ROUNDS=${BENCH_LW_ROUNDS:-20}
 DB_ITERS=${BENCH_DB_ITERS:-200}
+MQ_ROUNDS=${BENCH_MQ_ROUNDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_USER=${BENCH_USER:-bgwbench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -103,6 +105,7 @@ rel=$root/target/release
 
 say "building the bench module, the PostgreSQL extension and the floor"
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -I"$root/include" -I"$bench/common" \
+	-I"$root/c_tests/modules" \
 	-o "$tmp/lib/bgw_bench.so" "$bench/bgw_bench.c" "$bench/common/shapes.c" -L"$rel" -lbgworker
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -o "$tmp/build/floor" "$bench/floor.c"
 make --no-print-directory -s -C "$tmp/build/pg" -f "$bench/pg/Makefile" VPATH="$bench/pg" \
@@ -112,6 +115,18 @@ make --no-print-directory -s -C "$tmp/build/pg" -f "$bench/pg/Makefile" VPATH="$
 		die "building the PostgreSQL extension failed"
 	}
 pg_module=$tmp/build/pg/pg_bgw_bench.so
+
+# PostgreSQL 15's own test_shm_mq, built unchanged from its source with PGXS; both sides load it
+# from $tmp/lib (shapes 13 and 15).
+say "building PostgreSQL's test_shm_mq from its source"
+pg_tree=$("$root/.ci/pg-source.sh") || die "PostgreSQL's source is needed (.ci/pg-source.sh)"
+cp -r "$pg_tree/src/test/modules/test_shm_mq" "$tmp/build/test_shm_mq"
+make --no-print-directory -s -C "$tmp/build/test_shm_mq" USE_PGXS=1 PG_CONFIG="$PG_BIN/pg_config" \
+	>"$tmp/build/test_shm_mq/make.log" 2>&1 || {
+	cat "$tmp/build/test_shm_mq/make.log" >&2
+	die "building test_shm_mq failed"
+}
+cp "$tmp/build/test_shm_mq/test_shm_mq.so" "$tmp/lib/"
 
 # ---- the plan: KEY SHAPE ITERATIONS ARG, run identically by both sides --------------------------
 half=$(((ITERS + 1) / 2))
@@ -136,6 +151,10 @@ s9_shared s9 $LW_ROUNDS 1
 s10 s10 $LW_ROUNDS 0
 s11 s11 $DB_ITERS 0
 s12 s12 $db_tenth 0
+s13 s13 $MQ_ROUNDS 0
+s14 s14 $ITERS 0
+s15 s15 3 200
+s16 s16 $ITERS 0
 EOF
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
@@ -166,6 +185,7 @@ port = $port
 max_connections = 10
 max_worker_processes = $MAX_WORKERS
 shared_preload_libraries = '$pg_module'
+dynamic_library_path = '\$libdir:$tmp/lib'
 autovacuum = off
 fsync = off
 EOF
@@ -263,7 +283,8 @@ echo "libbgworker ${commit}${dirty} (release) vs $("$PG_BIN/pg_config" --version
 echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, storm $STORM_ROUNDS × 1,000 (batches of" \
 	"$STORM_BATCH), shape 6 50 × 100,000 calls, shape 8 $half/$half/$((2 * tenth)) (10 and 1,000 idle in two alternating blocks)," \
 	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
-	"shape 12 $db_tenth × 200 statements; max_worker_processes $MAX_WORKERS"
+	"shape 12 $db_tenth × 200 statements, shape 13 $MQ_ROUNDS × the test_shm_mq script," \
+	"shapes 14 and 16 $ITERS, shape 15 3 × 200 messages; max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |
 	awk -v storm_batch="$STORM_BATCH" -v s7_idle="$S7_IDLE" -f "$bench/report.awk"

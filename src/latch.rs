@@ -269,11 +269,13 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
 }
 
 fn drain_signalfd(fd: c_int) {
+    // Room for four signals: one read takes every pending SIGURG (they fold into one while
+    // pending), so a second read is needed only when the buffer came back full.
     let mut buf = [0u8; 128 * 4];
     loop {
         // SAFETY: non-blocking read into a local buffer.
         let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n <= 0 {
+        if n < buf.len() as isize {
             return;
         }
     }

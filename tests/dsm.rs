@@ -72,7 +72,11 @@ fn segments_are_passed_by_handle_detached_with_callbacks_pinned_and_destroyed() 
             m,
             "pinning twice raised ERROR: cannot pin a segment that is already pinned",
         );
-        has(c, m, "a pinned segment survives its last detach 1, content \"kept\"");
+        has(
+            c,
+            m,
+            "a pinned segment survives its last detach 1, content \"kept\"",
+        );
         has(c, m, "unpinned with nobody attached, it is gone 1");
         has(
             c,
@@ -84,7 +88,11 @@ fn segments_are_passed_by_handle_detached_with_callbacks_pinned_and_destroyed() 
             m,
             "unpinning a segment that is not pinned raised ERROR: cannot unpin a segment that is not pinned",
         );
-        has(c, m, "DSM_CREATE_NULL_IF_MAXSEGMENTS gave NULL after some segments 1");
+        has(
+            c,
+            m,
+            "DSM_CREATE_NULL_IF_MAXSEGMENTS gave NULL after some segments 1",
+        );
         has(
             c,
             m,
@@ -121,16 +129,20 @@ fn a_resource_owner_detaches_its_segments_and_warns_of_leaks_at_commit() {
 fn a_table_of_contents_lays_out_chunks_and_finds_them_by_key() {
     both(&["toc"], |c| {
         let m = "toc";
-        has(c, m, "estimate for chunks of 100 and 1000 bytes and 2 keys: 1248");
+        has(
+            c,
+            m,
+            "estimate for chunks of 100 and 1000 bytes and 2 keys: 1248",
+        );
         has(c, m, "free space 1184 before, 0 after");
         has(c, m, "chunks are buffer-aligned 1");
         has(c, m, "attach with another magic gives NULL 1");
         has(c, m, "lookup finds both 1");
         has(c, m, "missing key with noError is NULL 1");
         assert!(
-            lines_of(c, m)
-                .iter()
-                .any(|l| l.starts_with("(local) missing key raised ERROR: could not find key 42 in shm TOC at 0x")),
+            lines_of(c, m).iter().any(|l| l.starts_with(
+                "(local) missing key raised ERROR: could not find key 42 in shm TOC at 0x"
+            )),
             "{}",
             lines_of(c, m).join("\n")
         );
@@ -268,7 +280,11 @@ fn hash_tables_find_enter_remove_scan_and_hash_as_postgresql() {
         has(c, m, "hash_update_hash_key moves 3 to 20001 1");
         has(c, m, "20001 finds that entry 1");
         has(c, m, "3 is gone 1");
-        has(c, m, "a string key is cut to keysize - 1: \"a much longer n\"");
+        has(
+            c,
+            m,
+            "a string key is cut to keysize - 1: \"a much longer n\"",
+        );
         has(c, m, "found by a key with other bytes after its NUL 1");
         has(c, m, "a longer key with the same first 15 bytes finds it 1");
         has(
@@ -334,7 +350,11 @@ fn a_dynamic_shared_area_and_a_dshash_table_are_shared_by_handle() {
             m,
             "another worker attached the area, read the chunks and added to the table 1",
         );
-        has(c, m, "the table holds what both processes put in: 1000 of 1000");
+        has(
+            c,
+            m,
+            "the table holds what both processes put in: 1000 of 1000",
+        );
         has(c, m, "dshash_delete_key 1, then it is gone 1");
         has(
             c,

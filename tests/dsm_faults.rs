@@ -60,7 +60,13 @@ impl Client {
     fn wait_line(&self, prefix: &str) -> String {
         let mut found = String::new();
         wait_until(&format!("dsm_client prints {prefix:?}"), PROMPT, || {
-            if let Some(l) = self.out.lock().unwrap().iter().find(|l| l.starts_with(prefix)) {
+            if let Some(l) = self
+                .out
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.starts_with(prefix))
+            {
                 found = l.clone();
                 return true;
             }
@@ -90,7 +96,10 @@ impl Drop for Client {
 
 /// The pid in a client line "worker N".
 fn worker_pid(line: &str) -> i32 {
-    line.trim_start_matches("worker ").trim().parse().expect("pid")
+    line.trim_start_matches("worker ")
+        .trim()
+        .parse()
+        .expect("pid")
 }
 
 #[test]
@@ -102,18 +111,29 @@ fn a_worker_killed_in_a_send_ends_it_with_detached_and_the_crash_restart_clears_
     c.track(pid);
     // The client is blocked in its send (the message is eight times the ring).
     std::thread::sleep(Duration::from_millis(200));
-    assert!(client.out.lock().unwrap().iter().all(|l| !l.starts_with("send result")));
+    assert!(client
+        .out
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|l| !l.starts_with("send result")));
     let killed = Instant::now();
     send_signal(pid, libc::SIGKILL);
     assert_eq!(client.wait_line("send result"), "send result 2");
-    assert!(killed.elapsed() < Duration::from_secs(2), "{:?}", killed.elapsed());
+    assert!(
+        killed.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        killed.elapsed()
+    );
     client.wait_line("detached 1");
     assert_eq!(client.finish(), Some(0));
     c.wait_for_log("all server processes terminated; reinitializing", PROMPT);
     // A fresh memory after the crash-restart, and the old one mapped by nobody.
     wait_dsm_released(&c);
     wait_until("no process maps the old DSM memory", PROMPT, || {
-        dsm_mappings().iter().all(|(p, _)| *p != client.pid && *p != pid)
+        dsm_mappings()
+            .iter()
+            .all(|(p, _)| *p != client.pid && *p != pid)
     });
 }
 
@@ -129,7 +149,10 @@ fn a_worker_terminated_in_a_send_detaches_its_queues_and_the_segment_goes() {
     client.wait_line("detached 1");
     assert_eq!(client.finish(), Some(0));
     wait_dsm_released(&c);
-    assert_eq!(c.count_log("terminating any other active server processes"), 0);
+    assert_eq!(
+        c.count_log("terminating any other active server processes"),
+        0
+    );
 }
 
 #[test]
@@ -153,7 +176,10 @@ fn a_registrant_killed_while_its_worker_waits_on_it_makes_the_worker_leave() {
     assert!(line.ends_with("exited with exit code 0"), "{line}");
     // The killed client still holds its reference until another process attaching sweeps its
     // PGPROC; then the segment goes.
-    assert!(dsm_bytes_in_use(&c) > 0, "the dead client's segment is still referenced");
+    assert!(
+        dsm_bytes_in_use(&c) > 0,
+        "the dead client's segment is still referenced"
+    );
     let mut sweeper = Client::start(&c, "attach-only");
     sweeper.wait_line("attached, MyProc set 1");
     assert_eq!(sweeper.finish(), Some(0));

@@ -100,8 +100,16 @@ fn check(c: &Cluster, rounds: u32) {
     }
     // Every worker test_shm_mq started left as it does under PostgreSQL (exit code 1).
     let workers = exit_lines(c, "test_shm_mq", 1).len();
-    assert_eq!(workers, (1 + 1 + 1 + 1 + 3) * rounds as usize, "{}", c.log_text());
-    assert_eq!(c.count_log("terminating any other active server processes"), 0);
+    assert_eq!(
+        workers,
+        (1 + 1 + 1 + 1 + 3) * rounds as usize,
+        "{}",
+        c.log_text()
+    );
+    assert_eq!(
+        c.count_log("terminating any other active server processes"),
+        0
+    );
     wait_dsm_released(c);
 }
 

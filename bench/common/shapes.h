@@ -19,7 +19,7 @@ typedef void (*BenchEmit) (void *ctx, const char *metric, double value);
 extern void bench_setup(const char *library, const char *workdir);
 
 /*
- * Runs one shape ("s1".."s12", see README.md) `iters` times with its argument `arg`, emitting
+ * Runs one shape ("s1".."s16", see README.md) `iters` times with its argument `arg`, emitting
  * the samples. Raises an ERROR on failure.
  */
 extern void bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx);
@@ -31,5 +31,6 @@ extern PGDLLEXPORT void bgw_bench_idle(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_lwlock_contend(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_db_ready(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_spi_loop(Datum main_arg);
+extern PGDLLEXPORT void bgw_bench_echo(Datum main_arg);
 
 #endif /* BGW_BENCH_SHAPES_H */

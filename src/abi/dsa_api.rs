@@ -13,9 +13,7 @@ use libc::{c_int, c_void};
 /// `dsa_create`: a new area (in a new DSM segment), attached here.
 #[no_mangle]
 pub extern "C" fn dsa_create(tranche_id: c_int) -> *mut dsa_area {
-    export!(raises, dsa_create, {
-        dsa::create(tranche_id)
-    })
+    export!(raises, dsa_create, { dsa::create(tranche_id) })
 }
 
 /// `dsa_create_in_place`: an area whose control lies in `size` bytes at `place`.
@@ -23,7 +21,12 @@ pub extern "C" fn dsa_create(tranche_id: c_int) -> *mut dsa_area {
 /// # Safety
 /// `place` points to `size` writable bytes shared by the area's users; `segment` NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn dsa_create_in_place(place: *mut c_void, size: usize, tranche_id: c_int, segment: *mut dsm_segment) -> *mut dsa_area {
+pub unsafe extern "C" fn dsa_create_in_place(
+    place: *mut c_void,
+    size: usize,
+    tranche_id: c_int,
+    segment: *mut dsm_segment,
+) -> *mut dsa_area {
     export!(raises, dsa_create_in_place, {
         // SAFETY: as the caller promises.
         unsafe { dsa::create_in_place(place.cast(), size, tranche_id, segment) }
@@ -33,9 +36,7 @@ pub unsafe extern "C" fn dsa_create_in_place(place: *mut c_void, size: usize, tr
 /// `dsa_attach`.
 #[no_mangle]
 pub extern "C" fn dsa_attach(handle: dsa_handle) -> *mut dsa_area {
-    export!(raises, dsa_attach, {
-        dsa::attach(handle)
-    })
+    export!(raises, dsa_attach, { dsa::attach(handle) })
 }
 
 /// `dsa_attach_in_place`.
@@ -43,7 +44,10 @@ pub extern "C" fn dsa_attach(handle: dsa_handle) -> *mut dsa_area {
 /// # Safety
 /// `place` where `dsa_create_in_place` made an area; `segment` NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn dsa_attach_in_place(place: *mut c_void, segment: *mut dsm_segment) -> *mut dsa_area {
+pub unsafe extern "C" fn dsa_attach_in_place(
+    place: *mut c_void,
+    segment: *mut dsm_segment,
+) -> *mut dsa_area {
     export!(raises, dsa_attach_in_place, {
         // SAFETY: as the caller promises.
         unsafe { dsa::attach_in_place(place.cast(), segment) }
@@ -67,11 +71,16 @@ pub unsafe extern "C" fn dsa_release_in_place(place: *mut c_void) {
 /// # Safety
 /// `place` an area's control.
 #[no_mangle]
-pub unsafe extern "C" fn dsa_on_dsm_detach_release_in_place(segment: *mut dsm_segment, place: Datum) {
+pub unsafe extern "C" fn dsa_on_dsm_detach_release_in_place(
+    segment: *mut dsm_segment,
+    place: Datum,
+) {
     export!(raises, dsa_on_dsm_detach_release_in_place, {
-        { let _ = segment; 
+        {
+            let _ = segment;
             // SAFETY: as the caller promises.
-            unsafe { dsa::on_dsm_detach_release_in_place(place) } }
+            unsafe { dsa::on_dsm_detach_release_in_place(place) }
+        }
     })
 }
 
@@ -82,9 +91,11 @@ pub unsafe extern "C" fn dsa_on_dsm_detach_release_in_place(segment: *mut dsm_se
 #[no_mangle]
 pub unsafe extern "C" fn dsa_on_shmem_exit_release_in_place(code: c_int, place: Datum) {
     export!(raises, dsa_on_shmem_exit_release_in_place, {
-        { let _ = code; 
+        {
+            let _ = code;
             // SAFETY: as the caller promises.
-            unsafe { dsa::on_dsm_detach_release_in_place(place) } }
+            unsafe { dsa::on_dsm_detach_release_in_place(place) }
+        }
     })
 }
 
@@ -151,9 +162,7 @@ pub unsafe extern "C" fn dsa_set_size_limit(area: *mut dsa_area, limit: usize) {
 /// `dsa_minimum_size`: the least memory `dsa_create_in_place` accepts.
 #[no_mangle]
 pub extern "C" fn dsa_minimum_size() -> usize {
-    export!(raises, dsa_minimum_size, {
-        dsa::minimum_size()
-    })
+    export!(raises, dsa_minimum_size, { dsa::minimum_size() })
 }
 
 /// `dsa_get_handle`.
@@ -173,7 +182,11 @@ pub unsafe extern "C" fn dsa_get_handle(area: *mut dsa_area) -> dsa_handle {
 /// # Safety
 /// `area` live.
 #[no_mangle]
-pub unsafe extern "C" fn dsa_allocate_extended(area: *mut dsa_area, size: usize, flags: c_int) -> dsa_pointer {
+pub unsafe extern "C" fn dsa_allocate_extended(
+    area: *mut dsa_area,
+    size: usize,
+    flags: c_int,
+) -> dsa_pointer {
     export!(raises, dsa_allocate_extended, {
         // SAFETY: as the caller promises.
         unsafe { dsa::allocate(area, size, flags) }
@@ -211,7 +224,9 @@ pub unsafe extern "C" fn dsa_get_address(area: *mut dsa_area, dp: dsa_pointer) -
 #[no_mangle]
 pub unsafe extern "C" fn dsa_trim(area: *mut dsa_area) {
     export!(raises, dsa_trim, {
-        { let _ = area; }
+        {
+            let _ = area;
+        }
     })
 }
 
@@ -232,7 +247,11 @@ pub unsafe extern "C" fn dsa_dump(area: *mut dsa_area) {
 /// # Safety
 /// `area` live; `params` valid.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_create(area: *mut dsa_area, params: *const dshash_parameters, arg: *mut c_void) -> *mut dshash_table {
+pub unsafe extern "C" fn dshash_create(
+    area: *mut dsa_area,
+    params: *const dshash_parameters,
+    arg: *mut c_void,
+) -> *mut dshash_table {
     export!(raises, dshash_create, {
         // SAFETY: as the caller promises.
         unsafe { dshash::create(area, &*params, arg) }
@@ -244,7 +263,12 @@ pub unsafe extern "C" fn dshash_create(area: *mut dsa_area, params: *const dshas
 /// # Safety
 /// `area` live; `params` valid.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_attach(area: *mut dsa_area, params: *const dshash_parameters, handle: dshash_table_handle, arg: *mut c_void) -> *mut dshash_table {
+pub unsafe extern "C" fn dshash_attach(
+    area: *mut dsa_area,
+    params: *const dshash_parameters,
+    handle: dshash_table_handle,
+    arg: *mut c_void,
+) -> *mut dshash_table {
     export!(raises, dshash_attach, {
         // SAFETY: as the caller promises.
         unsafe { dshash::attach(area, &*params, handle, arg) }
@@ -268,7 +292,9 @@ pub unsafe extern "C" fn dshash_detach(hash_table: *mut dshash_table) {
 /// # Safety
 /// `hash_table` live.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_get_hash_table_handle(hash_table: *mut dshash_table) -> dshash_table_handle {
+pub unsafe extern "C" fn dshash_get_hash_table_handle(
+    hash_table: *mut dshash_table,
+) -> dshash_table_handle {
     export!(raises, dshash_get_hash_table_handle, {
         // SAFETY: as the caller promises.
         unsafe { dshash::get_handle(hash_table) }
@@ -292,7 +318,11 @@ pub unsafe extern "C" fn dshash_destroy(hash_table: *mut dshash_table) {
 /// # Safety
 /// `hash_table` live; `key` of its key size.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_find(hash_table: *mut dshash_table, key: *const c_void, exclusive: bool) -> *mut c_void {
+pub unsafe extern "C" fn dshash_find(
+    hash_table: *mut dshash_table,
+    key: *const c_void,
+    exclusive: bool,
+) -> *mut c_void {
     export!(raises, dshash_find, {
         // SAFETY: as the caller promises.
         unsafe { dshash::find(hash_table, key, exclusive) }
@@ -304,7 +334,11 @@ pub unsafe extern "C" fn dshash_find(hash_table: *mut dshash_table, key: *const 
 /// # Safety
 /// `hash_table` live; `key` of its key size; `found` writable.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_find_or_insert(hash_table: *mut dshash_table, key: *const c_void, found: *mut bool) -> *mut c_void {
+pub unsafe extern "C" fn dshash_find_or_insert(
+    hash_table: *mut dshash_table,
+    key: *const c_void,
+    found: *mut bool,
+) -> *mut c_void {
     export!(raises, dshash_find_or_insert, {
         // SAFETY: as the caller promises.
         unsafe { dshash::find_or_insert(hash_table, key, found) }
@@ -316,7 +350,10 @@ pub unsafe extern "C" fn dshash_find_or_insert(hash_table: *mut dshash_table, ke
 /// # Safety
 /// `hash_table` live; `key` of its key size.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_delete_key(hash_table: *mut dshash_table, key: *const c_void) -> bool {
+pub unsafe extern "C" fn dshash_delete_key(
+    hash_table: *mut dshash_table,
+    key: *const c_void,
+) -> bool {
     export!(raises, dshash_delete_key, {
         // SAFETY: as the caller promises.
         unsafe { dshash::delete_key(hash_table, key) }
@@ -352,7 +389,11 @@ pub unsafe extern "C" fn dshash_release_lock(hash_table: *mut dshash_table, entr
 /// # Safety
 /// `status` writable; `hash_table` live.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_seq_init(status: *mut dshash_seq_status, hash_table: *mut dshash_table, exclusive: bool) {
+pub unsafe extern "C" fn dshash_seq_init(
+    status: *mut dshash_seq_status,
+    hash_table: *mut dshash_table,
+    exclusive: bool,
+) {
     export!(raises, dshash_seq_init, {
         // SAFETY: as the caller promises.
         unsafe { dshash::seq_init(status, hash_table, exclusive) }
@@ -400,11 +441,18 @@ pub unsafe extern "C" fn dshash_delete_current(status: *mut dshash_seq_status) {
 /// # Safety
 /// `a` and `b` point to `size` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_memcmp(a: *const c_void, b: *const c_void, size: usize, arg: *mut c_void) -> c_int {
+pub unsafe extern "C" fn dshash_memcmp(
+    a: *const c_void,
+    b: *const c_void,
+    size: usize,
+    arg: *mut c_void,
+) -> c_int {
     export!(raises, dshash_memcmp, {
-        { let _ = arg; 
+        {
+            let _ = arg;
             // SAFETY: as the caller promises.
-            unsafe { libc::memcmp(a, b, size) } }
+            unsafe { libc::memcmp(a, b, size) }
+        }
     })
 }
 
@@ -413,9 +461,16 @@ pub unsafe extern "C" fn dshash_memcmp(a: *const c_void, b: *const c_void, size:
 /// # Safety
 /// `v` points to `size` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn dshash_memhash(v: *const c_void, size: usize, arg: *mut c_void) -> dshash_hash {
+pub unsafe extern "C" fn dshash_memhash(
+    v: *const c_void,
+    size: usize,
+    arg: *mut c_void,
+) -> dshash_hash {
     export!(raises, dshash_memhash, {
-        { let _ = arg; dshash::dshash_memhash_impl(v, size) }
+        {
+            let _ = arg;
+            dshash::dshash_memhash_impl(v, size)
+        }
     })
 }
 

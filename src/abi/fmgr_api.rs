@@ -25,12 +25,8 @@ pub unsafe extern "C" fn load_external_function(
 ) -> *mut c_void {
     export!(raises, load_external_function, {
         // SAFETY: as the caller promises.
-        let (file, func) = unsafe {
-            (
-                cstr(filename).unwrap_or(b""),
-                cstr(funcname).unwrap_or(b""),
-            )
-        };
+        let (file, func) =
+            unsafe { (cstr(filename).unwrap_or(b""), cstr(funcname).unwrap_or(b"")) };
         let path = crate::guc::current().dynamic_library_path;
         let loaded = crate::loader::load(&String::from_utf8_lossy(file), &path);
         drop(path);

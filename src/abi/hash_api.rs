@@ -54,11 +54,9 @@ fn create_error(e: CreateError, tabname: *const c_char) -> ! {
             0,
             format_args!("failed to initialize hash table \"{name}\""),
         ),
-        CreateError::BadArgs(why) => raise_fmt(
-            ERROR,
-            0,
-            format_args!("hash table \"{name}\": {why}"),
-        ),
+        CreateError::BadArgs(why) => {
+            raise_fmt(ERROR, 0, format_args!("hash table \"{name}\": {why}"))
+        }
     }
 }
 

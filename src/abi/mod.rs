@@ -31,11 +31,11 @@ macro_rules! export {
 mod c_shim;
 /// cbindgen:ignore
 mod cv_api;
+mod db_api;
 /// cbindgen:ignore
 mod dsa_api;
 /// cbindgen:ignore
 mod dsm_api;
-mod db_api;
 mod dynamic_api;
 mod elog_api;
 /// cbindgen:ignore
@@ -59,9 +59,9 @@ mod registration_api;
 mod resowner_api;
 /// cbindgen:ignore
 mod server_events_api;
-mod shmem_api;
 /// cbindgen:ignore
 mod shm_mq_api;
+mod shmem_api;
 /// cbindgen:ignore
 mod spi_api;
 mod stringinfo_api;

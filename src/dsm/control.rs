@@ -266,7 +266,11 @@ mod tests {
         assert!(!release(&t, i, h), "the creator still holds it");
         assert!(release(&t, i, h), "last reference");
         free(&t, i);
-        assert_eq!(attach(&t, h), None, "a destroyed segment's handle attaches to nothing");
+        assert_eq!(
+            attach(&t, h),
+            None,
+            "a destroyed segment's handle attaches to nothing"
+        );
         let (j, h2) = reserve(&t, 5, i).unwrap();
         assert_eq!(j, i);
         assert_ne!(h2, h, "the item's next segment has another handle");

@@ -69,7 +69,9 @@ fn main_segment() -> &'static Segment {
         None => crate::pg::raise_fmt(
             ERROR,
             0,
-            format_args!("condition variables need shared memory (a worker or an attached process)"),
+            format_args!(
+                "condition variables need shared memory (a worker or an attached process)"
+            ),
         ),
     }
 }
@@ -261,7 +263,13 @@ fn wake(seg: &Segment, procno: i32) -> bool {
     let p = seg.proc_ptr(procno as usize);
     // SAFETY: a PGPROC of this mapping; its pid is an int written by its owner.
     let pid = unsafe { std::ptr::read_volatile(&raw const (*p).pid) };
-    if pid <= 0 || super::peer::gone(pid) {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks for existence.
+    if unsafe { libc::kill(pid, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    {
         return false;
     }
     // SAFETY: the latch of a PGPROC of this mapping.

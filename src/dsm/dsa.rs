@@ -177,7 +177,12 @@ fn block_at(area: &dsa_area, index: usize, offset: u64) -> *mut Block {
 fn links_at(area: &dsa_area, p: dsa_pointer) -> *mut FreeLinks {
     let (index, offset) = ((p >> OFFSET_BITS) as usize, p & OFFSET_MASK);
     // SAFETY: a free block's body, after its header.
-    unsafe { block_at(area, index, offset).cast::<u8>().add(HEADER as usize).cast() }
+    unsafe {
+        block_at(area, index, offset)
+            .cast::<u8>()
+            .add(HEADER as usize)
+            .cast()
+    }
 }
 
 fn push_free(area: &mut dsa_area, index: usize, offset: u64, order: u32) {
@@ -253,7 +258,8 @@ fn ensure_mapped(area: &mut dsa_area, index: usize) {
 
 /// Takes a free block of at least `order`, splitting a bigger one; None when there is none.
 fn take_block(area: &mut dsa_area, order: u32) -> Option<dsa_pointer> {
-    let found = (order..=MAX_ORDER).find(|&o| ctl(area).free_lists[(o - MIN_ORDER) as usize] != 0)?;
+    let found =
+        (order..=MAX_ORDER).find(|&o| ctl(area).free_lists[(o - MIN_ORDER) as usize] != 0)?;
     let p = ctl(area).free_lists[(found - MIN_ORDER) as usize];
     let index = (p >> OFFSET_BITS) as usize;
     ensure_mapped(area, index);
@@ -665,7 +671,11 @@ pub unsafe fn free(area: *mut dsa_area, p: dsa_pointer) {
     let index = (p >> OFFSET_BITS) as usize;
     let offset = (p & OFFSET_MASK).wrapping_sub(HEADER);
     if index >= MAX_SEGMENTS || index >= ctl(a).nsegments as usize {
-        raise_fmt(ERROR, 0, format_args!("dsa_free: invalid dsa_pointer {p:#x}"));
+        raise_fmt(
+            ERROR,
+            0,
+            format_args!("dsa_free: invalid dsa_pointer {p:#x}"),
+        );
     }
     lock(a);
     ensure_mapped(a, index);
@@ -717,7 +727,11 @@ pub unsafe fn get_address(area: *mut dsa_area, p: dsa_pointer) -> *mut u8 {
     let a = unsafe { &mut *area };
     let index = (p >> OFFSET_BITS) as usize;
     if index >= MAX_SEGMENTS {
-        raise_fmt(ERROR, 0, format_args!("dsa_get_address: invalid dsa_pointer {p:#x}"));
+        raise_fmt(
+            ERROR,
+            0,
+            format_args!("dsa_get_address: invalid dsa_pointer {p:#x}"),
+        );
     }
     if a.maps[index].base.is_null() {
         ensure_mapped(a, index);

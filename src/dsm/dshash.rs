@@ -7,14 +7,20 @@
 
 use super::dsa::{self, dsa_area, dsa_pointer, InvalidDsaPointer};
 use crate::lwlock::{self, LWLock, LW_EXCLUSIVE, LW_SHARED};
-use crate::pg::types::*;
 use crate::pg::raise_fmt;
+use crate::pg::types::*;
 use libc::{c_int, c_void};
 use std::ptr::null_mut;
 
 pub type dshash_hash = u32;
-pub type dshash_compare_function =
-    Option<unsafe extern "C" fn(a: *const c_void, b: *const c_void, size: usize, arg: *mut c_void) -> c_int>;
+pub type dshash_compare_function = Option<
+    unsafe extern "C" fn(
+        a: *const c_void,
+        b: *const c_void,
+        size: usize,
+        arg: *mut c_void,
+    ) -> c_int,
+>;
 pub type dshash_hash_function =
     Option<unsafe extern "C" fn(v: *const c_void, size: usize, arg: *mut c_void) -> dshash_hash>;
 pub type dshash_table_handle = dsa_pointer;
@@ -104,7 +110,11 @@ fn lock_partition(t: &mut dshash_table, i: usize, exclusive: bool) {
     let mode = if exclusive { LW_EXCLUSIVE } else { LW_SHARED };
     // SAFETY: the partition's LWLock, in the area.
     unsafe { lwlock::acquire(&raw mut (*t.control).partitions[i].lock, mode) };
-    t.held[i] = if exclusive { HELD_EXCLUSIVE } else { HELD_SHARED };
+    t.held[i] = if exclusive {
+        HELD_EXCLUSIVE
+    } else {
+        HELD_SHARED
+    };
 }
 
 fn unlock_partition(t: &mut dshash_table, i: usize) {
@@ -281,7 +291,11 @@ pub unsafe fn destroy(t: *mut dshash_table) {
 }
 
 /// Finds `key` in its bucket (the partition locked by the caller).
-fn find_in_bucket(t: &dshash_table, key: *const c_void, hash: dshash_hash) -> (*mut dsa_pointer, *mut dshash_table_item) {
+fn find_in_bucket(
+    t: &dshash_table,
+    key: *const c_void,
+    hash: dshash_hash,
+) -> (*mut dsa_pointer, *mut dshash_table_item) {
     let c = ctl(t);
     let buckets: *mut dsa_pointer = addr(t, c.buckets);
     // SAFETY: the bucket index is below the array's size.
@@ -326,7 +340,11 @@ pub unsafe fn find(t: *mut dshash_table, key: *const c_void, exclusive: bool) ->
 ///
 /// # Safety
 /// `t` live; `key` a key of its size; `found` writable.
-pub unsafe fn find_or_insert(t: *mut dshash_table, key: *const c_void, found: *mut bool) -> *mut c_void {
+pub unsafe fn find_or_insert(
+    t: *mut dshash_table,
+    key: *const c_void,
+    found: *mut bool,
+) -> *mut c_void {
     // SAFETY: as the caller promises.
     let tb = unsafe { &mut *t };
     let hash = hash_key(tb, key);
@@ -351,13 +369,7 @@ pub unsafe fn find_or_insert(t: *mut dshash_table, key: *const c_void, found: *m
             continue;
         }
         // SAFETY: the table's area.
-        let p = unsafe {
-            dsa::allocate(
-                tb.area,
-                ITEM_HEADER + tb.params.entry_size,
-                DSA_ZERO,
-            )
-        };
+        let p = unsafe { dsa::allocate(tb.area, ITEM_HEADER + tb.params.entry_size, DSA_ZERO) };
         let new: *mut dshash_table_item = addr(tb, p);
         // SAFETY: the fresh item; link is the end of its bucket's chain (under the lock).
         unsafe {
@@ -421,7 +433,12 @@ fn resize(t: &mut dshash_table, new_log2: u32) {
     }
 }
 
-fn remove_item(t: &mut dshash_table, link: *mut dsa_pointer, item: *mut dshash_table_item, part: usize) {
+fn remove_item(
+    t: &mut dshash_table,
+    link: *mut dsa_pointer,
+    item: *mut dshash_table_item,
+    part: usize,
+) {
     // SAFETY: link points at the item's pointer in its chain (under the exclusive lock).
     let p = unsafe { *link };
     // SAFETY: as above.
@@ -595,7 +612,9 @@ pub unsafe fn delete_current(status: *mut dshash_seq_status) {
         raise_fmt(
             ERROR,
             0,
-            format_args!("dshash_delete_current: the scan is not exclusive or has no current entry"),
+            format_args!(
+                "dshash_delete_current: the scan is not exclusive or has no current entry"
+            ),
         );
     }
     // SAFETY: the scan's live table.
@@ -629,6 +648,9 @@ pub unsafe fn dump(t: *mut dshash_table) {
     crate::pg::report_fmt(
         LOG,
         0,
-        format_args!("dshash table: {total} entries in {} buckets", 1u64 << size_log2),
+        format_args!(
+            "dshash table: {total} entries in {} buckets",
+            1u64 << size_log2
+        ),
     );
 }

@@ -25,8 +25,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 pub type HashValueFunc = Option<unsafe extern "C" fn(key: *const c_void, keysize: usize) -> u32>;
 pub type HashCompareFunc =
     Option<unsafe extern "C" fn(key1: *const c_void, key2: *const c_void, keysize: usize) -> c_int>;
-pub type HashCopyFunc =
-    Option<unsafe extern "C" fn(dest: *mut c_void, src: *const c_void, keysize: usize) -> *mut c_void>;
+pub type HashCopyFunc = Option<
+    unsafe extern "C" fn(dest: *mut c_void, src: *const c_void, keysize: usize) -> *mut c_void,
+>;
 pub type HashAllocFunc = Option<unsafe extern "C" fn(request: usize) -> *mut c_void>;
 
 /// `HASHCTL`, PostgreSQL 15's layout.
@@ -275,6 +276,16 @@ fn hdr<'a>(h: &HTAB) -> &'a mut HASHHDR {
     // SAFETY: a live table's header; its fields are changed under the caller's lock (or a free
     // list's spinlock, for the free lists).
     unsafe { &mut *h.hctl }
+}
+
+/// Whether two keys are equal by the table's compare function.
+fn keys_match(h: &HTAB, a: *const c_void, b: *const c_void, keysize: usize) -> bool {
+    let Some(m) = h.match_ else {
+        return false;
+    };
+    // SAFETY: the table's compare function on two keys of its size.
+    let r = unsafe { m(a, b, keysize) };
+    r == 0
 }
 
 fn key_of(e: *mut HASHELEMENT) -> *mut u8 {
@@ -773,11 +784,7 @@ pub unsafe fn search(
         // SAFETY: a live element of this table.
         let hv = unsafe { (*cur).hashvalue };
         if hv == hashvalue {
-            // SAFETY: the table's compare function on two keys of its size.
-            let same = match h.match_ {
-                Some(m) => (unsafe { m(key_of(cur).cast(), key, keysize) }) == 0,
-                None => false,
-            };
+            let same = keys_match(h, key_of(cur).cast(), key, keysize);
             if same {
                 break;
             }
@@ -897,12 +904,9 @@ pub unsafe fn update_hash_key(
         if cur.is_null() {
             break;
         }
-        // SAFETY: a live element; the table's compare function.
+        // SAFETY: a live element of this table.
         let clash = unsafe { (*cur).hashvalue } == new_hash
-            && match h.match_ {
-                Some(m) => (unsafe { m(key_of(cur).cast(), new_key, keysize) }) == 0,
-                None => false,
-            };
+            && keys_match(h, key_of(cur).cast(), new_key, keysize);
         if clash {
             return cur == e;
         }

@@ -110,7 +110,11 @@ mod tests {
             ("PostgreSQL 15 background workers", -1_016_691_361),
             ("0123456789a", -1_884_806_007),
         ] {
-            assert_eq!(hash_bytes(text.as_bytes()) as i32, want, "hashtext('{text}')");
+            assert_eq!(
+                hash_bytes(text.as_bytes()) as i32,
+                want,
+                "hashtext('{text}')"
+            );
         }
         for (v, want) in [
             (0i32, -272_711_505i32),

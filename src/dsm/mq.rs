@@ -173,10 +173,7 @@ fn party(mq: *mut shm_mq, side: Side) -> (i32, i32) {
     // SAFETY: fields of a live queue.
     let (n, pid) = unsafe {
         match side {
-            Side::Receiver => (
-                &raw mut (*mq).mq_receiver,
-                &raw mut (*mq).mq_receiver_pid,
-            ),
+            Side::Receiver => (&raw mut (*mq).mq_receiver, &raw mut (*mq).mq_receiver_pid),
             Side::Sender => (&raw mut (*mq).mq_sender, &raw mut (*mq).mq_sender_pid),
         }
     };
@@ -687,14 +684,8 @@ pub unsafe fn sendv(
         let word_bytes = nbytes.to_ne_bytes();
         let done = h.mqh_partial_bytes;
         // SAFETY: a local array of SIZE_WORD bytes.
-        let (res, n) = unsafe {
-            send_bytes(
-                h,
-                SIZE_WORD - done,
-                word_bytes.as_ptr().add(done),
-                nowait,
-            )
-        };
+        let (res, n) =
+            unsafe { send_bytes(h, SIZE_WORD - done, word_bytes.as_ptr().add(done), nowait) };
         if res == SHM_MQ_DETACHED {
             h.mqh_partial_bytes = 0;
             h.mqh_length_word_complete = false;
@@ -894,9 +885,7 @@ pub unsafe fn receive(
                     SHM_MQ_WOULD_BLOCK
                 };
             }
-        } else if !wait_internal(mq, Side::Sender, h.mqh_handle)
-            && party(mq, Side::Sender).0 == 0
-        {
+        } else if !wait_internal(mq, Side::Sender, h.mqh_handle) && party(mq, Side::Sender).0 == 0 {
             set_detached(mq);
             return SHM_MQ_DETACHED;
         }

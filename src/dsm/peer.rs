@@ -37,13 +37,23 @@ static CACHE: ProcessLocal = ProcessLocal(Cache {
     clock: Cell::new(0),
 });
 
+fn my_pid() -> i32 {
+    // SAFETY: reading this process's own pid global (set at start, never changed after).
+    let p = unsafe { crate::pg::MyProcPid };
+    if p > 0 {
+        p
+    } else {
+        // SAFETY: getpid has no preconditions.
+        unsafe { libc::getpid() }
+    }
+}
+
 /// A descriptor that polls readable once process `pid` has exited; -1 when there is none to
 /// watch (our own pid, no such process, or no pidfd support: the caller then relies on the
 /// latch alone). `pid` is looked up now: a process that already exited gives -1 (ESRCH) and the
 /// caller learns it from `gone`.
 pub fn watch(pid: i32) -> i32 {
-    // SAFETY: getpid has no preconditions.
-    if pid <= 0 || pid == unsafe { libc::getpid() } {
+    if pid <= 0 || pid == my_pid() {
         return -1;
     }
     let c = &CACHE.0;
@@ -81,8 +91,7 @@ pub fn watch(pid: i32) -> i32 {
 /// Whether process `pid` is definitely gone: exited (its pidfd is readable, or it no longer
 /// exists). Our own pid is never gone.
 pub fn gone(pid: i32) -> bool {
-    // SAFETY: getpid has no preconditions.
-    if pid <= 0 || pid == unsafe { libc::getpid() } {
+    if pid <= 0 || pid == my_pid() {
         return false;
     }
     let fd = watch(pid);

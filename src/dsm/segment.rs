@@ -448,7 +448,11 @@ pub unsafe fn pin_segment(seg: *mut dsm_segment) {
     let Some(main) = crate::shmem::current() else {
         return;
     };
-    match control::pin(main.dsm_items(), slot.min(main.dsm_items().len() - 1), handle) {
+    match control::pin(
+        main.dsm_items(),
+        slot.min(main.dsm_items().len() - 1),
+        handle,
+    ) {
         Ok(()) => {}
         Err(control::PinError::AlreadyPinned) => raise_fmt(
             ERROR,
@@ -512,7 +516,11 @@ pub unsafe fn on_detach(seg: *mut dsm_segment, function: on_dsm_detach_callback,
 ///
 /// # Safety
 /// `seg` live.
-pub unsafe fn cancel_on_detach(seg: *mut dsm_segment, function: on_dsm_detach_callback, arg: Datum) {
+pub unsafe fn cancel_on_detach(
+    seg: *mut dsm_segment,
+    function: on_dsm_detach_callback,
+    arg: Datum,
+) {
     let same = |a: on_dsm_detach_callback| a.map(|f| f as usize) == function.map(|f| f as usize);
     // SAFETY: as the caller promises; the items are live.
     unsafe {

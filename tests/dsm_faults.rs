@@ -182,6 +182,14 @@ fn a_registrant_killed_while_its_worker_waits_on_it_makes_the_worker_leave() {
     );
     let mut sweeper = Client::start(&c, "attach-only");
     sweeper.wait_line("attached, MyProc set 1");
+    assert_eq!(
+        sweeper.wait_line("BackendPidGetProc finds it"),
+        "BackendPidGetProc finds it 1"
+    );
+    assert_eq!(
+        sweeper.wait_line("its latch is MyLatch"),
+        "its latch is MyLatch 1"
+    );
     assert_eq!(sweeper.finish(), Some(0));
     wait_dsm_released(&c);
 }
@@ -240,6 +248,16 @@ fn segments_made_and_destroyed_across_crash_restarts_leave_nothing_behind() {
         destroyed(&c),
         c.count_log("all server processes terminated; reinitializing")
     );
+    // The supervisor holds the current memory only: each crash-restart let go of the old one.
+    let held = std::fs::read_dir(format!("/proc/{}/fd", c.pid))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_link(e.path())
+                .is_ok_and(|t| t.to_string_lossy().starts_with("/memfd:bgworker.dsm"))
+        })
+        .count();
+    assert_eq!(held, 1, "DSM memfds the supervisor holds");
     let mut c = c;
     let pids = c.seen_pids();
     c.signal(libc::SIGINT);

@@ -22,6 +22,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 
@@ -80,6 +81,8 @@ main(int argc, char **argv)
 	if (!BackgroundWorkerAttach(argv[1]))
 		return 2;
 	say("attached, MyProc set %d", MyProc != NULL);
+	say("BackendPidGetProc finds it %d", BackendPidGetProc(MyProcPid) == MyProc);
+	say("its latch is MyLatch %d", MyProc != NULL && MyLatch == &MyProc->procLatch);
 	if (strcmp(argv[2], "attach-only") == 0)
 		return 0;
 

@@ -1088,6 +1088,22 @@ fn deregister_scan(hashp: *mut HTAB) {
     }
 }
 
+/// `AtEOXact_HashTables`: scans still open at the end of a transaction are forgotten (at commit
+/// each with PostgreSQL's WARNING), so their tables can grow again.
+pub fn at_end_of_transaction(is_commit: bool) {
+    let s = &SCANS.0;
+    if is_commit {
+        for t in &s.tables[..s.n.get()] {
+            crate::pg::report_fmt(
+                WARNING,
+                0,
+                format_args!("leaked hash_seq_search scan for hash table {:p}", t.get()),
+            );
+        }
+    }
+    s.n.set(0);
+}
+
 /// `hash_seq_init`.
 ///
 /// # Safety

@@ -258,37 +258,21 @@ fn pid_word(p: *mut PGPROC) -> &'static AtomicI32 {
     unsafe { AtomicI32::from_ptr(&raw mut (*p).pid) }
 }
 
-/// A PGPROC for a process attached from outside (one of the `EXTRA_PROCS`): a free one, or one
-/// whose owner died without giving it back (its DSM references are dropped). Its number, or
-/// None when all are taken by live processes.
+/// A PGPROC for a process attached from outside (one of the `EXTRA_PROCS`): a free one, after
+/// those whose owners died without giving them back (killed) are swept, so the DSM segments they
+/// held go as soon as nobody else holds them. Its number, or None when all are taken by live
+/// processes.
 pub fn claim_extra_proc(seg: &Segment, pid: i32) -> Option<usize> {
     let range = seg.first_extra_proc()..seg.num_procs();
-    // Attached processes that died without giving theirs back (killed) are swept first, so the
-    // DSM segments they held go as soon as nobody else holds them.
     for i in range.clone() {
         reclaim_if_dead(seg, i);
     }
-    for i in range.clone() {
+    for i in range {
         let p = seg.proc_ptr(i);
         if pid_word(p)
             .compare_exchange(0, pid, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
         {
-            crate::dsm::segment::release_refs_of_dead(seg, p);
-            init_claimed(p, pid);
-            return Some(i);
-        }
-    }
-    for i in range {
-        let p = seg.proc_ptr(i);
-        let old = pid_word(p).load(Ordering::Acquire);
-        if old > 0
-            && !crate::dsm::peer::alive(old)
-            && pid_word(p)
-                .compare_exchange(old, pid, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        {
-            crate::dsm::segment::release_refs_of_dead(seg, p);
             init_claimed(p, pid);
             return Some(i);
         }

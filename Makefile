@@ -51,10 +51,11 @@ check: deps
 		echo "make check: FAILED:$$failed"; exit 1; \
 	fi
 
-# The fault-injection suite at full size (tests/faults.rs, tests/hostile.rs, tests/fuzz.rs;
-# `make check` runs them quick): 10,000 worker deaths, 100,000 launch/exit cycles, 50
-# crash-restarts of workers that fork stubborn descendants, 2,000 registrations naming unrelated
-# processes, 1,000 registrants dying with a claimed slot, 1,000,000 fuzz inputs per property.
+# The fault-injection suite at full size (tests/faults.rs, tests/hostile.rs, tests/dsm_faults.rs,
+# tests/fuzz.rs; `make check` runs them quick): 10,000 worker deaths, 100,000 launch/exit cycles,
+# 50 crash-restarts of workers that fork stubborn descendants, 2,000 registrations naming unrelated
+# processes, 1,000 registrants dying with a claimed slot, 10,000 DSM segments made and destroyed
+# across 10 crash-restarts, 1,000,000 fuzz inputs per property.
 # Release build with overflow checks kept on, so an arithmetic overflow fails as in a debug build.
 # One test at a time, so the figures each test prints are not disturbed by the others.
 stress: deps
@@ -62,6 +63,8 @@ stress: deps
 		$(CARGO) test --release --test faults -- --nocapture --test-threads=1
 	BGW_STRESS=1 CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
 		$(CARGO) test --release --test hostile -- --nocapture --test-threads=1
+	BGW_STRESS=1 CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		$(CARGO) test --release --test dsm_faults -- --nocapture --test-threads=1
 	BGW_STRESS=1 CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
 		$(CARGO) test --release --test fuzz -- --nocapture
 

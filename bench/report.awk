@@ -33,7 +33,7 @@ function num(x, unit) {
 		return "—"
 	if (unit == "ns/call")
 		return sprintf("%.2f", x)
-	if (unit == "µs/stmt")
+	if (unit == "µs/stmt" || unit == "µs/op" || unit == "ms" || unit == "MB/s")
 		return sprintf("%.1f", x)
 	if (unit == "µs")
 		return sprintf("%.0f", x)
@@ -136,6 +136,15 @@ END {
 	judge(o, "≤1.10")
 	emit("17 p50 beside a chatty worker ÷ p50 quiet (shape 1)", "ratio", rfmt(o), "", rfmt(g), "", "", "", "",
 		 rfmt(o), "≤1.10 (ours ÷ ours)")
+	row("18 test_shm_mq regression script, all 5 calls", "ms", "s18", "set_ms", "", "", "≤1.00", "")
+	row("18 test_shm_mq(1024, '', 2000, 1)", "ms", "s18", "case1_ms", "", "", "≤1.00", "")
+	row("18 test_shm_mq(1024, 'a', 2001, 1)", "ms", "s18", "case2_ms", "", "", "≤1.00", "")
+	row("18 test_shm_mq(32768, <100-1000 chars>, 10000, 1)", "ms", "s18", "case3_ms", "", "", "≤1.00", "")
+	row("18 test_shm_mq(100, <100-300 chars>, 10000, 1)", "ms", "s18", "case4_ms", "", "", "≤1.00", "")
+	row("18 test_shm_mq_pipelined(16384, <270000 chars>, 200, 3)", "ms", "s18", "case5_ms", "", "", "≤1.00", "")
+	row("19 shm_mq round trip, 8 bytes, one worker", "µs/op", "s19", "latency_us", "", "", "", "")
+	row("20 pipelined 270,000-byte messages, 3 workers (higher is better)", "MB/s", "s20", "mb_per_s", "", "", "", "")
+	row("21 dsm_create + dsm_attach + dsm_detach, 64 kB", "µs/op", "s21", "latency_us", "", "", "", "")
 	printf "\ntargets met: %d of %d rows (PASS/MISS judged on p50 ratios)\n", total_pass, total_pass + total_miss
 	print "floor: rows 1, 2: fork → child running; 3: fork → child exits → waitpid; 5: fork storm" \
 		" (forks/s); 8: fork → child running with 10/100/1,000 idle children alive;" \

@@ -18,6 +18,7 @@
 #                      and in their libpq floor (default 200)
 #   BENCH_CURSOR_ITERS workers per round in shape 14, each reading 1,000,000 rows (default 3)
 #   BENCH_LOG_ITERS    samples per round of shape 16, 4 workers logging 25,000 lines each (default 5)
+#   BENCH_MQ_ROUNDS    runs of test_shm_mq's regression script per round, shape 18 (default 3)
 #   BENCH_TIMEOUT      seconds allowed for each side (default 300)
 #   BENCH_USER         unprivileged user when run as root (default bgwbench)
 #   PG_BIN             PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
@@ -37,6 +38,7 @@ LW_ROUNDS=${BENCH_LW_ROUNDS:-20}
 DB_ITERS=${BENCH_DB_ITERS:-200}
 CURSOR_ITERS=${BENCH_CURSOR_ITERS:-3}
 LOG_ITERS=${BENCH_LOG_ITERS:-5}
+MQ_ROUNDS=${BENCH_MQ_ROUNDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_USER=${BENCH_USER:-bgwbench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -108,6 +110,7 @@ rel=$root/target/release
 
 say "building the bench module, the PostgreSQL extension and the floor"
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -I"$root/include" -I"$bench/common" \
+	-I"$root/c_tests/modules" \
 	-o "$tmp/lib/bgw_bench.so" "$bench/bgw_bench.c" "$bench/common/shapes.c" -L"$rel" -lbgworker
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -o "$tmp/build/floor" "$bench/floor.c"
 "$CC" -std=c11 -Wall -Wextra -Werror -O2 -I"$("$PG_BIN/pg_config" --includedir)" \
@@ -120,6 +123,18 @@ make --no-print-directory -s -C "$tmp/build/pg" -f "$bench/pg/Makefile" VPATH="$
 		die "building the PostgreSQL extension failed"
 	}
 pg_module=$tmp/build/pg/pg_bgw_bench.so
+
+# PostgreSQL 15's own test_shm_mq, built unchanged from its source with PGXS; both sides load it
+# from $tmp/lib (shapes 18 and 20).
+say "building PostgreSQL's test_shm_mq from its source"
+pg_tree=$("$root/.ci/pg-source.sh") || die "PostgreSQL's source is needed (.ci/pg-source.sh)"
+cp -r "$pg_tree/src/test/modules/test_shm_mq" "$tmp/build/test_shm_mq"
+make --no-print-directory -s -C "$tmp/build/test_shm_mq" USE_PGXS=1 PG_CONFIG="$PG_BIN/pg_config" \
+	>"$tmp/build/test_shm_mq/make.log" 2>&1 || {
+	cat "$tmp/build/test_shm_mq/make.log" >&2
+	die "building test_shm_mq failed"
+}
+cp "$tmp/build/test_shm_mq/test_shm_mq.so" "$tmp/lib/"
 
 # ---- the plan: KEY SHAPE ITERATIONS ARG, run identically by both sides --------------------------
 half=$(((ITERS + 1) / 2))
@@ -149,6 +164,10 @@ s14 s14 $CURSOR_ITERS 0
 s15 s15 $half 0
 s16 s16 $LOG_ITERS 4
 s17 s17 $ITERS 0
+s18 s18 $MQ_ROUNDS 0
+s19 s19 $ITERS 0
+s20 s20 3 200
+s21 s21 $ITERS 0
 EOF
 if [[ -n ${BENCH_ONLY:-} ]]; then
 	awk -v only=" $BENCH_ONLY " 'index(only, " " $1 " ") > 0' "$tmp/plan" >"$tmp/plan.only"
@@ -179,6 +198,7 @@ port = $port
 max_connections = 10
 max_worker_processes = $MAX_WORKERS
 shared_preload_libraries = '$pg_module'
+dynamic_library_path = '\$libdir:$tmp/lib'
 autovacuum = off
 fsync = off
 logging_collector = on
@@ -287,6 +307,7 @@ echo "$ROUNDS rounds (samples pooled), each: shapes 1-3 $ITERS, shape 4 $half, s
 	"shapes 9-10 $LW_ROUNDS × 1,000,000 / 2 × 200,000 pairs, shape 11 $DB_ITERS," \
 	"shapes 12-13 $db_tenth × 200 statements, shape 14 $CURSOR_ITERS × 1,000,000 rows, shape 15 $half," \
 	"shape 16 $LOG_ITERS × 4 × 25,000 lines, shape 17 $ITERS; logging_collector on;" \
+	"shape 18 $MQ_ROUNDS × the test_shm_mq script, shapes 19 and 21 $ITERS, shape 20 3 × 200 messages;" \
 	"max_worker_processes $MAX_WORKERS"
 echo
 sort -k1,1 -k2,2 -k3,3 -k4,4g "$tmp/samples" |

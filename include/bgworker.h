@@ -68,6 +68,16 @@
 
 #define WAIT_EVENT_BGWORKER_STARTUP 134217734
 
+#define WAIT_EVENT_MQ_INTERNAL 134217757
+
+#define WAIT_EVENT_MQ_PUT_MESSAGE 134217758
+
+#define WAIT_EVENT_MQ_RECEIVE 134217759
+
+#define WAIT_EVENT_MQ_SEND 134217760
+
+#define DSM_CREATE_NULL_IF_MAXSEGMENTS 1
+
 #define DEBUG5 10
 
 #define DEBUG4 11
@@ -101,6 +111,9 @@
 #define FATAL 22
 
 #define PANIC 23
+
+// How many DSM segments an attached process's PGPROC remembers (see `_bgw_dsm_refs`).
+#define BGW_PROC_DSM_REFS 64
 
 #define PG_VERSION_NUM 150018
 
@@ -257,8 +270,17 @@ typedef void (*pg_on_exit_callback)(int code, Datum arg);
 // for the same reason as `BgWorkerStartTime`.
 typedef int BackendState;
 
+// A link in a list of PGPROCs kept by number (`storage/proclist_types.h`); both 0 when the
+// PGPROC is on no list.
+typedef struct proclist_node {
+  int next;
+  int prev;
+} proclist_node;
+
 // A process's shared state (`storage/proc.h`): 880 bytes, as in PostgreSQL 15. Modules use
-// `procLatch` (another process may `SetLatch` it) and `pid`; the rest is reserved, kept zero.
+// `procLatch` (another process may `SetLatch` it) and `pid`; the library keeps its own
+// bookkeeping in the rest (a condition variable's wake-up link; the DSM segments a process
+// attached from outside the supervisor holds, so that they are released if it is killed).
 typedef struct PGPROC {
   uint64_t _reserved0[4];
   uint32_t _reserved1;
@@ -266,7 +288,9 @@ typedef struct PGPROC {
   uint32_t _reserved2[3];
   int pid;
   uint32_t _reserved3;
-  uint64_t _reserved4[101];
+  struct proclist_node cvWaitLink;
+  uint32_t _bgw_dsm_refs[BGW_PROC_DSM_REFS];
+  uint64_t _reserved4[68];
 } PGPROC;
 
 // PostgreSQL's `StringInfoData` (24 bytes): `data[len]` is always a NUL; `maxlen` is the
@@ -327,6 +351,9 @@ typedef void (*shmem_request_hook_type)(void);
 
 typedef void (*shmem_startup_hook_type)(void);
 
+// A dynamic shared memory segment's name, passed between processes (`storage/dsm_impl.h`).
+typedef uint32_t dsm_handle;
+
 // A worker's entry point.
 typedef void (*bgworker_main_type)(Datum main_arg);
 
@@ -372,6 +399,8 @@ typedef struct pg_atomic_uint64 {
 #define BgWorkerStart_RecoveryFinished 2
 
 #define InvalidOid (Oid)0
+
+#define DSM_HANDLE_INVALID 0
 
 #define STATE_UNDEFINED 0
 
@@ -1096,6 +1125,9 @@ bool TimestampDifferenceExceeds(TimestampTz start_time, TimestampTz stop_time, i
 
 // The exported `proc_exit`: declared here so the leaf needs no other module.
 extern void proc_exit(int code) __attribute__((noreturn));
+
+// The C shim's `ProcessInterrupts` (it raises FATAL or ERROR by longjmp).
+extern void bgw_c_ProcessInterrupts(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -39,10 +39,85 @@ typedef const Pg_magic_struct *(*PGModuleMagicFunction)(void);
 	} \
 	extern int no_such_variable
 
-/* SQL-callable functions (version-1 calling convention).  The call frame is opaque here. */
+/*
+ * SQL-callable functions (version-1 calling convention) and their call frame, PostgreSQL 15's
+ * layout: a module can call another module's function directly (load_external_function, then
+ * LOCAL_FCINFO and InitFunctionCallInfoData).  There is no catalog here, so no FmgrInfo.
+ */
 typedef struct FunctionCallInfoBaseData *FunctionCallInfo;
 typedef Datum (*PGFunction)(FunctionCallInfo fcinfo);
 typedef const Pg_finfo_record *(*PGFInfoFunction)(void);
+
+typedef struct Node *fmNodePtr;
+
+typedef struct NullableDatum
+{
+	Datum value;
+	bool isnull;
+} NullableDatum;
+
+typedef struct FunctionCallInfoBaseData
+{
+	struct FmgrInfo *flinfo;
+	fmNodePtr context;
+	fmNodePtr resultinfo;
+	Oid fncollation;
+	bool isnull;
+	short nargs;
+	NullableDatum args[FLEXIBLE_ARRAY_MEMBER];
+} FunctionCallInfoBaseData;
+
+#define SizeForFunctionCallInfo(nargs) \
+	(offsetof(FunctionCallInfoBaseData, args) + sizeof(NullableDatum) * (nargs))
+
+#define LOCAL_FCINFO(name, nargs) \
+	union \
+	{ \
+		FunctionCallInfoBaseData fcinfo; \
+		char fcinfo_data[SizeForFunctionCallInfo(nargs)]; \
+	} name##data; \
+	FunctionCallInfo name = &name##data.fcinfo
+
+#define InitFunctionCallInfoData(Fcinfo, Flinfo, Nargs, Collation, Context, Resultinfo) \
+	do { \
+		(Fcinfo).flinfo = (Flinfo); \
+		(Fcinfo).context = (Context); \
+		(Fcinfo).resultinfo = (Resultinfo); \
+		(Fcinfo).fncollation = (Collation); \
+		(Fcinfo).isnull = false; \
+		(Fcinfo).nargs = (Nargs); \
+	} while (0)
+
+#define FunctionCallInvoke(fcinfo, fn) ((fn)(fcinfo))
+
+#define PG_NARGS() (fcinfo->nargs)
+#define PG_ARGISNULL(n) (fcinfo->args[n].isnull)
+#define PG_GETARG_DATUM(n) (fcinfo->args[n].value)
+#define PG_GETARG_INT32(n) DatumGetInt32(PG_GETARG_DATUM(n))
+#define PG_GETARG_UINT32(n) DatumGetUInt32(PG_GETARG_DATUM(n))
+#define PG_GETARG_INT64(n) DatumGetInt64(PG_GETARG_DATUM(n))
+#define PG_GETARG_BOOL(n) DatumGetBool(PG_GETARG_DATUM(n))
+#define PG_GETARG_POINTER(n) DatumGetPointer(PG_GETARG_DATUM(n))
+#define PG_GETARG_CSTRING(n) DatumGetCString(PG_GETARG_DATUM(n))
+#define PG_GETARG_TEXT_PP(n) DatumGetTextPP(PG_GETARG_DATUM(n))
+#define PG_GETARG_TEXT_P(n) DatumGetTextP(PG_GETARG_DATUM(n))
+#define PG_RETURN_NULL() \
+	do { \
+		fcinfo->isnull = true; \
+		return (Datum) 0; \
+	} while (0)
+#define PG_RETURN_VOID() return (Datum) 0
+#define PG_RETURN_DATUM(x) return (x)
+#define PG_RETURN_INT32(x) return Int32GetDatum(x)
+#define PG_RETURN_BOOL(x) return BoolGetDatum(x)
+#define PG_RETURN_POINTER(x) return PointerGetDatum(x)
+
+BGW_EXTERN_C_BEGIN
+/* A function of another library (loaded as for shared_preload_libraries, once per process). */
+extern void *load_external_function(const char *filename, const char *funcname,
+									bool signalNotFound, void **filehandle);
+extern void *lookup_external_function(void *filehandle, const char *funcname);
+BGW_EXTERN_C_END
 
 #define PG_FUNCTION_ARGS FunctionCallInfo fcinfo
 

@@ -292,12 +292,29 @@ pub unsafe fn wait(latch: *mut Latch, events: c_int, sock: c_int, timeout_ms: i6
 }
 
 fn drain_signalfd(fd: c_int) {
+    // Room for four signals: one read takes every pending SIGURG (they fold into one while
+    // pending), so a second read is needed only when the buffer came back full.
     let mut buf = [0u8; 128 * 4];
     loop {
         // SAFETY: non-blocking read into a local buffer.
         let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n <= 0 {
+        if n < buf.len() as isize {
             return;
         }
+    }
+}
+
+/// A wait on this process's own latch (`MyLatch`, when `events` has `WL_LATCH_SET`) for the
+/// library's own waits (message queues, condition variables), reporting `wait_event` as
+/// PostgreSQL's `WaitLatch` does while it sleeps. `timeout_ms` counts with `WL_TIMEOUT` (-1:
+/// none); `sock` (-1: none) is watched with the socket events.
+pub fn wait_for_event(events: c_int, sock: c_int, timeout_ms: i64, wait_event: u32) -> c_int {
+    // SAFETY: my_wait_event_info always points at a live u32; MyLatch is NULL or this
+    // process's own latch.
+    unsafe {
+        std::ptr::write_volatile(crate::pg::my_wait_event_info, wait_event);
+        let rc = wait(MyLatch, events, sock, timeout_ms);
+        std::ptr::write_volatile(crate::pg::my_wait_event_info, 0);
+        rc
     }
 }

@@ -11,6 +11,8 @@ pub mod ctl;
 /// cbindgen:ignore
 pub mod db;
 /// cbindgen:ignore
+pub mod dsm;
+/// cbindgen:ignore
 pub mod elf;
 /// cbindgen:ignore
 pub mod elog;

@@ -2,9 +2,10 @@
 //! with the callbacks modules register to free their own resources at each phase.
 //!
 //! PostgreSQL's owners track buffers, relation and catalog references, snapshots, virtual files,
-//! DSM segments and the like; none of those exists in this process (the database is reached
-//! through a client connection), so an owner here holds its place in the tree and runs the
-//! release callbacks. Files from `AllocateFile` belong to the transaction, not to an owner, as
+//! DSM segments and the like; of those only DSM segments exist in this process (the database is
+//! reached through a client connection): a segment created or attached while an owner is
+//! current belongs to it and is detached when it is released (`crate::dsm::segment`). Otherwise
+//! an owner holds its place in the tree and runs the release callbacks. Files from `AllocateFile` belong to the transaction, not to an owner, as
 //! in PostgreSQL. `TopTransactionResourceOwner` is made at the start of each transaction and
 //! released at its end (see `crate::eoxact`).
 
@@ -210,6 +211,11 @@ unsafe fn release_tree(
         }
         let saved = CurrentResourceOwner;
         CurrentResourceOwner = owner;
+        if phase == RESOURCE_RELEASE_BEFORE_LOCKS {
+            // As PostgreSQL: the owner's DSM segments are detached in this phase, before the
+            // modules' callbacks run.
+            crate::dsm::segment::release_owner(owner, is_commit);
+        }
         let mut item = CALLBACKS;
         while !item.is_null() {
             let next = (*item).next;
@@ -251,6 +257,7 @@ unsafe fn delete_tree(owner: ResourceOwner) {
             delete_tree((*owner).firstchild);
         }
         unlink(owner);
+        crate::dsm::segment::forget_owner(owner);
         for global in [
             &raw mut TopTransactionResourceOwner,
             &raw mut CurTransactionResourceOwner,

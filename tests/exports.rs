@@ -43,8 +43,8 @@ fn postgres_binary() -> PathBuf {
 }
 
 /// What the modules of symbol-surface.md need from the server, in this project's scope (no
-/// database, no DSM/buffer manager): hello_bgw entirely, worker_spi and test_shm_mq and
-/// pg_prewarm minus their server-internal parts.
+/// buffer manager or catalogs): hello_bgw and test_shm_mq entirely, worker_spi and pg_prewarm
+/// minus their server-internal parts; and the rest of dynamic shared memory.
 const REQUIRED: &[&str] = &[
     // bgworker API
     "RegisterBackgroundWorker",
@@ -194,6 +194,62 @@ const REQUIRED: &[&str] = &[
     "work_mem",
     "pg_strcasecmp",
     "pg_usleep",
+    // dynamic shared memory, message queues, hash tables, condition variables (test_shm_mq's
+    // whole surface, and what parallel-style modules reach for)
+    "MyProc",
+    "BackendPidGetProc",
+    "s_lock",
+    "dsm_create",
+    "dsm_attach",
+    "dsm_detach",
+    "dsm_segment_address",
+    "dsm_segment_handle",
+    "dsm_pin_segment",
+    "dsm_unpin_segment",
+    "dsm_pin_mapping",
+    "on_dsm_detach",
+    "cancel_on_dsm_detach",
+    "shm_toc_create",
+    "shm_toc_attach",
+    "shm_toc_allocate",
+    "shm_toc_estimate",
+    "shm_toc_insert",
+    "shm_toc_lookup",
+    "shm_mq_create",
+    "shm_mq_attach",
+    "shm_mq_send",
+    "shm_mq_sendv",
+    "shm_mq_receive",
+    "shm_mq_set_sender",
+    "shm_mq_set_receiver",
+    "shm_mq_set_handle",
+    "shm_mq_detach",
+    "shm_mq_wait_for_attach",
+    "shm_mq_minimum_size",
+    "ShmemInitHash",
+    "ShmemAlloc",
+    "hash_create",
+    "hash_search",
+    "hash_search_with_hash_value",
+    "get_hash_value",
+    "hash_seq_init",
+    "hash_seq_search",
+    "hash_seq_term",
+    "hash_get_num_entries",
+    "hash_estimate_size",
+    "tag_hash",
+    "hash_bytes",
+    "ConditionVariableInit",
+    "ConditionVariableSleep",
+    "ConditionVariableBroadcast",
+    "dsa_create",
+    "dsa_attach",
+    "dsa_allocate_extended",
+    "dsa_free",
+    "dsa_get_address",
+    "dshash_create",
+    "dshash_find_or_insert",
+    "load_external_function",
     // activity and time
     "pgstat_report_activity",
     "my_wait_event_info",

@@ -17,12 +17,19 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/dsm.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "port/atomics.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 #ifdef BGW_BENCH_PG
@@ -30,6 +37,8 @@
 #endif
 
 #include "shapes.h"
+/* PostgreSQL 15's test_shm_mq regression calls (c_tests/modules/shm_mq_cases.h). */
+#include "shm_mq_cases.h"
 
 /* Stamp slots in the shared file; more than any shape keeps alive at once. */
 #define STAMP_SLOTS 4096
@@ -673,7 +682,7 @@ shape_register_to_entry_loaded(int iters, int idle, BenchEmit emit, void *ctx)
 	stop_all(handles, idle);
 }
 
-/* ---- the log (shapes 15 and 16): both sides run with logging_collector = on ---------------- */
+/* ---- the log (shapes 16 and 17): both sides run with logging_collector = on ---------------- */
 
 /* The logging collector's current stderr file, from DataDir/current_logfiles. */
 static void
@@ -1049,6 +1058,233 @@ shape_lwlock_contended(int rounds, BenchEmit emit, void *ctx)
 	munmap(locks, sizeof(BenchLocks));
 }
 
+/* ---- dynamic shared memory and message queues (shapes 18-21) --------------------------------- */
+
+#define MQ_MAGIC 0x62656e63
+#define MQ_SIZE 16384
+
+/* Shape 19's worker: echoes every message of queue 1 back on queue 2 until either is detached. */
+void
+bgw_bench_echo(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	shm_mq_handle *in;
+	shm_mq_handle *out;
+	shm_mq	   *inq;
+	shm_mq	   *outq;
+
+	BackgroundWorkerUnblockSignals();
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		elog(ERROR, "bench echo: the segment is gone");
+	toc = shm_toc_attach(MQ_MAGIC, dsm_segment_address(seg));
+	inq = shm_toc_lookup(toc, 1, false);
+	outq = shm_toc_lookup(toc, 2, false);
+	shm_mq_set_receiver(inq, MyProc);
+	shm_mq_set_sender(outq, MyProc);
+	in = shm_mq_attach(inq, seg, NULL);
+	out = shm_mq_attach(outq, seg, NULL);
+	for (;;)
+	{
+		Size		len;
+		void	   *data;
+
+		if (shm_mq_receive(in, &len, &data, false) != SHM_MQ_SUCCESS)
+			break;
+		if (shm_mq_send(out, len, data, false, true) != SHM_MQ_SUCCESS)
+			break;
+	}
+	dsm_detach(seg);
+	proc_exit(0);
+}
+
+/* Shape 19: an 8-byte message to a worker and back, `iters` times after a warm-up. */
+static void
+shape_mq_round_trip(int iters, BenchEmit emit, void *ctx)
+{
+	shm_toc_estimator e;
+	Size		size;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	shm_mq	   *outq;
+	shm_mq	   *inq;
+	shm_mq_handle *out;
+	shm_mq_handle *in;
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	uint64		msg = 42;
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, MQ_SIZE);
+	shm_toc_estimate_chunk(&e, MQ_SIZE);
+	shm_toc_estimate_keys(&e, 2);
+	size = shm_toc_estimate(&e);
+	seg = dsm_create(size, 0);
+	toc = shm_toc_create(MQ_MAGIC, dsm_segment_address(seg), size);
+	outq = shm_mq_create(shm_toc_allocate(toc, MQ_SIZE), MQ_SIZE);
+	inq = shm_mq_create(shm_toc_allocate(toc, MQ_SIZE), MQ_SIZE);
+	shm_toc_insert(toc, 1, outq);
+	shm_toc_insert(toc, 2, inq);
+	shm_mq_set_sender(outq, MyProc);
+	shm_mq_set_receiver(inq, MyProc);
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strcpy(worker.bgw_library_name, bench_library);
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "bgw_bench_echo");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "bench echo");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "bench");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		elog(ERROR, "could not register the bench echo worker");
+	out = shm_mq_attach(outq, seg, handle);
+	in = shm_mq_attach(inq, seg, handle);
+	for (int i = -100; i < iters; i++)
+	{
+		Size		len;
+		void	   *data;
+		uint64		t0 = now_ns();
+
+		if (shm_mq_send(out, sizeof(msg), &msg, false, true) != SHM_MQ_SUCCESS ||
+			shm_mq_receive(in, &len, &data, false) != SHM_MQ_SUCCESS || len != sizeof(msg))
+			elog(ERROR, "bench round trip failed");
+		if (i >= 0)
+			emit(ctx, "latency_us", (double) (now_ns() - t0) / 1000.0);
+	}
+	dsm_detach(seg);
+	wait_stopped(handle);
+	pfree(handle);
+}
+
+/* Shape 21: dsm_create + dsm_attach + dsm_detach of a 64 kB segment in this process (a pin
+ * keeps it between its creator's detach and the attach; it is destroyed at the last detach). */
+static void
+shape_dsm_cycle(int iters, BenchEmit emit, void *ctx)
+{
+	for (int i = -100; i < iters; i++)
+	{
+		uint64		t0 = now_ns();
+		dsm_segment *seg = dsm_create(65536, 0);
+		dsm_handle	h = dsm_segment_handle(seg);
+
+		((char *) dsm_segment_address(seg))[0] = 1;
+		dsm_pin_segment(seg);
+		dsm_detach(seg);
+		seg = dsm_attach(h);
+		if (seg == NULL || ((char *) dsm_segment_address(seg))[0] != 1)
+			elog(ERROR, "bench dsm cycle: the segment was not there");
+		dsm_unpin_segment(h);
+		dsm_detach(seg);
+		if (i >= 0)
+			emit(ctx, "latency_us", (double) (now_ns() - t0) / 1000.0);
+	}
+}
+
+/*
+ * Shapes 18 and 20: PostgreSQL 15's test_shm_mq, loaded from the bench's library directory
+ * (dynamic_library_path on both sides), called directly as its SQL functions would be.
+ * Shape 18: the regression script's calls, `iters` times (ms per call and for the whole set);
+ * shape 20: test_shm_mq_pipelined(16384, <270,000 characters>, `arg`, 3), MB/s through the three
+ * workers.
+ */
+static void
+test_shm_mq_functions(PGFunction *plain, PGFunction *pipelined)
+{
+	*plain = (PGFunction) load_external_function("test_shm_mq", "test_shm_mq", true, NULL);
+	*pipelined = (PGFunction) load_external_function("test_shm_mq", "test_shm_mq_pipelined",
+													 true, NULL);
+}
+
+/* Runs `call` in a "transaction" of its own when there is none (the libbgworker driver): the
+ * contexts test_shm_mq allocates its worker handles in. */
+static bool
+begin_call(void)
+{
+	if (TopTransactionContext != NULL)
+		return false;
+	TopTransactionContext = AllocSetContextCreate(TopMemoryContext, "TopTransactionContext",
+												  ALLOCSET_DEFAULT_SIZES);
+	CurTransactionContext = TopTransactionContext;
+	return true;
+}
+
+static void
+end_call(bool made)
+{
+	if (!made)
+		return;
+	MemoryContextDelete(TopTransactionContext);
+	TopTransactionContext = NULL;
+	CurTransactionContext = NULL;
+}
+
+static void
+shape_shm_mq_regression(int iters, BenchEmit emit, void *ctx)
+{
+	PGFunction	plain;
+	PGFunction	pipelined;
+	text	   *messages[SHM_MQ_NCASES];
+
+	test_shm_mq_functions(&plain, &pipelined);
+	for (int i = 0; i < SHM_MQ_NCASES; i++)
+		messages[i] = shm_mq_case_message(i);
+	for (int round = 0; round < iters; round++)
+	{
+		double		set_ms = 0;
+
+		for (int i = 0; i < SHM_MQ_NCASES; i++)
+		{
+			char		metric[32];
+			bool		made = begin_call();
+			uint64		t0 = now_ns();
+			double		ms;
+
+			shm_mq_case_call(i, plain, pipelined, messages[i]);
+			ms = (double) (now_ns() - t0) / 1e6;
+			end_call(made);
+			snprintf(metric, sizeof(metric), "case%d_ms", i + 1);
+			emit(ctx, metric, ms);
+			set_ms += ms;
+		}
+		emit(ctx, "set_ms", set_ms);
+	}
+}
+
+static void
+shape_shm_mq_pipelined(int iters, int messages, BenchEmit emit, void *ctx)
+{
+	PGFunction	plain;
+	PGFunction	pipelined;
+	text	   *message = shm_mq_case_message(4);	/* the 270,000 characters */
+
+	test_shm_mq_functions(&plain, &pipelined);
+	for (int round = 0; round < iters; round++)
+	{
+		bool		made = begin_call();
+		uint64		t0;
+		double		seconds;
+
+		LOCAL_FCINFO(fcinfo, 5);
+		InitFunctionCallInfoData(*fcinfo, NULL, 5, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = Int64GetDatum(16384);
+		fcinfo->args[1].value = PointerGetDatum(message);
+		fcinfo->args[2].value = Int32GetDatum(messages);
+		fcinfo->args[3].value = Int32GetDatum(3);
+		fcinfo->args[4].value = BoolGetDatum(false);
+		for (int k = 0; k < 5; k++)
+			fcinfo->args[k].isnull = false;
+		t0 = now_ns();
+		(void) pipelined(fcinfo);
+		seconds = (double) (now_ns() - t0) / 1e9;
+		end_call(made);
+		emit(ctx, "mb_per_s", (double) messages * 270000.0 / seconds / 1e6);
+	}
+}
+
 void
 bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 {
@@ -1088,6 +1324,14 @@ bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx)
 		shape_log_throughput(iters, arg, emit, ctx);
 	else if (strcmp(shape, "s17") == 0)
 		shape_register_to_entry_beside_chatty(iters, emit, ctx);
+	else if (strcmp(shape, "s18") == 0)
+		shape_shm_mq_regression(iters, emit, ctx);
+	else if (strcmp(shape, "s19") == 0)
+		shape_mq_round_trip(iters, emit, ctx);
+	else if (strcmp(shape, "s20") == 0)
+		shape_shm_mq_pipelined(iters, arg, emit, ctx);
+	else if (strcmp(shape, "s21") == 0)
+		shape_dsm_cycle(iters, emit, ctx);
 	else
 		elog(ERROR, "unknown bench shape \"%s\"", shape);
 }

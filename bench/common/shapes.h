@@ -19,7 +19,7 @@ typedef void (*BenchEmit) (void *ctx, const char *metric, double value);
 extern void bench_setup(const char *library, const char *workdir);
 
 /*
- * Runs one shape ("s1".."s17", see README.md) `iters` times with its argument `arg`, emitting
+ * Runs one shape ("s1".."s21", see README.md) `iters` times with its argument `arg`, emitting
  * the samples. Raises an ERROR on failure.
  */
 extern void bench_run(const char *shape, int iters, int arg, BenchEmit emit, void *ctx);
@@ -36,5 +36,6 @@ extern PGDLLEXPORT void bgw_bench_spi_plan_loop(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_cursor_fetch(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_log_burst(Datum main_arg);
 extern PGDLLEXPORT void bgw_bench_log_chatty(Datum main_arg);
+extern PGDLLEXPORT void bgw_bench_echo(Datum main_arg);
 
 #endif /* BGW_BENCH_SHAPES_H */

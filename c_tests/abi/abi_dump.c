@@ -42,8 +42,19 @@
 #include "utils/resowner.h"
 #include "utils/varlena.h"
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
+#include "lib/dshash.h"
 #include "nodes/params.h"
+#include "storage/condition_variable.h"
+#include "storage/dsm.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "storage/shmem.h"
+#include "utils/dsa.h"
+#include "utils/hsearch.h"
 #include "utils/portal.h"
 #else
 #include "postgres.h"
@@ -79,8 +90,19 @@
 #include "utils/resowner.h"
 #include "utils/varlena.h"
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
+#include "lib/dshash.h"
 #include "nodes/params.h"
+#include "storage/condition_variable.h"
+#include "storage/dsm.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "storage/shmem.h"
+#include "utils/dsa.h"
+#include "utils/hsearch.h"
 #include "utils/portal.h"
 #endif
 
@@ -716,6 +738,142 @@ dump_spi(void)
 	CONST(TopSubTransactionId);
 }
 
+/* Dynamic shared memory, message queues, hash tables, condition variables, dsa, dshash. */
+static void
+dump_dsm(void)
+{
+	TYPE(PGPROC);
+	FIELD_LAYOUT(PGPROC, procLatch);
+	FIELD(PGPROC, pid);
+	TYPEDEF(dsm_handle);
+	TYPE(on_dsm_detach_callback);
+	CONST(DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	CONST(DSM_HANDLE_INVALID);
+	CONST(DSM_IMPL_POSIX);
+	CONST(DSM_IMPL_MMAP);
+
+	TYPE(shm_toc_estimator);
+	FIELD(shm_toc_estimator, space_for_chunks);
+	FIELD(shm_toc_estimator, number_of_keys);
+	TYPE(shm_mq_iovec);
+	FIELD(shm_mq_iovec, data);
+	FIELD(shm_mq_iovec, len);
+	TYPE(shm_mq_result);
+	CONST(SHM_MQ_SUCCESS);
+	CONST(SHM_MQ_WOULD_BLOCK);
+	CONST(SHM_MQ_DETACHED);
+	CONST(WAIT_EVENT_MQ_INTERNAL);
+	CONST(WAIT_EVENT_MQ_PUT_MESSAGE);
+	CONST(WAIT_EVENT_MQ_RECEIVE);
+	CONST(WAIT_EVENT_MQ_SEND);
+
+	TYPE(HASHCTL);
+	FIELD(HASHCTL, num_partitions);
+	FIELD(HASHCTL, ssize);
+	FIELD(HASHCTL, dsize);
+	FIELD(HASHCTL, max_dsize);
+	FIELD(HASHCTL, keysize);
+	FIELD(HASHCTL, entrysize);
+	FIELD_LAYOUT(HASHCTL, hash);
+	FIELD_LAYOUT(HASHCTL, match);
+	FIELD_LAYOUT(HASHCTL, keycopy);
+	FIELD_LAYOUT(HASHCTL, alloc);
+	FIELD_LAYOUT(HASHCTL, hcxt);
+	FIELD_LAYOUT(HASHCTL, hctl);
+	TYPE(HASHELEMENT);
+	FIELD_LAYOUT(HASHELEMENT, link);
+	FIELD(HASHELEMENT, hashvalue);
+	TYPE(HASH_SEQ_STATUS);
+	FIELD_LAYOUT(HASH_SEQ_STATUS, hashp);
+	FIELD(HASH_SEQ_STATUS, curBucket);
+	FIELD_LAYOUT(HASH_SEQ_STATUS, curEntry);
+	TYPE(HASHACTION);
+	CONST(HASH_FIND);
+	CONST(HASH_ENTER);
+	CONST(HASH_REMOVE);
+	CONST(HASH_ENTER_NULL);
+	CONST(HASH_PARTITION);
+	CONST(HASH_SEGMENT);
+	CONST(HASH_DIRSIZE);
+	CONST(HASH_ELEM);
+	CONST(HASH_STRINGS);
+	CONST(HASH_BLOBS);
+	CONST(HASH_FUNCTION);
+	CONST(HASH_COMPARE);
+	CONST(HASH_KEYCOPY);
+	CONST(HASH_ALLOC);
+	CONST(HASH_CONTEXT);
+	CONST(HASH_SHARED_MEM);
+	CONST(HASH_ATTACH);
+	CONST(HASH_FIXED_SIZE);
+	CONST(NO_MAX_DSIZE);
+	VALUE("hash_combine(1, 2)", hash_combine(1, 2));
+	VALUE("hash_combine64(1, 2)", hash_combine64(1, 2));
+	VALUE("murmurhash32(12345)", murmurhash32(12345));
+
+	TYPE(ConditionVariable);
+	FIELD(ConditionVariable, mutex);
+	FIELD_LAYOUT(ConditionVariable, wakeup);
+	TYPE(ConditionVariableMinimallyPadded);
+	TYPE(proclist_head);
+	FIELD(proclist_head, head);
+	FIELD(proclist_head, tail);
+	TYPE(proclist_node);
+	FIELD(proclist_node, next);
+	FIELD(proclist_node, prev);
+	TYPE(proclist_mutable_iter);
+
+	TYPEDEF(dsa_pointer);
+	TYPE(dsa_pointer_atomic);
+	TYPEDEF(dsa_handle);
+	CONST(SIZEOF_DSA_POINTER);
+	CONST(DSA_ALLOC_HUGE);
+	CONST(DSA_ALLOC_NO_OOM);
+	CONST(DSA_ALLOC_ZERO);
+	CONST(InvalidDsaPointer);
+	VALUE("DsaPointerIsValid(1)", DsaPointerIsValid(1));
+	printf("value %-38s = %s\n", "DSA_POINTER_FORMAT", DSA_POINTER_FORMAT);
+
+	TYPE(dshash_parameters);
+	FIELD(dshash_parameters, key_size);
+	FIELD(dshash_parameters, entry_size);
+	FIELD_LAYOUT(dshash_parameters, compare_function);
+	FIELD_LAYOUT(dshash_parameters, hash_function);
+	FIELD(dshash_parameters, tranche_id);
+	TYPE(dshash_seq_status);
+	FIELD_LAYOUT(dshash_seq_status, hash_table);
+	FIELD(dshash_seq_status, curbucket);
+	FIELD(dshash_seq_status, nbuckets);
+	FIELD_LAYOUT(dshash_seq_status, curitem);
+	FIELD(dshash_seq_status, pnextitem);
+	FIELD(dshash_seq_status, curpartition);
+	FIELD(dshash_seq_status, exclusive);
+	TYPEDEF(dshash_table_handle);
+	TYPEDEF(dshash_hash);
+
+	/* Calling another module's function. */
+	TYPE(FunctionCallInfoBaseData);
+	FIELD_LAYOUT(FunctionCallInfoBaseData, flinfo);
+	FIELD_LAYOUT(FunctionCallInfoBaseData, context);
+	FIELD_LAYOUT(FunctionCallInfoBaseData, resultinfo);
+	FIELD(FunctionCallInfoBaseData, fncollation);
+	FIELD(FunctionCallInfoBaseData, isnull);
+	FIELD(FunctionCallInfoBaseData, nargs);
+	VALUE("offsetof(FunctionCallInfoBaseData, args)", offsetof(FunctionCallInfoBaseData, args));
+	TYPE(NullableDatum);
+	FIELD(NullableDatum, value);
+	FIELD(NullableDatum, isnull);
+	VALUE("SizeForFunctionCallInfo(5)", SizeForFunctionCallInfo(5));
+	{
+		LOCAL_FCINFO(fc, 5);
+		InitFunctionCallInfoData(*fc, NULL, 5, InvalidOid, NULL, NULL);
+		fc->args[4].value = Int32GetDatum(-7);
+		VALUE("LOCAL_FCINFO nargs", fc->nargs);
+		VALUE("LOCAL_FCINFO isnull", fc->isnull);
+		VALUE("args[4] via PG_GETARG_INT32 shape", (uint32) DatumGetInt32(fc->args[4].value));
+	}
+}
+
 int
 main(void)
 {
@@ -723,6 +881,7 @@ main(void)
 	dump_spi();
 	dump_constants();
 	dump_values();
+	dump_dsm();
 	return 0;
 }
 
@@ -1138,3 +1297,127 @@ SAME_TYPE(SPI_rollback, void(void));
 SAME_TYPE(SPI_rollback_and_chain, void(void));
 SAME_TYPE(SPI_inside_nonatomic_context, bool(void));
 SAME_TYPE(makeParamList, ParamListInfo(int));
+
+/* Dynamic shared memory. */
+SAME_TYPE(dsm_create, dsm_segment *(Size, int));
+SAME_TYPE(dsm_attach, dsm_segment *(dsm_handle));
+SAME_TYPE(dsm_detach, void(dsm_segment *));
+SAME_TYPE(dsm_detach_all, void(void));
+SAME_TYPE(dsm_backend_shutdown, void(void));
+SAME_TYPE(dsm_estimate_size, size_t(void));
+SAME_TYPE(dsm_pin_mapping, void(dsm_segment *));
+SAME_TYPE(dsm_unpin_mapping, void(dsm_segment *));
+SAME_TYPE(dsm_pin_segment, void(dsm_segment *));
+SAME_TYPE(dsm_unpin_segment, void(dsm_handle));
+SAME_TYPE(dsm_find_mapping, dsm_segment *(dsm_handle));
+SAME_TYPE(dsm_segment_address, void *(dsm_segment *));
+SAME_TYPE(dsm_segment_map_length, Size(dsm_segment *));
+SAME_TYPE(dsm_segment_handle, dsm_handle(dsm_segment *));
+SAME_TYPE(on_dsm_detach, void(dsm_segment *, on_dsm_detach_callback, Datum));
+SAME_TYPE(cancel_on_dsm_detach, void(dsm_segment *, on_dsm_detach_callback, Datum));
+SAME_TYPE(reset_on_dsm_detach, void(void));
+SAME_TYPE(dynamic_shared_memory_type, int);
+SAME_TYPE(min_dynamic_shared_memory, int);
+SAME_TYPE(shm_toc_create, shm_toc *(uint64, void *, Size));
+SAME_TYPE(shm_toc_attach, shm_toc *(uint64, void *));
+SAME_TYPE(shm_toc_allocate, void *(shm_toc *, Size));
+SAME_TYPE(shm_toc_freespace, Size(shm_toc *));
+SAME_TYPE(shm_toc_insert, void(shm_toc *, uint64, void *));
+SAME_TYPE(shm_toc_lookup, void *(shm_toc *, uint64, bool));
+SAME_TYPE(shm_toc_estimate, Size(shm_toc_estimator *));
+
+/* Message queues and PGPROCs. */
+SAME_TYPE(MyProc, PGPROC *);
+SAME_TYPE(BackendPidGetProc, PGPROC *(int));
+SAME_TYPE(shm_mq_create, shm_mq *(void *, Size));
+SAME_TYPE(shm_mq_set_receiver, void(shm_mq *, PGPROC *));
+SAME_TYPE(shm_mq_set_sender, void(shm_mq *, PGPROC *));
+SAME_TYPE(shm_mq_get_receiver, PGPROC *(shm_mq *));
+SAME_TYPE(shm_mq_get_sender, PGPROC *(shm_mq *));
+SAME_TYPE(shm_mq_attach, shm_mq_handle *(shm_mq *, dsm_segment *, BackgroundWorkerHandle *));
+SAME_TYPE(shm_mq_set_handle, void(shm_mq_handle *, BackgroundWorkerHandle *));
+SAME_TYPE(shm_mq_detach, void(shm_mq_handle *));
+SAME_TYPE(shm_mq_get_queue, shm_mq *(shm_mq_handle *));
+SAME_TYPE(shm_mq_send, shm_mq_result(shm_mq_handle *, Size, const void *, bool, bool));
+SAME_TYPE(shm_mq_sendv, shm_mq_result(shm_mq_handle *, shm_mq_iovec *, int, bool, bool));
+SAME_TYPE(shm_mq_receive, shm_mq_result(shm_mq_handle *, Size *, void **, bool));
+SAME_TYPE(shm_mq_wait_for_attach, shm_mq_result(shm_mq_handle *));
+SAME_TYPE(shm_mq_minimum_size, const Size);
+
+/* Hash tables and hash functions. */
+SAME_TYPE(hash_create, HTAB *(const char *, long, const HASHCTL *, int));
+SAME_TYPE(hash_destroy, void(HTAB *));
+SAME_TYPE(hash_stats, void(const char *, HTAB *));
+SAME_TYPE(hash_search, void *(HTAB *, const void *, HASHACTION, bool *));
+SAME_TYPE(get_hash_value, uint32(HTAB *, const void *));
+SAME_TYPE(hash_search_with_hash_value, void *(HTAB *, const void *, uint32, HASHACTION, bool *));
+SAME_TYPE(hash_update_hash_key, bool(HTAB *, void *, const void *));
+SAME_TYPE(hash_get_num_entries, long(HTAB *));
+SAME_TYPE(hash_seq_init, void(HASH_SEQ_STATUS *, HTAB *));
+SAME_TYPE(hash_seq_search, void *(HASH_SEQ_STATUS *));
+SAME_TYPE(hash_seq_term, void(HASH_SEQ_STATUS *));
+SAME_TYPE(hash_freeze, void(HTAB *));
+SAME_TYPE(hash_estimate_size, Size(long, Size));
+SAME_TYPE(hash_select_dirsize, long(long));
+SAME_TYPE(hash_get_shared_size, Size(HASHCTL *, int));
+SAME_TYPE(ShmemInitHash, HTAB *(const char *, long, long, HASHCTL *, int));
+SAME_TYPE(ShmemAlloc, void *(Size));
+SAME_TYPE(ShmemAllocNoError, void *(Size));
+SAME_TYPE(ShmemAllocUnlocked, void *(Size));
+SAME_TYPE(hash_bytes, uint32(const unsigned char *, int));
+SAME_TYPE(hash_bytes_uint32, uint32(uint32));
+SAME_TYPE(tag_hash, uint32(const void *, Size));
+SAME_TYPE(uint32_hash, uint32(const void *, Size));
+SAME_TYPE(string_hash, uint32(const void *, Size));
+
+/* Condition variables. */
+SAME_TYPE(ConditionVariableInit, void(ConditionVariable *));
+SAME_TYPE(ConditionVariableSleep, void(ConditionVariable *, uint32));
+SAME_TYPE(ConditionVariableTimedSleep, bool(ConditionVariable *, long, uint32));
+SAME_TYPE(ConditionVariableCancelSleep, void(void));
+SAME_TYPE(ConditionVariablePrepareToSleep, void(ConditionVariable *));
+SAME_TYPE(ConditionVariableSignal, void(ConditionVariable *));
+SAME_TYPE(ConditionVariableBroadcast, void(ConditionVariable *));
+
+/* Dynamic shared areas and their hash tables. */
+SAME_TYPE(dsa_create, dsa_area *(int));
+SAME_TYPE(dsa_create_in_place, dsa_area *(void *, size_t, int, dsm_segment *));
+SAME_TYPE(dsa_attach, dsa_area *(dsa_handle));
+SAME_TYPE(dsa_attach_in_place, dsa_area *(void *, dsm_segment *));
+SAME_TYPE(dsa_release_in_place, void(void *));
+SAME_TYPE(dsa_on_dsm_detach_release_in_place, void(dsm_segment *, Datum));
+SAME_TYPE(dsa_on_shmem_exit_release_in_place, void(int, Datum));
+SAME_TYPE(dsa_pin_mapping, void(dsa_area *));
+SAME_TYPE(dsa_detach, void(dsa_area *));
+SAME_TYPE(dsa_pin, void(dsa_area *));
+SAME_TYPE(dsa_unpin, void(dsa_area *));
+SAME_TYPE(dsa_set_size_limit, void(dsa_area *, size_t));
+SAME_TYPE(dsa_minimum_size, size_t(void));
+SAME_TYPE(dsa_get_handle, dsa_handle(dsa_area *));
+SAME_TYPE(dsa_allocate_extended, dsa_pointer(dsa_area *, size_t, int));
+SAME_TYPE(dsa_free, void(dsa_area *, dsa_pointer));
+SAME_TYPE(dsa_get_address, void *(dsa_area *, dsa_pointer));
+SAME_TYPE(dsa_trim, void(dsa_area *));
+SAME_TYPE(dsa_dump, void(dsa_area *));
+SAME_TYPE(dshash_create, dshash_table *(dsa_area *, const dshash_parameters *, void *));
+SAME_TYPE(dshash_attach,
+		  dshash_table *(dsa_area *, const dshash_parameters *, dshash_table_handle, void *));
+SAME_TYPE(dshash_detach, void(dshash_table *));
+SAME_TYPE(dshash_get_hash_table_handle, dshash_table_handle(dshash_table *));
+SAME_TYPE(dshash_destroy, void(dshash_table *));
+SAME_TYPE(dshash_find, void *(dshash_table *, const void *, bool));
+SAME_TYPE(dshash_find_or_insert, void *(dshash_table *, const void *, bool *));
+SAME_TYPE(dshash_delete_key, bool(dshash_table *, const void *));
+SAME_TYPE(dshash_delete_entry, void(dshash_table *, void *));
+SAME_TYPE(dshash_release_lock, void(dshash_table *, void *));
+SAME_TYPE(dshash_seq_init, void(dshash_seq_status *, dshash_table *, bool));
+SAME_TYPE(dshash_seq_next, void *(dshash_seq_status *));
+SAME_TYPE(dshash_seq_term, void(dshash_seq_status *));
+SAME_TYPE(dshash_delete_current, void(dshash_seq_status *));
+SAME_TYPE(dshash_memcmp, int(const void *, const void *, size_t, void *));
+SAME_TYPE(dshash_memhash, dshash_hash(const void *, size_t, void *));
+SAME_TYPE(dshash_dump, void(dshash_table *));
+
+/* Calling another module's function. */
+SAME_TYPE(load_external_function, void *(const char *, const char *, bool, void **));
+SAME_TYPE(lookup_external_function, void *(void *, const char *));

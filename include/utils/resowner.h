@@ -2,9 +2,11 @@
  * utils/resowner.h -- resource owners: a tree of owners released phase by phase, and callbacks
  * modules register to release their own resources at each phase.
  *
- * The server resources PostgreSQL's owners track (buffers, relation references, snapshots,
- * virtual files, DSM segments) do not exist here; an owner runs the release callbacks for itself
- * and its children.  Each transaction gets TopTransactionResourceOwner (also the current owner)
+ * Of the server resources PostgreSQL's owners track (buffers, relation references, snapshots,
+ * virtual files, DSM segments) only DSM segments exist here: one created or attached while an
+ * owner is current is detached when that owner is released (dsm_pin_mapping takes it out).  An
+ * owner also runs the release callbacks for itself and its children.  Each transaction gets
+ * TopTransactionResourceOwner (also the current owner)
  * and releases it at commit or abort; outside a transaction CurrentResourceOwner is NULL unless
  * the module sets it.
  */

@@ -29,12 +29,22 @@ macro_rules! export {
 }
 
 mod c_shim;
+/// cbindgen:ignore
+mod cv_api;
 mod db_api;
+/// cbindgen:ignore
+mod dsa_api;
+/// cbindgen:ignore
+mod dsm_api;
 mod dynamic_api;
 mod elog_api;
 /// cbindgen:ignore
 mod fd_api;
+/// cbindgen:ignore
+mod fmgr_api;
 mod guc_api;
+/// cbindgen:ignore
+mod hash_api;
 mod interrupt_api;
 mod latch_api;
 /// cbindgen:ignore
@@ -49,6 +59,8 @@ mod registration_api;
 mod resowner_api;
 /// cbindgen:ignore
 mod server_events_api;
+/// cbindgen:ignore
+mod shm_mq_api;
 mod shmem_api;
 /// cbindgen:ignore
 mod spi_api;

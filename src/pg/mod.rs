@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod globals;
+pub mod interrupts;
 pub mod text;
 pub mod types;
 
@@ -12,3 +13,4 @@ pub use error::{
     report_fmt, Text,
 };
 pub use globals::*;
+pub use interrupts::{check_for_interrupts, hold_interrupts, resume_interrupts};

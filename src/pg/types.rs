@@ -58,6 +58,15 @@ pub const PG_WAIT_IPC: u32 = 0x0800_0000u32;
 // Enumerators in PostgreSQL (so `int`), in the IPC class.
 pub const WAIT_EVENT_BGWORKER_SHUTDOWN: c_int = 0x0800_0005;
 pub const WAIT_EVENT_BGWORKER_STARTUP: c_int = 0x0800_0006;
+pub const WAIT_EVENT_MQ_INTERNAL: u32 = 0x0800_001D;
+pub const WAIT_EVENT_MQ_PUT_MESSAGE: u32 = 0x0800_001E;
+pub const WAIT_EVENT_MQ_RECEIVE: u32 = 0x0800_001F;
+pub const WAIT_EVENT_MQ_SEND: u32 = 0x0800_0020;
+
+/// A dynamic shared memory segment's name, passed between processes (`storage/dsm_impl.h`).
+pub type dsm_handle = u32;
+pub const DSM_HANDLE_INVALID: dsm_handle = 0;
+pub const DSM_CREATE_NULL_IF_MAXSEGMENTS: c_int = 0x0001;
 
 // Message levels (utils/elog.h).
 pub const DEBUG5: c_int = 10;
@@ -164,8 +173,21 @@ pub struct ErrorData {
     pub assoc_context: *mut std::ffi::c_void,
 }
 
+/// A link in a list of PGPROCs kept by number (`storage/proclist_types.h`); both 0 when the
+/// PGPROC is on no list.
+#[repr(C)]
+pub struct proclist_node {
+    pub next: c_int,
+    pub prev: c_int,
+}
+
+/// How many DSM segments an attached process's PGPROC remembers (see `_bgw_dsm_refs`).
+pub const BGW_PROC_DSM_REFS: usize = 64;
+
 /// A process's shared state (`storage/proc.h`): 880 bytes, as in PostgreSQL 15. Modules use
-/// `procLatch` (another process may `SetLatch` it) and `pid`; the rest is reserved, kept zero.
+/// `procLatch` (another process may `SetLatch` it) and `pid`; the library keeps its own
+/// bookkeeping in the rest (a condition variable's wake-up link; the DSM segments a process
+/// attached from outside the supervisor holds, so that they are released if it is killed).
 #[repr(C)]
 pub struct PGPROC {
     pub _reserved0: [u64; 4],
@@ -174,7 +196,9 @@ pub struct PGPROC {
     pub _reserved2: [u32; 3],
     pub pid: c_int,
     pub _reserved3: u32,
-    pub _reserved4: [u64; 101],
+    pub cvWaitLink: proclist_node,
+    pub _bgw_dsm_refs: [u32; BGW_PROC_DSM_REFS],
+    pub _reserved4: [u64; 68],
 }
 
 /// The hooks modules chain in `_PG_init` (`shmem_request_hook`, `shmem_startup_hook`).
@@ -252,6 +276,8 @@ const _: () = {
     assert!(size_of::<PGPROC>() == 880 && align_of::<PGPROC>() == 8);
     assert!(offset_of!(PGPROC, procLatch) == 36);
     assert!(offset_of!(PGPROC, pid) == 64);
+    assert!(offset_of!(PGPROC, cvWaitLink) == 72);
+    assert!(size_of::<proclist_node>() == 8);
     assert!(offset_of!(ErrorData, filename) == 8);
     assert!(offset_of!(ErrorData, lineno) == 16);
     assert!(offset_of!(ErrorData, sqlerrcode) == 48);

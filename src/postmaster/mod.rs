@@ -528,6 +528,11 @@ impl Postmaster {
                     .store(settings.max_parallel_workers as u32, Ordering::Relaxed);
                 self.seg = Some(seg);
                 crate::worker::exit::on_exit_of_this_process(remove_segment_file);
+                if let Err(e) = crate::dsm::backing::make_in_supervisor(seg) {
+                    return fatal(&StartupError::new(format!(
+                        "could not create dynamic shared memory: {e}"
+                    )));
+                }
             }
             Err(e) => return fatal(&StartupError::new(e.to_string())),
         }
@@ -1280,6 +1285,15 @@ impl Postmaster {
         } else {
             self.seg().reinitialise_modules();
         }
+        // Every DSM segment goes with the old memory (as PostgreSQL removes them all at a
+        // crash-restart); a process attached from outside that still maps one keeps only that
+        // mapping, and its handles attach to nothing new.
+        if let Err(e) = crate::dsm::backing::make_in_supervisor(self.seg()) {
+            elog::log(
+                LOG,
+                format_args!("could not create dynamic shared memory: {e}"),
+            );
+        }
         self.seg()
             .header()
             .max_parallel_workers
@@ -1299,6 +1313,7 @@ impl Postmaster {
         if let Some(seg) = self.seg {
             seg.remove_file();
         }
+        crate::dsm::backing::close_in_supervisor();
         self.pidfile.remove();
     }
 

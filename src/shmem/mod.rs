@@ -21,7 +21,7 @@ pub use slots::Slot;
 pub const FILE_NAME: &str = "bgworker.shmem";
 const MAGIC: [u8; 8] = *b"BGWSHM\0\x01";
 /// Bumped whenever the layout changes: attaching across versions is refused.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// The segment header; the change bitmap and the slots follow it.
 #[repr(C)]
@@ -53,7 +53,12 @@ pub struct Header {
     /// Guards the `ShmemInitStruct` index (0 free, else the holder's pid); taken only by
     /// module code, never by the supervisor while workers run.
     pub index_lock: AtomicI32,
-    pub _pad: u32,
+    /// The descriptor number, in the supervisor, of the memory behind dynamic shared memory
+    /// segments (see `crate::dsm::backing`), its inode, and which one it is (bumped each time
+    /// the supervisor makes a new one); another process opens it as /proc/PID/fd/N.
+    pub dsm_fd: AtomicI32,
+    pub dsm_ino: AtomicU64,
+    pub dsm_generation: AtomicU64,
 }
 
 /// Sizes a segment is made for.
@@ -74,6 +79,16 @@ pub const EXTRA_PROCS: usize = 16;
 pub const INDEX_ENTRIES: usize = 256;
 /// First tranche id `LWLockNewTrancheId` hands out (PostgreSQL 15's LWTRANCHE_FIRST_USER_DEFINED).
 pub const FIRST_USER_TRANCHE: u32 = 75;
+/// Bytes beyond what modules requested in the area `ShmemInitStruct` and `ShmemAlloc` hand out
+/// (PostgreSQL 15 adds the same 100,000 bytes of slop), mostly for shared hash tables, whose
+/// pieces are each rounded up to a cache line.
+pub const ADDIN_SLOP: u64 = 100_000;
+
+/// DSM segments a segment of `slots` worker slots can track: PostgreSQL 15's 64 plus 5 per
+/// process that may use them.
+pub fn dsm_items(slots: u32) -> usize {
+    64 + 5 * (slots as usize + EXTRA_PROCS)
+}
 
 /// Where each area starts.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +99,7 @@ struct Layout {
     lwlocks: usize,
     index: usize,
     tranches: usize,
+    dsm: usize,
     addin: usize,
     size: usize,
 }
@@ -105,11 +121,18 @@ fn layout_of(z: Sizes) -> Option<Layout> {
         index,
         INDEX_ENTRIES * std::mem::size_of::<modules::IndexEntry>(),
     )?;
-    let addin = add(
+    let dsm = add(
         tranches,
         modules::MAX_TRANCHES * std::mem::size_of::<modules::TrancheEntry>(),
     )?;
-    let size = add(addin, usize::try_from(z.addin_size).ok()?)?;
+    let addin = add(
+        dsm,
+        dsm_items(z.slots).checked_mul(std::mem::size_of::<crate::dsm::control::Item>())?,
+    )?;
+    let size = add(
+        addin,
+        usize::try_from(z.addin_size.checked_add(ADDIN_SLOP)?).ok()?,
+    )?;
     Some(Layout {
         bitmap,
         slots,
@@ -117,6 +140,7 @@ fn layout_of(z: Sizes) -> Option<Layout> {
         lwlocks,
         index,
         tranches,
+        dsm,
         addin,
         size,
     })
@@ -358,10 +382,32 @@ impl Segment {
     /// generations are left to `slots::reset_all`.
     pub fn reinitialise_modules(&self) {
         self.write_header();
+        // Processes attached from outside survive a crash-restart: their PGPROCs keep their
+        // pid and latch owner (two plain integers copied back, never acted upon here), so
+        // others can still find and wake them; everything else is made afresh.
+        let keep: [(i32, i32); EXTRA_PROCS] = std::array::from_fn(|k| {
+            let p = self.proc_ptr(self.total + k);
+            // SAFETY: plain reads of two integers of a PGPROC inside the mapping.
+            unsafe {
+                (
+                    std::ptr::read_volatile(&raw const (*p).pid),
+                    std::ptr::read_volatile(&raw const (*p).procLatch.owner_pid),
+                )
+            }
+        });
         let from = self.layout.procs;
         // SAFETY: the module areas run from the PGPROCs to the end of the mapping; no worker
         // runs during a crash re-initialisation.
         unsafe { std::ptr::write_bytes(self.base().add(from), 0, self.layout.size - from) };
+        for (k, (pid, owner)) in keep.into_iter().enumerate() {
+            let p = self.proc_ptr(self.total + k);
+            // SAFETY: plain writes into a zeroed PGPROC inside the mapping.
+            unsafe {
+                (*p).pid = pid;
+                (*p).procLatch.owner_pid = owner;
+                (*p).procLatch.is_shared = owner != 0;
+            }
+        }
         modules::initialise(self);
     }
 
@@ -406,13 +452,39 @@ impl Segment {
         unsafe { self.base().add(self.layout.tranches) as *mut modules::TrancheEntry }
     }
 
-    /// The module area `ShmemInitStruct` hands out, and its size.
+    /// The module area `ShmemInitStruct` and `ShmemAlloc` hand out, and its size (what modules
+    /// requested plus `ADDIN_SLOP`).
     pub(crate) fn addin_area(&self) -> (*mut u8, usize) {
         // SAFETY: inside the mapping.
         (
             unsafe { self.base().add(self.layout.addin) },
-            self.sizes.addin_size as usize,
+            (self.sizes.addin_size + ADDIN_SLOP) as usize,
         )
+    }
+
+    /// The DSM control table (one item per segment that can exist at once).
+    pub fn dsm_items(&self) -> &[crate::dsm::control::Item] {
+        // SAFETY: the table lies inside the mapping (layout_of reserved it); its items are
+        // atomics, valid for any bit pattern, and live as long as the mapping.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.base().add(self.layout.dsm) as *const crate::dsm::control::Item,
+                dsm_items(self.sizes.slots),
+            )
+        }
+    }
+
+    /// The number of PGPROC `p` points to, if it is one of this mapping's.
+    pub fn procno_of(&self, p: *const PGPROC) -> Option<usize> {
+        let base = self.proc_ptr(0) as usize;
+        let at = (p as usize).checked_sub(base)?;
+        let size = std::mem::size_of::<PGPROC>();
+        (at % size == 0 && at / size < self.num_procs()).then_some(at / size)
+    }
+
+    /// The first PGPROC that is not a worker slot's (attached processes take those).
+    pub fn first_extra_proc(&self) -> usize {
+        self.total
     }
 
     pub fn header(&self) -> &Header {

@@ -101,6 +101,7 @@ pub fn initialise(seg: &Segment) {
         next_lock += count;
     }
     let _ = FIRST_USER_TRANCHE;
+    crate::dsm::control::initialise(seg.dsm_items());
 }
 
 /// The first lock of a named tranche (`GetNamedLWLockTranche`), if it was requested.
@@ -154,7 +155,7 @@ pub fn init_struct(seg: &Segment, name: &[u8], size: u64) -> Result<(*mut u8, bo
 
 fn locked_init_struct(seg: &Segment, name: &[u8], size: u64) -> Result<(*mut u8, bool), InitError> {
     let index = seg.index_area();
-    let (area, area_size) = seg.addin_area();
+    let (area, _) = seg.addin_area();
     let mut free = None;
     for i in 0..super::INDEX_ENTRIES {
         // SAFETY: entry i of the index; guarded by the index lock.
@@ -177,14 +178,10 @@ fn locked_init_struct(seg: &Segment, name: &[u8], size: u64) -> Result<(*mut u8,
     let Some(i) = free else {
         return Err(InitError::IndexFull);
     };
-    let used = seg.header().addin_used.load(Ordering::Acquire);
-    let need = round(size);
-    if used + need > area_size as u64 {
+    let Some(p) = shmem_alloc(seg, size) else {
         return Err(InitError::OutOfSpace { requested: size });
-    }
-    seg.header()
-        .addin_used
-        .store(used + need, Ordering::Release);
+    };
+    let used = (p as usize - area as usize) as u64;
     // SAFETY: entry i is free and guarded by the index lock; the name goes last so a reader
     // never sees a named entry without its place.
     unsafe {
@@ -193,7 +190,27 @@ fn locked_init_struct(seg: &Segment, name: &[u8], size: u64) -> Result<(*mut u8,
         e.size = size;
         std::sync::atomic::fence(Ordering::Release);
         e.name = name_bytes(name);
-        Ok((area.add(used as usize), false))
+        Ok((p, false))
+    }
+}
+
+/// `ShmemAlloc`: `size` bytes (rounded up to a cache line) from the module area, never given
+/// back; None when the area is used up. Lock-free: one compare-and-swap on the used count.
+pub fn shmem_alloc(seg: &Segment, size: u64) -> Option<*mut u8> {
+    let (area, area_size) = seg.addin_area();
+    let need = round(size.max(1));
+    let used = &seg.header().addin_used;
+    let mut at = used.load(Ordering::Acquire);
+    loop {
+        let end = at.checked_add(need)?;
+        if end > area_size as u64 {
+            return None;
+        }
+        match used.compare_exchange_weak(at, end, Ordering::AcqRel, Ordering::Acquire) {
+            // SAFETY: [at, end) lies in the module area and is ours alone now.
+            Ok(_) => return Some(unsafe { area.add(at as usize) }),
+            Err(now) => at = now,
+        }
     }
 }
 
@@ -213,19 +230,85 @@ pub fn proc_by_pid(seg: &Segment, pid: i32) -> *mut PGPROC {
     std::ptr::null_mut()
 }
 
-/// Takes PGPROC `i` for this process: pid recorded, its latch set and owned (WP-5).
+/// Takes PGPROC `i` for this process: pid recorded, its latch set and owned (WP-5). DSM
+/// references a previous owner that died without detaching left there are dropped first.
 pub fn claim_proc(seg: &Segment, i: usize, pid: i32) -> *mut PGPROC {
     let p = seg.proc_ptr(i);
-    // SAFETY: this PGPROC belongs to the worker in slot i (one process at a time).
+    crate::dsm::segment::release_refs_of_dead(seg, p);
+    init_claimed(p, pid);
+    p
+}
+
+fn init_claimed(p: *mut PGPROC, pid: i32) {
+    // SAFETY: this PGPROC belongs to the caller now (one process at a time).
     unsafe {
         let latch = &raw mut (*p).procLatch;
         (*latch).is_set = 1;
         (*latch).maybe_sleeping = 0;
         (*latch).is_shared = true;
         (*latch).owner_pid = pid;
+        (*p).cvWaitLink = crate::pg::types::proclist_node { next: 0, prev: 0 };
         std::ptr::write_volatile(&raw mut (*p).pid, pid);
     }
-    p
+}
+
+fn pid_word(p: *mut PGPROC) -> &'static AtomicI32 {
+    // SAFETY: the pid field of a PGPROC in the mapping: an aligned int, changed atomically by
+    // the processes that claim and give back PGPROCs for attached processes.
+    unsafe { AtomicI32::from_ptr(&raw mut (*p).pid) }
+}
+
+/// A PGPROC for a process attached from outside (one of the `EXTRA_PROCS`): a free one, after
+/// those whose owners died without giving them back (killed) are swept, so the DSM segments they
+/// held go as soon as nobody else holds them. Its number, or None when all are taken by live
+/// processes.
+pub fn claim_extra_proc(seg: &Segment, pid: i32) -> Option<usize> {
+    let range = seg.first_extra_proc()..seg.num_procs();
+    for i in range.clone() {
+        reclaim_if_dead(seg, i);
+    }
+    for i in range {
+        let p = seg.proc_ptr(i);
+        if pid_word(p)
+            .compare_exchange(0, pid, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+        {
+            init_claimed(p, pid);
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Takes back PGPROC `i` if its owner (an attached process) is dead, dropping what it held;
+/// true if it was.
+pub fn reclaim_if_dead(seg: &Segment, i: usize) -> bool {
+    let p = seg.proc_ptr(i);
+    let old = pid_word(p).load(Ordering::Acquire);
+    if old <= 0 || crate::dsm::peer::alive(old) {
+        return false;
+    }
+    // Marked with -1 while its references are dropped, so nobody claims it meanwhile.
+    if pid_word(p)
+        .compare_exchange(old, -1, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
+        return false;
+    }
+    crate::dsm::segment::release_refs_of_dead(seg, p);
+    // SAFETY: a plain store into the PGPROC this process holds (marked -1).
+    unsafe { std::ptr::write_volatile(&raw mut (*p).procLatch.owner_pid, 0) };
+    pid_word(p).store(0, Ordering::Release);
+    true
+}
+
+/// Gives back the PGPROC `i` of an attached process that is leaving (its segments are already
+/// detached).
+pub fn release_extra_proc(seg: &Segment, i: usize, pid: i32) {
+    let p = seg.proc_ptr(i);
+    // SAFETY: a plain store into our own PGPROC.
+    unsafe { std::ptr::write_volatile(&raw mut (*p).procLatch.owner_pid, 0) };
+    let _ = pid_word(p).compare_exchange(pid, 0, Ordering::AcqRel, Ordering::Relaxed);
 }
 
 /// Forgets the owner of PGPROC `i` (supervisor, when the worker is reaped), so nobody signals a

@@ -4,16 +4,35 @@
 //! What it installs in the calling process: the shared segment mapping; a latch (`MyLatch`)
 //! woken through a signalfd for SIGURG, which it blocks in the calling thread; a SIGUSR1 handler
 //! that sets that latch (the notify signal); and a pidfd of the supervisor so waits notice its
-//! death at once. `MyProcPid` is set. Nothing else about the process changes.
+//! death at once. `MyProcPid` is set, and `MyProc` is a PGPROC of its own (given back at exit),
+//! whose latch `MyLatch` is. Nothing else about the process changes.
 
 use crate::elog;
 use crate::pg::types::*;
 use crate::pg::MyProcPid;
 use crate::shmem::Segment;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 static ATTACHED: AtomicBool = AtomicBool::new(false);
+/// The PGPROC this attached process holds (usize::MAX: none).
+static MY_EXTRA_PROC: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// At exit of an attached process: what a worker's `proc_exit` does for shared memory (its
+/// condition variable sleep cancelled, its DSM segments detached, with their callbacks), then
+/// its PGPROC given back.
+extern "C" fn leave_at_exit() {
+    let i = MY_EXTRA_PROC.swap(usize::MAX, Ordering::Relaxed);
+    if i == usize::MAX {
+        return;
+    }
+    crate::worker::exit::shmem_exit_for_attached();
+    if let Some(seg) = crate::shmem::current() {
+        // SAFETY: reading our own pid global.
+        let me = unsafe { MyProcPid };
+        crate::shmem::modules::release_extra_proc(seg, i, me);
+    }
+}
 /// The pidfd of the supervisor this process attached to (-1 before).
 static SUPERVISOR_PIDFD: AtomicI32 = AtomicI32::new(-1);
 
@@ -89,6 +108,29 @@ fn attach(datadir: &Path) -> Result<(), String> {
     crate::latch::set_death_fd(pidfd);
     SUPERVISOR_PIDFD.store(pidfd, Ordering::Release);
     crate::latch::init_process_latch();
+    // A PGPROC of its own, as a backend has: its latch is MyLatch, so other processes can wake
+    // it (BackendPidGetProc), and it can be a message queue's sender or receiver.
+    // SAFETY: reading our own pid global.
+    let me = unsafe { MyProcPid };
+    match crate::shmem::modules::claim_extra_proc(seg, me) {
+        Some(i) => {
+            let p = seg.proc_ptr(i);
+            MY_EXTRA_PROC.store(i, Ordering::Relaxed);
+            // SAFETY: this process's own globals; the PGPROC is ours until we give it back.
+            unsafe {
+                crate::pg::MyProc = p;
+                crate::pg::MyLatch = &raw mut (*p).procLatch;
+                libc::atexit(leave_at_exit);
+            }
+        }
+        None => elog::log(
+            WARNING,
+            format_args!(
+                "no PGPROC is free for this process (at most {} processes may be attached at once): MyProc is NULL",
+                crate::shmem::EXTRA_PROCS
+            ),
+        ),
+    }
     crate::worker::signals::install(
         libc::SIGUSR1,
         crate::worker::signals::procsignal_sigusr1_handler as *const () as usize,

@@ -137,14 +137,29 @@ fn run(which: Which, code: c_int) {
     }
 }
 
+/// What `proc_exit` does for shared memory, for a process attached from outside that leaves
+/// through `exit`: a prepared condition variable sleep is cancelled and its DSM segments are
+/// detached (their callbacks run).
+pub fn shmem_exit_for_attached() {
+    if EXITING.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    crate::lwlock::release_all();
+    crate::dsm::cv::cancel_sleep();
+    crate::dsm::segment::backend_shutdown();
+}
+
 /// `proc_exit`: runs the exit callbacks and ends the process with `code`.
 pub fn proc_exit(code: c_int) -> ! {
     if !EXITING.swap(true, Ordering::SeqCst) {
         // As PostgreSQL: locks go before anything else runs.
         crate::lwlock::release_all();
+        crate::dsm::cv::cancel_sleep();
         run(Which::BeforeShmemExit, code);
         // As PostgreSQL's first before_shmem_exit callback: what AllocateFile & co opened.
         crate::fd::close_all(false);
+        // As PostgreSQL's shmem_exit: DSM segments go between the two lists.
+        crate::dsm::segment::backend_shutdown();
         run(Which::OnShmemExit, code);
         run(Which::OnProcExit, code);
         crate::db::close();

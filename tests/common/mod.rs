@@ -1352,3 +1352,53 @@ pub fn run_probe_program_under_valgrind(name: &str, define: &str) {
     );
     assert!(stderr.contains(&ok_line), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dynamic shared memory: the supervisor's memfd
+// ---------------------------------------------------------------------------------------------
+
+/// The path under /proc of the supervisor's DSM memory (its memfd "bgworker.dsm"), if it has one.
+pub fn dsm_memfd(c: &Cluster) -> Option<PathBuf> {
+    let dir = PathBuf::from(format!("/proc/{}/fd", c.pid));
+    fs::read_dir(&dir).ok()?.flatten().find_map(|e| {
+        let target = fs::read_link(e.path()).ok()?;
+        target
+            .to_string_lossy()
+            .starts_with("/memfd:bgworker.dsm")
+            .then(|| e.path())
+    })
+}
+
+/// Bytes of memory the supervisor's DSM memfd holds now (pages of live segments).
+pub fn dsm_bytes_in_use(c: &Cluster) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let path = dsm_memfd(c).expect("the supervisor holds its DSM memfd");
+    fs::metadata(path).expect("stat the memfd").blocks() * 512
+}
+
+/// Waits (bounded) until no DSM segment holds memory any more.
+pub fn wait_dsm_released(c: &Cluster) {
+    let mut last = 0;
+    wait_until("every DSM segment's memory is given back", PROMPT, || {
+        last = dsm_bytes_in_use(c);
+        last == 0
+    });
+}
+
+/// Processes that map a DSM memfd ("/memfd:bgworker.dsm" in their maps), with how many
+/// mappings each has.
+pub fn dsm_mappings() -> Vec<(i32, usize)> {
+    let mut out = Vec::new();
+    for (pid, _) in all_processes() {
+        if let Ok(maps) = fs::read_to_string(format!("/proc/{pid}/maps")) {
+            let n = maps
+                .lines()
+                .filter(|l| l.contains("/memfd:bgworker.dsm"))
+                .count();
+            if n > 0 {
+                out.push((pid, n));
+            }
+        }
+    }
+    out
+}

@@ -1,7 +1,4 @@
-# libbgworker: build, run the examples, test, lint, install.
-#   make run      bgworkerd with the example modules, log on the terminal (Ctrl-C stops it)
-#   make check    every test (cargo test, header checks, ABI comparison with PostgreSQL 15)
-#   make bench    speed and memory against PostgreSQL 15 and the bare fork floor
+# libbgworker: build, run the examples, test, lint, install. `make help` lists the targets.
 
 CARGO ?= cargo
 CC ?= cc
@@ -12,6 +9,10 @@ bindir ?= $(PREFIX)/bin
 libdir ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
+mandir ?= $(PREFIX)/share/man
+# Where systemd looks for units of locally installed software (/usr/local/lib/systemd/system
+# for the default PREFIX).
+systemdunitdir ?= $(libdir)/systemd/system
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
@@ -19,13 +20,29 @@ VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 CARGO_PROFILE_FLAG := $(if $(filter release,$(PROFILE)),--release,)
 BUILD_DIR := target/$(PROFILE)
 
-.PHONY: all release deps run check lint header server-symbols install bench clean stress
+.PHONY: all help release deps run check lint header server-symbols install bench clean stress
 
 all:
 	$(CARGO) build
 
 release:
 	$(CARGO) build --release
+
+help:
+	@echo "make targets:"
+	@echo "  all             build the library and programs (debug; the default)"
+	@echo "  release         build them optimised (target/release)"
+	@echo "  run             bgworkerd with the example modules, log on the terminal (Ctrl-C stops it)"
+	@echo "  check           every test: cargo test, the header checks, the ABI comparison with PostgreSQL 15"
+	@echo "  lint            cargo fmt --check and clippy with warnings as errors"
+	@echo "  bench           speed and memory against PostgreSQL 15 and the machine's floor"
+	@echo "  stress          the fault-injection and fuzz suites at full size"
+	@echo "  header          regenerate include/bgworker.h from the Rust types"
+	@echo "  server-symbols  regenerate PostgreSQL 15's server symbol list"
+	@echo "  install         install under PREFIX=$(PREFIX) (DESTDIR honoured): library, programs,"
+	@echo "                  headers, pkg-config file, man pages, systemd unit"
+	@echo "  deps            install what building and testing need (system packages, Rust)"
+	@echo "  clean           remove build products"
 
 # Installs missing system packages and the Rust toolchain (only what is missing).
 deps:
@@ -88,7 +105,7 @@ server-symbols: deps
 
 install: release
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
-		$(DESTDIR)$(includedir)/bgworker
+		$(DESTDIR)$(includedir)/bgworker $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(systemdunitdir)
 	install -m 755 target/release/libbgworker.so $(DESTDIR)$(libdir)/libbgworker.so.1
 	ln -sf libbgworker.so.1 $(DESTDIR)$(libdir)/libbgworker.so
 	install -m 755 target/release/libbgworker_compat.so $(DESTDIR)$(libdir)/libbgworker_compat.so
@@ -99,6 +116,9 @@ install: release
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(libdir)|' \
 		-e 's|@INCLUDEDIR@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' \
 		libbgworker.pc.in > $(DESTDIR)$(pkgconfigdir)/libbgworker.pc
+	install -m 644 man/bgworkerd.1 man/bgworkerctl.1 $(DESTDIR)$(mandir)/man1/
+	sed -e 's|@BINDIR@|$(bindir)|' systemd/bgworkerd.service.in \
+		> $(DESTDIR)$(systemdunitdir)/bgworkerd.service
 	@$(DESTDIR)$(bindir)/bgworkerd --version >/dev/null || { \
 		echo "install: the installed bgworkerd does not start (it must find" \
 			"libbgworker.so.1 in $(libdir) through its RUNPATH \$$ORIGIN/../lib)" >&2; exit 1; }

@@ -5,7 +5,10 @@
 # through password-less sudo) and only when a package is missing.
 set -euo pipefail
 
-packages=(build-essential g++ pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev valgrind binutils)
+# groff-base renders the man pages and systemd has systemd-analyze, which checks the unit file
+# (tests/service.rs).
+packages=(build-essential g++ pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev valgrind binutils
+	groff-base systemd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 as_root() {

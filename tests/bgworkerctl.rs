@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ fn status_json_describes_supervisor_and_every_worker() {
     c.track(dyn_pid);
 
     let s = status_json(&c);
-    assert_eq!(s["schema"], 1);
+    assert_eq!(s["schema"], 2);
     assert_eq!(s["supervisor"]["pid"], c.pid);
     assert_eq!(s["supervisor"]["status"], "ready");
     assert!(s["supervisor"]["started_at"]
@@ -113,19 +114,22 @@ fn status_shows_reported_activity() {
     let w = status_json(&c);
     let rep = worker(&w, "reporter").expect("reporter listed");
     assert_eq!(rep["activity"], "folding \"deltas\" into totals");
-    let text = stdout(&bgworkerctl(&c.datadir, &["status"]));
+    let text = stdout(&bgworkerctl(&c.datadir, &["status", "--wide"]));
     assert!(text.contains("folding \"deltas\" into totals"), "{text}");
     assert!(text.contains("reporter"), "{text}");
 }
 
 #[test]
-fn status_text_has_a_header_and_a_row_per_worker() {
+fn status_text_fits_100_columns_and_wide_shows_every_field() {
+    let long = "a worker whose name is far longer than the column it gets";
     let c = Setup::new()
         .worker(Worker::new("alpha"))
         .worker(Worker::new("beta"))
+        .worker(Worker::new(long))
         .start();
     c.wait_started("alpha", 1);
     c.wait_started("beta", 1);
+    c.wait_started(long, 1);
     let o = bgworkerctl(&c.datadir, &["status"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
@@ -133,16 +137,53 @@ fn status_text_has_a_header_and_a_row_per_worker() {
         text.contains(&format!("bgworkerd (PID {}) is ready", c.pid)),
         "{text}"
     );
-    assert!(text
-        .lines()
-        .any(|l| l.contains("SLOT") && l.contains("STATE") && l.contains("ACTIVITY")));
+    assert!(text.lines().any(|l| l.contains("SLOT")
+        && l.contains("STATE")
+        && l.contains("UPTIME")
+        && l.contains("LAST EXIT")));
     for name in ["alpha", "beta"] {
         assert!(
             text.lines()
-                .any(|l| l.contains(name) && l.contains("running") && l.contains("static")),
+                .any(|l| l.contains(name) && l.contains("running")),
             "{name} row missing: {text}"
         );
     }
+    for l in text.lines().skip(1) {
+        assert!(l.chars().count() <= 100, "wider than 100 columns: {l:?}");
+    }
+    assert!(
+        text.contains("a worker whose name is …"),
+        "cut names end in …: {text}"
+    );
+
+    let o = bgworkerctl(&c.datadir, &["status", "--wide"]);
+    assert_eq!(o.status.code(), Some(0));
+    let wide = stdout(&o);
+    let header = wide.lines().nth(1).unwrap();
+    for col in [
+        "KIND",
+        "TYPE",
+        "LIBRARY",
+        "FUNCTION",
+        "STARTED",
+        "UPTIME",
+        "RESTARTS",
+        "LAST EXIT",
+        "EXITED AT",
+        "NEXT START",
+        "WAIT EVENT",
+        "TITLE",
+        "LAST ERROR",
+        "ACTIVITY",
+    ] {
+        assert!(header.contains(col), "--wide has {col}: {header}");
+    }
+    assert!(wide.contains(long), "--wide cuts nothing: {wide}");
+    assert!(
+        wide.lines()
+            .any(|l| l.contains("alpha") && l.contains("static") && l.contains("probe_main")),
+        "{wide}"
+    );
 }
 
 #[test]
@@ -376,4 +417,363 @@ fn a_process_that_reused_the_supervisors_pid_is_never_taken_for_it_nor_signalled
     );
     let _ = unrelated.kill();
     let _ = unrelated.wait();
+}
+
+#[test]
+fn status_tells_how_and_when_a_worker_last_exited_and_when_it_starts_again() {
+    let c = Setup::new()
+        .worker(Worker::new("fatal one").mode("fatal+once").restart(60))
+        .worker(Worker::new("error one").mode("error+once").restart(60))
+        .worker(
+            Worker::new("killed one")
+                .mode("segv+once")
+                .flags(0)
+                .restart(60),
+        )
+        .start();
+    let fatal = wait_worker(&c, "fatal one", "fatal one waits to restart", |w| {
+        w["state"] == "waiting to restart"
+    });
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert_eq!(fatal["last_exit"]["code"], 1, "{fatal}");
+    assert_eq!(
+        fatal["last_exit"]["message"], "FATAL: probe \"fatal one\" raising a FATAL",
+        "{fatal}"
+    );
+    assert!(fatal["last_exit"]["pid"].as_i64().unwrap() > 0, "{fatal}");
+    assert!(fatal["last_exit"]["at"].is_string(), "{fatal}");
+    assert_eq!(fatal["library"], "probe");
+    assert_eq!(fatal["function"], "probe_main");
+    assert!(
+        fatal["uptime_s"].is_null(),
+        "not running: no uptime: {fatal}"
+    );
+    // Restart time 60 s: the next start is about a minute away.
+    let next = iso_ms(fatal["next_start"].as_str().expect("next_start set"));
+    assert!(
+        (50_000..=61_000).contains(&(next - now_ms)),
+        "next start in about 60 s: {fatal}"
+    );
+
+    let error = wait_worker(&c, "error one", "error one waits to restart", |w| {
+        w["state"] == "waiting to restart"
+    });
+    assert_eq!(
+        error["last_exit"]["message"], "ERROR: probe \"error one\" raising an ERROR",
+        "an ERROR no handler catches ends the worker: {error}"
+    );
+    let killed = wait_worker(&c, "killed one", "killed one waits to restart", |w| {
+        w["state"] == "waiting to restart"
+    });
+    assert_eq!(killed["last_exit"]["signal"], 11, "{killed}");
+    assert!(killed["last_exit"]["message"].is_null(), "{killed}");
+
+    let text = stdout(&bgworkerctl(&c.datadir, &["status"]));
+    let row = text.lines().find(|l| l.contains("fatal one")).unwrap();
+    assert!(
+        row.contains("restarting in") && row.contains("exit 1, "),
+        "{text}"
+    );
+    assert!(
+        text.contains("last error: FATAL: probe \"fatal one\" raising a FATAL"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("killed one") && l.contains("signal 11, ")),
+        "{text}"
+    );
+
+    // Running again (a restart asked for): uptime counts, the last exit is still shown.
+    let slot = fatal["slot"].as_u64().unwrap().to_string();
+    let o = bgworkerctl(&c.datadir, &["restart", &slot]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = wait_worker(&c, "fatal one", "fatal one runs again", |w| {
+        w["state"] == "running"
+    });
+    assert!(again["uptime_s"].as_f64().is_some(), "{again}");
+    assert!(again["next_start"].is_null(), "{again}");
+    assert_eq!(again["restarts"], 1);
+    assert_eq!(
+        again["last_exit"]["message"], fatal["last_exit"]["message"],
+        "the last exit stays shown while it runs again"
+    );
+}
+
+/// Milliseconds since the epoch of `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn iso_ms(s: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().unwrap();
+    let (y, mo, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from the civil date (proleptic Gregorian), as in Howard Hinnant's algorithm.
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60_000 + n(17..19) * 1000 + n(20..23)
+}
+
+#[test]
+fn restart_brings_any_worker_back_at_once() {
+    let c = Setup::new()
+        .worker(Worker::new("static one").restart(60))
+        .worker(
+            Worker::new("waiting one")
+                .mode("exit+once")
+                .arg(1)
+                .restart(60),
+        )
+        .start();
+    let first = c.wait_started("static one", 1);
+
+    // A running static worker: stopped and started again now, not after its 60 s.
+    let o = bgworkerctl(&c.datadir, &["restart", "--pid", &first.to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("restart requested"), "{}", stdout(&o));
+    c.wait_for_log(
+        "restart of background worker \"static one\" requested",
+        PROMPT,
+    );
+    let second = c.wait_started("static one", 2);
+    assert_ne!(first, second);
+
+    // One waiting for its restart time: started now.
+    let waiting = wait_worker(&c, "waiting one", "waiting one waits", |w| {
+        w["state"] == "waiting to restart"
+    });
+    let slot = waiting["slot"].as_u64().unwrap().to_string();
+    let o = bgworkerctl(&c.datadir, &["restart", &slot]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    c.wait_started("waiting one", 2);
+
+    // A dynamic worker that may never restart: it comes back too, in the same slot.
+    let o = bgworkerctl(
+        &c.datadir,
+        &[
+            "launch",
+            "--library",
+            "postgres",
+            "--function",
+            "BackgroundWorkerIdleMain",
+            "--name",
+            "dynamic one",
+            "--wait",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let pid: i32 = stdout(&o).trim().parse().unwrap();
+    c.track(pid);
+    let before = wait_worker(&c, "dynamic one", "dynamic one runs", |w| w["pid"] == pid);
+    let o = bgworkerctl(&c.datadir, &["restart", "--pid", &pid.to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = wait_worker(&c, "dynamic one", "dynamic one runs again", |w| {
+        w["state"] == "running" && w["pid"] != pid
+    });
+    assert_eq!(before["slot"], after["slot"]);
+    c.track(after["pid"].as_i64().unwrap() as i32);
+
+    // Nothing there: refused, exit 1.
+    let none = bgworkerctl(&c.datadir, &["restart", "--pid", "999999"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("no worker with PID 999999"));
+    let usage = bgworkerctl(&c.datadir, &["restart"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn help_says_what_terminate_does_to_a_static_worker() {
+    let o = bgworkerctl(Path::new("/nonexistent"), &["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    assert!(
+        help.contains("A static worker (from shared_preload_libraries) stays gone until bgworkerd")
+            && help.contains("use restart to stop and start one"),
+        "{help}"
+    );
+}
+
+#[test]
+fn stop_timeout_names_the_workers_still_running_and_hints_at_immediate() {
+    let mut c = Setup::new()
+        .worker(Worker::new("deaf").mode("idle+noterm"))
+        .worker(Worker::new("polite"))
+        .start();
+    let deaf = c.wait_started("deaf", 1);
+    c.wait_started("polite", 1);
+    let o = bgworkerctl(&c.datadir, &["stop", "--mode", "fast", "--timeout", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("did not shut down within 1 s")
+            && err.contains(&format!("still running: \"deaf\" (PID {deaf})"))
+            && !err.contains("polite")
+            && err.contains("--mode immediate"),
+        "{err}"
+    );
+    let o = bgworkerctl(&c.datadir, &["stop", "--mode", "immediate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    c.wait_exit(PROMPT);
+}
+
+/// `bgworkerctl launch --wait` that looks only after `delay_ms` (a worker that exits at once is
+/// then seen stopped, as happens by chance without the delay).
+fn launch_wait_late(c: &Cluster, args: &[&str], delay_ms: u32) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"));
+    with_fresh_library(&mut cmd);
+    cmd.env("BGWORKER_INJECT_LAUNCH_WAIT_DELAY_MS", delay_ms.to_string())
+        .arg("-D")
+        .arg(&c.datadir)
+        .arg("launch")
+        .args(args)
+        .arg("--wait")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn launch_wait_tells_started_then_exited_from_could_not_start() {
+    let c = Setup::new().start();
+    // Ends at once with a FATAL (probe's "fatal" mode, read from bgw_extra).
+    let o = launch_wait_late(
+        &c,
+        &[
+            "--library",
+            "probe",
+            "--function",
+            "probe_main",
+            "--name",
+            "quick",
+            "--extra",
+            "fatal",
+        ],
+        1000,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the worker started (PID ")
+            && err.contains("then exited with exit code 1: FATAL: probe \"quick\" raising a FATAL"),
+        "{err}"
+    );
+    // A library that does not exist: the process started, and its ERROR says why.
+    let o = launch_wait_late(
+        &c,
+        &["--library", "no_such_library", "--function", "f"],
+        1000,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "then exited with exit code 1: ERROR: could not access file \"no_such_library\""
+        ),
+        "{err}"
+    );
+    // Restartable: it says so.
+    let o = launch_wait_late(
+        &c,
+        &[
+            "--library",
+            "probe",
+            "--function",
+            "probe_main",
+            "--name",
+            "again",
+            "--extra",
+            "fatal",
+            "--restart-time",
+            "60",
+        ],
+        1000,
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("raising a FATAL (it will be restarted after its restart time)"),
+        "{err}"
+    );
+
+    // Never started at all: every fork fails (injected), and the worker may not restart.
+    let c = Setup::new()
+        .env("BGWORKER_INJECT_FORK_FAILURES", "1000")
+        .start();
+    let o = bgworkerctl(
+        &c.datadir,
+        &[
+            "launch",
+            "--library",
+            "postgres",
+            "--function",
+            "BackgroundWorkerIdleMain",
+            "--wait",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the worker could not be started"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn arguments_that_are_not_utf8_get_a_clear_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bgworkerctl"))
+        .arg("-D")
+        .arg(std::ffi::OsStr::from_bytes(b"/tmp/bad\xff\x01name"))
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("argument 2 is not valid UTF-8: \"/tmp/bad\\xff\\x01name\""),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = with_fresh_library(&mut std::process::Command::new(bgworkerd()))
+        .arg("-D")
+        .arg(std::ffi::OsStr::from_bytes(b"/tmp/bad\xffname"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("argument 2 is not valid UTF-8: \"/tmp/bad\\xffname\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn names_with_control_characters_are_escaped_in_text_output() {
+    let c = Setup::new().start();
+    let o = bgworkerctl(
+        &c.datadir,
+        &[
+            "launch",
+            "--library",
+            "postgres",
+            "--function",
+            "BackgroundWorkerIdleMain",
+            "--name",
+            "two\nlines\x1b[31m",
+            "--wait",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    c.track(stdout(&o).trim().parse().unwrap());
+    for args in [&["status"][..], &["status", "--wide"][..]] {
+        let text = stdout(&bgworkerctl(&c.datadir, args));
+        // The newline escaped here; the escape byte the supervisor already made a `?`.
+        assert!(text.contains("two\\x0alines?[31m"), "{args:?}: {text}");
+        assert!(
+            !text.contains('\x1b'),
+            "{args:?}: no raw escape reaches the terminal"
+        );
+    }
 }

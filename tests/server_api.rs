@@ -503,7 +503,7 @@ fn set_ps_display_shows_in_ps_and_bgworkerctl_status() {
             .find(|w| w["pid"] == pid)
             .unwrap_or_else(|| panic!("no worker {pid} in {status}"));
         assert_eq!(w["title"], want, "{status}");
-        let text = bgworkerctl(&c.datadir, &["status"]);
+        let text = bgworkerctl(&c.datadir, &["status", "--wide"]);
         assert!(
             String::from_utf8_lossy(&text.stdout).contains(want),
             "{}",

@@ -271,7 +271,7 @@ fn dynamic_worker_spi_like_survives_a_server_restart() {
     c.wait_for_log_since(back, "count in schema3.counted is now 112", PROMPT);
     assert_eq!(counted(&pg, 3).as_deref(), Some("total|112"));
     // The supervisor kept the worker registered throughout.
-    let status = bgworkerctl(&c.datadir, &["status"]);
+    let status = bgworkerctl(&c.datadir, &["status", "--wide"]);
     assert!(
         String::from_utf8_lossy(&status.stdout).contains("worker_spi_like dynamic 3"),
         "{}",

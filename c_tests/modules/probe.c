@@ -22,6 +22,7 @@
  *           once    -- act only the first time ($PROBE_STATE_DIR/<name>.once marks it), idle after
  *           quitlog -- on SIGQUIT write "probe "<name>" got SIGQUIT" to stderr, then _exit(2)
  *           noquit  -- ignore SIGQUIT (the supervisor must SIGKILL it)
+ *           noterm  -- ignore SIGTERM (a smart or fast shutdown waits for it)
  *
  * Every worker logs `probe "<name>" started pid=<getpid> myprocpid=<MyProcPid> mode=<mode>` first.
  */
@@ -316,6 +317,8 @@ probe_main(Datum main_arg)
 		pqsignal(SIGQUIT, probe_sigquit);
 	if (has_option(mode, "noquit"))
 		pqsignal(SIGQUIT, SIG_IGN);
+	if (has_option(mode, "noterm"))
+		pqsignal(SIGTERM, SIG_IGN);
 
 	BackgroundWorkerUnblockSignals();
 

@@ -37,6 +37,26 @@ pub unsafe extern "C" fn bgw_log_emit(edata: *const ErrorData) {
     })
 }
 
+/// Called by the C shim when an ERROR no handler catches, or a FATAL, is about to end this
+/// process: the message goes into the worker's slot, so `bgworkerctl status` can say what
+/// ended it (whatever `log_min_messages` let through to the log).
+///
+/// # Safety
+/// `message` is NULL or NUL-terminated.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn bgw_note_exit_report(elevel: c_int, message: *const c_char) {
+    export!(signal_safe, bgw_note_exit_report, {
+        // SAFETY: as the caller promises.
+        let text = unsafe { crate::pg::cstr(message) }.unwrap_or(b"");
+        if let (Some(seg), Some(slot)) = (crate::shmem::current(), crate::worker::my_slot()) {
+            // SAFETY: reading this process's own pid.
+            let pid = unsafe { crate::pg::MyProcPid };
+            crate::shmem::slots::report_exit(seg, slot, pid, elevel, text);
+        }
+    })
+}
+
 /// Called by the C shim to learn whether a level would be written.
 /// cbindgen:ignore
 #[no_mangle]

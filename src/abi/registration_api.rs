@@ -67,7 +67,18 @@ pub unsafe extern "C" fn BackgroundWorkerPostmasterMain(
         for i in 0..usize::try_from(argc).unwrap_or(0) {
             // SAFETY: the caller promises argc valid strings.
             if let Some(a) = unsafe { crate::pg::cstr(*argv.add(i)) } {
-                args.push(String::from_utf8_lossy(a).into_owned());
+                match std::str::from_utf8(a) {
+                    Ok(a) => args.push(a.to_owned()),
+                    // Refused by name rather than taken with U+FFFD in it (a data directory
+                    // path changed that way would silently name another directory).
+                    Err(_) => {
+                        eprintln!(
+                            "bgworkerd: argument {i} is not valid UTF-8: \"{}\"\nTry \"bgworkerd --help\" for more information.",
+                            crate::pg::text::Escaped(a)
+                        );
+                        return 1;
+                    }
+                }
             }
         }
         // SAFETY: as promised by the caller; called once, before any fork.

@@ -32,6 +32,7 @@ extern volatile uint32_t QueryCancelHoldoffCount;
 extern volatile uint32_t CritSectionCount;
 extern void bgw_log_emit(const ErrorData *edata);
 extern bool bgw_log_enabled(int elevel);
+extern void bgw_note_exit_report(int elevel, const char *message);
 
 #define SIXBIT(ch) (((ch) - '0') & 0x3F)
 #define SQLSTATE(a, b, c, d, e) \
@@ -217,6 +218,8 @@ bgw_c_errfinish(const char *filename, int lineno, const char *funcname)
 		bgw_c_pg_re_throw();
 	}
 
+	if (elevel == FATAL)
+		bgw_note_exit_report(elevel, e->message);
 	emit(e);
 	clear(e);
 	depth--;
@@ -242,7 +245,10 @@ bgw_c_pg_re_throw(void)
 		siglongjmp(*PG_exception_stack, 1);
 	/* No handler: report the error and end the process, like a worker's top level does. */
 	if (depth >= 0)
+	{
+		bgw_note_exit_report(reports[depth].elevel, reports[depth].message);
 		emit(&reports[depth]);
+	}
 	depth = -1;
 	proc_exit(1);
 }

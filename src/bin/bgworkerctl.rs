@@ -1,5 +1,5 @@
-//! `bgworkerctl -D DATADIR <command>`: status, launch, terminate, reload and stop for a running
-//! `bgworkerd`, and `check` for a module file. Argument parsing and printing only; the work is
+//! `bgworkerctl -D DATADIR <command>`: status, launch, terminate, restart, reload, logrotate and
+//! stop for a running `bgworkerd`, and `check` for a module file. Argument parsing and printing only; the work is
 //! `bgworker::ctl`.
 
 use bgworker::ctl::{self, CtlError, Launch, Launched, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
@@ -9,19 +9,40 @@ use std::time::Duration;
 const USAGE: &str = "bgworkerctl controls a running bgworkerd, and checks modules for it.
 
 Usage:
-  bgworkerctl -D DATADIR status [--json]
-  bgworkerctl -D DATADIR launch --library L --function F [--name N] [--type T] [--arg INT]
-                         [--extra STR] [--restart-time S|never] [--start-time WHEN]
-                         [--flags shmem,db,parallel|none] [--wait]
-  bgworkerctl -D DATADIR terminate SLOT | --pid PID
-  bgworkerctl -D DATADIR reload
-  bgworkerctl -D DATADIR logrotate
-  bgworkerctl -D DATADIR stop [--mode smart|fast|immediate] [--timeout S]
+  bgworkerctl [-D DATADIR] status [--wide] [--json]
+  bgworkerctl [-D DATADIR] launch --library L --function F [--name N] [--type T] [--arg INT]
+                           [--extra STR] [--restart-time S|never] [--start-time WHEN]
+                           [--flags shmem,db,parallel|none] [--wait]
+  bgworkerctl [-D DATADIR] terminate SLOT | --pid PID
+  bgworkerctl [-D DATADIR] restart SLOT | --pid PID
+  bgworkerctl [-D DATADIR] reload
+  bgworkerctl [-D DATADIR] logrotate
+  bgworkerctl [-D DATADIR] stop [--mode smart|fast|immediate] [--timeout S]
   bgworkerctl check MODULE.so [--json]
 
-WHEN is postmaster, consistent or recovery-finished (the default). Launch defaults: flags shmem,
-restart never, name = function. Exit status: 0 done, 1 refused or failed, 2 usage error,
-3 no supervisor running (or it cannot be attached).
+DATADIR defaults to $BGWORKER_DATA.
+
+status shows each worker in 100 columns (the error that ended its last run under it); --wide
+shows every field (library, function, times, wait event, title, activity); --json every field
+for programs.
+
+launch registers a dynamic worker; with --wait it waits until the worker runs and prints its
+PID, or says whether it started and then exited (with its exit code and error) or never started.
+WHEN is postmaster, consistent or recovery-finished (the default). Defaults: flags shmem,
+restart never, name = function.
+
+terminate stops a worker and unregisters it, as TerminateBackgroundWorker does: it is not
+started again. A static worker (from shared_preload_libraries) stays gone until bgworkerd
+restarts; use restart to stop and start one.
+
+restart stops a running worker (SIGTERM) and starts it again as soon as it exits, whatever its
+exit code and restart time; a worker waiting for its restart time starts now.
+
+stop waits up to --timeout seconds (default 60) for bgworkerd to go, then names the workers
+still running.
+
+Exit status: 0 done, 1 refused or failed, 2 usage error, 3 no supervisor running (or it cannot
+be attached).
 
 check lists every PostgreSQL 15 server symbol the module references, by declaring header, and
 whether bgworkerd implements it; it exits 1 when the module references a function bgworkerd
@@ -87,11 +108,11 @@ fn run(args: &[String]) -> Result<String, CtlError> {
     };
     match *command {
         "status" => {
-            known(&["--json"])?;
+            known(&["--json", "--wide"])?;
             if flag("--json") {
                 ctl::status_json(&datadir)
             } else {
-                ctl::status_text(&datadir)
+                ctl::status_text(&datadir, flag("--wide"))
             }
         }
         "launch" => {
@@ -148,7 +169,7 @@ fn run(args: &[String]) -> Result<String, CtlError> {
                 Launched::Started { pid } => Ok(format!("{pid}\n")),
             }
         }
-        "terminate" => {
+        "terminate" | "restart" => {
             known(&["--pid"])?;
             let pid = value("--pid")?
                 .map(|p| {
@@ -161,13 +182,19 @@ fn run(args: &[String]) -> Result<String, CtlError> {
                     s.parse::<usize>()
                         .map_err(|_| usage(&format!("invalid slot \"{s}\"")))?,
                 ),
-                (None, None) => return Err(usage("terminate needs a slot or --pid PID")),
+                (None, None) => return Err(usage(&format!("{command} needs a slot or --pid PID"))),
                 _ => None,
             };
-            let (slot, pid) = ctl::terminate(&datadir, slot, pid)?;
+            let (slot, pid, what) = if *command == "restart" {
+                let (s, p) = ctl::restart(&datadir, slot, pid)?;
+                (s, p, "restart")
+            } else {
+                let (s, p) = ctl::terminate(&datadir, slot, pid)?;
+                (s, p, "termination")
+            };
             Ok(match pid {
-                Some(p) => format!("termination requested for slot {slot} (PID {p})\n"),
-                None => format!("termination requested for slot {slot}\n"),
+                Some(p) => format!("{what} requested for slot {slot} (PID {p})\n"),
+                None => format!("{what} requested for slot {slot}\n"),
             })
         }
         "reload" => {
@@ -242,7 +269,22 @@ fn check(opts: &[&str]) -> Result<String, CtlError> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    // Arguments that are not UTF-8 are refused by name, never a panic.
+    let mut args: Vec<String> = Vec::new();
+    for (i, a) in std::env::args_os().enumerate() {
+        match a.into_string() {
+            Ok(a) => args.push(a),
+            Err(bad) => {
+                eprintln!(
+                    "bgworkerctl: argument {i} is not valid UTF-8: \"{}\"\nTry \"bgworkerctl --help\" for more information.",
+                    bgworker::pg::text::Escaped(std::os::unix::ffi::OsStrExt::as_bytes(
+                        bad.as_os_str()
+                    ))
+                );
+                std::process::exit(EXIT_USAGE);
+            }
+        }
+    }
     match run(&args) {
         Ok(out) => {
             print!("{out}");

@@ -8,6 +8,7 @@ mod collector;
 mod descendants;
 mod notify;
 pub mod pidfile;
+mod service;
 
 use crate::elog;
 use crate::guc::{self, Settings};
@@ -106,6 +107,10 @@ const START_BATCH: usize = 16;
 /// How often a slot claimed but not yet published is looked at again.
 const CLAIM_RECHECK: Duration = Duration::from_millis(100);
 
+/// The data directory when `-D` is not given, as `PGDATA` is for PostgreSQL's programs (and
+/// for `bgworkerctl`).
+pub const DATADIR_ENV: &str = "BGWORKER_DATA";
+
 struct Args {
     datadir: Option<PathBuf>,
     overrides: Vec<(String, String)>,
@@ -119,10 +124,10 @@ enum Parsed {
 const USAGE: &str = "bgworkerd runs PostgreSQL 15 background workers.
 
 Usage:
-  bgworkerd -D DATADIR [OPTION]...
+  bgworkerd [-D DATADIR] [OPTION]...
 
 Options:
-  -D DATADIR         data directory (created 0700 if missing)
+  -D DATADIR         data directory (created 0700 if missing); default: $BGWORKER_DATA
   -c NAME=VALUE      set a setting (overrides DATADIR/bgworker.conf)
   --NAME=VALUE       the same
   -V, --version      print the version and exit
@@ -244,11 +249,16 @@ pub fn main(args: Vec<String>) -> c_int {
         Parsed::Run(a) => a,
         Parsed::Exit(code) => return code,
     };
-    let Some(datadir) = args.datadir.clone() else {
+    let from_env = std::env::var_os(DATADIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    let Some(datadir) = args.datadir.clone().or(from_env) else {
         return fatal(&StartupError {
             message: "bgworkerd does not know where to find the data directory".into(),
             detail: None,
-            hint: Some("Specify the data directory with the -D option.".into()),
+            hint: Some(format!(
+                "You must specify the -D invocation option or set the {DATADIR_ENV} environment variable."
+            )),
         });
     };
     let datadir = match pidfile::prepare_datadir(&datadir) {
@@ -341,6 +351,8 @@ struct Postmaster {
     leftovers: descendants::Leftovers,
     /// The logging collector (see `collector`).
     collector: collector::Collector,
+    /// systemd's readiness protocol, when bgworkerd runs as a `Type=notify` service.
+    service: service::Notifier,
 }
 
 /// The distinct signals one read of the signalfd found, in order of arrival.
@@ -456,6 +468,7 @@ impl Postmaster {
             claim_watch: Vec::new(),
             leftovers: descendants::Leftovers::default(),
             collector: collector::Collector::off(),
+            service: service::Notifier::from_environment(),
         })
     }
 
@@ -543,6 +556,7 @@ impl Postmaster {
             return fatal(&e);
         }
         elog::log(LOG, format_args!("supervisor is ready"));
+        self.service.ready(REGISTRY.lock().list.running());
         self.make_spare();
         loop {
             self.sleep();
@@ -585,6 +599,7 @@ impl Postmaster {
             // Registrants hear of starts and stops before the next spare is forked.
             self.flush_notifications();
             self.make_spare();
+            self.tell_service();
             if self.children.sweep_due()
                 && (self.child_count() <= SWEEP_AT_ONCE_MAX
                     || self.children.sweep_due_for() >= SWEEP_LATEST)
@@ -592,6 +607,16 @@ impl Postmaster {
                 self.reap_children(true);
                 self.flush_notifications();
             }
+        }
+    }
+
+    /// The service manager's status line and watchdog, when it listens (see `service`).
+    fn tell_service(&mut self) {
+        if self.service.active() {
+            let now = Instant::now();
+            let running = REGISTRY.lock().list.running();
+            self.service.status(running, now);
+            self.service.watchdog(now);
         }
     }
 
@@ -650,7 +675,21 @@ impl Postmaster {
             let w = reg.list.get_mut(id);
             w.def.bgw_notify_pid = 0;
             match slots::assign(seg, &w.def, w.dynamic) {
-                Some((slot, generation)) => reg.list.set_slot(id, Some(slot), generation),
+                Some((slot, generation)) => {
+                    // What status showed of it before a crash-restart, in its new slot.
+                    slots::restore_history(
+                        seg.slot(slot),
+                        w.restarts,
+                        w.last_exit.map(|e| match e {
+                            ExitKind::Code(c) => 1 + c,
+                            ExitKind::Signal(sig) => -sig,
+                        }),
+                        w.last_exit_at_ms,
+                        w.last_exit_pid,
+                        w.exit_report.as_ref(),
+                    );
+                    reg.list.set_slot(id, Some(slot), generation)
+                }
                 None => reg.list.set_slot(id, None, 0),
             }
         }
@@ -717,6 +756,18 @@ impl Postmaster {
         // collector: a restart owed.
         if let Some(d) = self.collector.next_due() {
             wake = wake.min(d);
+        }
+        if self.service.active() {
+            let running = REGISTRY.lock().list.running();
+            for d in [
+                self.service.status(running, now),
+                self.service.watchdog(now),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                wake = wake.min(d);
+            }
         }
         let ms = wake
             .saturating_duration_since(now)
@@ -822,6 +873,7 @@ impl Postmaster {
             _ => "immediate",
         };
         elog::log(LOG, format_args!("received {word} shutdown request"));
+        self.service.stopping();
         self.state = State::Stopping;
         if let Err(e) = self.pidfile.set_status("stopping") {
             elog::log(LOG, format_args!("{}", e.message));
@@ -853,6 +905,7 @@ impl Postmaster {
             LOG,
             format_args!("received SIGHUP, reloading configuration files"),
         );
+        self.service.reloading();
         self.settings = guc::reload(&self.conf, &self.overrides);
         // collector: it reads the settings again too.
         self.collector.reload();
@@ -863,9 +916,11 @@ impl Postmaster {
             .max_parallel_workers
             .store(self.settings.max_parallel_workers as u32, Ordering::Relaxed);
         let pids = REGISTRY.lock().list.running_pids();
+        let running = pids.len();
         for pid in pids {
             Self::signal_child(pid, libc::SIGHUP);
         }
+        self.service.ready(running);
     }
 
     fn check_kill_deadline(&mut self) {
@@ -899,6 +954,35 @@ impl Postmaster {
         }
     }
 
+    /// `bgworkerctl restart`: a running worker is sent SIGTERM and started again as soon as it
+    /// exits; one waiting for its restart time starts now. Nothing happens during a shutdown
+    /// or a crash-restart (everything is being stopped or restarted already).
+    fn restart_requested(&mut self, reg: &mut Registry, id: Id, slot: usize) {
+        if self.shutdown != Shutdown::None || self.fatal_error {
+            return;
+        }
+        let w = reg.list.get_mut(id);
+        elog::log(
+            LOG,
+            format_args!(
+                "restart of background worker \"{}\" requested",
+                registry::FieldDisplay(&w.def.bgw_name)
+            ),
+        );
+        if w.pid > 0 {
+            w.restart_requested = true;
+            Self::signal_child(w.pid, libc::SIGTERM);
+        } else if w.due.is_some() {
+            w.crashed_at = None;
+            reg.list.schedule(id, Instant::now());
+            self.seg()
+                .slot(slot)
+                .next_start_ms
+                .store(now_ms(), Ordering::Relaxed);
+            self.start_pending = true;
+        }
+    }
+
     /// Whether `pid` may get notifications: a worker of ours, or a process attached to our
     /// segment (every attached process maps it). A pid naming no process passes here and is
     /// dropped as "not valid" when adopted, as in PostgreSQL (NTF-2).
@@ -925,10 +1009,16 @@ impl Postmaster {
         }
         let generation = slot.generation.load(Ordering::Acquire);
         let terminate = slot.terminate.load(Ordering::Acquire) != 0;
+        let restart = slot.restart.swap(0, Ordering::AcqRel) == generation + 1;
         let mut reg = REGISTRY.lock();
         if let Some(id) = reg.list.id_by_slot(s) {
-            // A known worker: a terminate request is the only change a registrant can make.
+            // A known worker: a terminate or restart request is the only change a registrant
+            // (or bgworkerctl) can make.
             let w = reg.list.get_mut(id);
+            if restart && !terminate && w.generation == generation {
+                self.restart_requested(&mut reg, id, s);
+                return;
+            }
             if terminate && !w.terminate && w.generation == generation {
                 w.terminate = true;
                 let pid = w.pid;
@@ -1102,13 +1192,21 @@ impl Postmaster {
         let slot = w.slot;
         if let Some(s) = slot {
             modules::release_proc(seg, s);
-            seg.slot(s).last_exit.store(
+            let slot = seg.slot(s);
+            slot.last_exit.store(
                 match exit {
                     ExitKind::Code(c) => 1 + c,
                     ExitKind::Signal(sig) => -sig,
                 },
                 Ordering::Relaxed,
             );
+            w.last_exit_at_ms = now_ms();
+            w.last_exit_pid = pid;
+            slot.last_exit_at_ms
+                .store(w.last_exit_at_ms, Ordering::Relaxed);
+            slot.last_exit_pid.store(pid, Ordering::Release);
+            w.exit_report = (slot.exit_report_pid.load(Ordering::Acquire) == pid)
+                .then(|| slot.exit_report.read());
         }
         let described = describe_exit(&w.type_name(), pid, exit);
         // A shared-memory worker that left with 0 or 1 without its exit path (`_exit`) may
@@ -1149,6 +1247,18 @@ impl Postmaster {
         );
         // Exit 1, and any death of a worker without shared memory access: restart per its
         // restart time, unless it may never restart or was terminated.
+        if std::mem::take(&mut w.restart_requested) && !w.terminate {
+            // `bgworkerctl restart`: again at once, whatever the exit code and restart time.
+            let notify_pid = w.def.bgw_notify_pid;
+            mark_stopped(seg, slot);
+            reg.list.schedule(id, now);
+            if let Some(s) = slot {
+                seg.slot(s).next_start_ms.store(now_ms(), Ordering::Relaxed);
+            }
+            self.start_pending = true;
+            self.notifiers.notify(notify_pid);
+            return;
+        }
         let unregister = exit == ExitKind::Code(0) || w.never_restart() || w.terminate;
         if unregister {
             self.forget(&mut reg, id, true);
@@ -1374,6 +1484,7 @@ impl Postmaster {
         fds.clear();
         fds.extend([self.signal_fd, self.death_pipe_write]);
         fds.extend(self.notifiers.fds());
+        fds.extend(self.service.fd());
         // collector: the pipe's read end and the original stderr stay the supervisor's.
         fds.extend(self.collector.fds_for_children());
         if let Some(spare) = &self.spare {
@@ -1540,6 +1651,7 @@ impl Postmaster {
             if let Some(s) = slot {
                 let slot = self.seg().slot(s);
                 slot.started_at_ms.store(now_ms(), Ordering::Relaxed);
+                slot.next_start_ms.store(0, Ordering::Relaxed);
                 slot.restarts.store(restarts, Ordering::Relaxed);
                 slot.pid.store(pid, Ordering::Release);
             }
@@ -1621,6 +1733,12 @@ fn schedule_restart(reg: &mut Registry, id: Id, now: Instant, backoff: Backoff) 
         );
     }
     let (notify_pid, due) = (w.def.bgw_notify_pid, now + wait);
+    if let Some(s) = w.slot {
+        if let Some(seg) = crate::shmem::current() {
+            let at = now_ms().saturating_add(wait.as_millis() as u64);
+            seg.slot(s).next_start_ms.store(at, Ordering::Relaxed);
+        }
+    }
     reg.list.schedule(id, due);
     notify_pid
 }

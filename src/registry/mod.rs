@@ -31,6 +31,9 @@ pub struct RegisteredWorker {
     pub crashed_at: Option<Instant>,
     /// Set by terminate requests: never restart.
     pub terminate: bool,
+    /// Set by a restart request (`bgworkerctl restart`): started again at once when it exits,
+    /// whatever its exit code and restart time say.
+    pub restart_requested: bool,
     pub started_at: Option<std::time::SystemTime>,
     /// When its current or last run started (how long it stayed up decides its backoff).
     pub last_start: Option<Instant>,
@@ -38,6 +41,12 @@ pub struct RegisteredWorker {
     pub quick_failures: u32,
     pub restarts: u32,
     pub last_exit: Option<ExitKind>,
+    /// When (ms since the epoch) and as which process it last exited, and the ERROR or FATAL
+    /// that ended it (level, message): `bgworkerctl status` shows them from the slot, and they
+    /// are written to the new slot after a crash-restart.
+    pub last_exit_at_ms: u64,
+    pub last_exit_pid: pid_t,
+    pub exit_report: Option<(c_int, Vec<u8>)>,
     /// Shared slot (assigned when the segment is built, or taken by the registrant).
     pub slot: Option<usize>,
     /// The slot generation this registration owns (dynamic workers).
@@ -56,11 +65,15 @@ impl RegisteredWorker {
             pid: 0,
             crashed_at: None,
             terminate: false,
+            restart_requested: false,
             started_at: None,
             last_start: None,
             quick_failures: 0,
             restarts: 0,
             last_exit: None,
+            last_exit_at_ms: 0,
+            last_exit_pid: 0,
+            exit_report: None,
             slot: None,
             generation: 0,
             dynamic: false,

@@ -36,52 +36,147 @@ pub struct Slot {
     /// left without it (`_exit`) did not clean up, and is treated as crashed (EXIT-4).
     pub exited_cleanly: AtomicU32,
     pub worker: UnsafeCell<BackgroundWorker>,
-    /// What the worker last reported with `pgstat_report_activity`, guarded by a sequence
-    /// count (odd while the worker writes) so readers never show a torn text.
-    pub activity_seq: AtomicU32,
-    pub activity_state: AtomicI32,
+    /// What the worker last reported with `pgstat_report_activity` (tag: its `BackendState`).
+    pub activity: SeqText<ACTIVITY_LEN>,
     /// The wait event the worker sits in (`pgstat_report_wait_start` writes here), or 0.
     pub wait_event: AtomicU32,
-    pub activity: UnsafeCell<[u8; ACTIVITY_LEN]>,
+    /// The last exit, as the supervisor saw it: when (ms since the epoch) and which process.
+    pub last_exit_at_ms: AtomicU64,
+    pub last_exit_pid: AtomicI32,
+    /// When the supervisor will start the worker again (ms since the epoch), or 0.
+    pub next_start_ms: AtomicU64,
+    /// A restart asked for (`bgworkerctl restart`): the generation it is for, plus one; 0 none.
+    pub restart: AtomicU64,
+    /// The ERROR or FATAL that ended a worker's process, written by that process on its way
+    /// out (tag: the level), with its pid, so a reader pairs it with `last_exit_pid`.
+    pub exit_report: SeqText<EXIT_REPORT_LEN>,
+    pub exit_report_pid: AtomicI32,
 }
 
 /// Bytes of activity text kept per worker (longer text is truncated).
 pub const ACTIVITY_LEN: usize = 256;
+/// Bytes of the message of the error that ended a worker (longer text is truncated).
+pub const EXIT_REPORT_LEN: usize = 256;
+
+/// A short text one process writes and others read, guarded by a sequence count (odd while
+/// the writer is at work) so a reader never shows a torn text, and never waits on a writer
+/// that died mid-write. A tag (a state, a level) goes with it.
+#[repr(C)]
+pub struct SeqText<const N: usize> {
+    seq: AtomicU32,
+    tag: AtomicI32,
+    text: UnsafeCell<[u8; N]>,
+}
+
+impl<const N: usize> SeqText<N> {
+    /// Writes `text` (truncated to N - 1 bytes) and `tag`; one writer at a time.
+    pub fn write(&self, tag: i32, text: &[u8]) {
+        let seq = self.seq.fetch_add(1, Ordering::AcqRel);
+        let n = text.len().min(N - 1);
+        let mut buf = [0u8; N];
+        buf[..n].copy_from_slice(&text[..n]);
+        // SAFETY: only the one writer writes, inside the odd sequence window; readers copy with
+        // volatile reads and discard what changed under them.
+        unsafe { std::ptr::write_volatile(self.text.get(), buf) };
+        self.tag.store(tag, Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    /// (tag, text), consistent; (0, empty) if a writer never finished.
+    pub fn read(&self) -> (i32, Vec<u8>) {
+        for _ in 0..10_000 {
+            let before = self.seq.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            // SAFETY: a volatile copy of plain bytes; validated by the sequence check below.
+            let buf = unsafe { std::ptr::read_volatile(self.text.get()) };
+            let tag = self.tag.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == before {
+                let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+                return (tag, buf[..end].to_vec());
+            }
+        }
+        (0, Vec::new())
+    }
+
+    /// Empty again (by whoever owns the slot while no writer can be at work).
+    pub fn clear(&self) {
+        self.seq.store(0, Ordering::Relaxed);
+        self.tag.store(0, Ordering::Relaxed);
+        // SAFETY: as `write`: no reader keeps what a sequence check rejects.
+        unsafe { std::ptr::write_volatile(self.text.get(), [0u8; N]) };
+    }
+}
 
 /// Records a worker's activity in its slot (the worker's own slot only).
 pub fn report_activity(seg: &Segment, i: usize, state: i32, text: &[u8]) {
-    let slot = seg.slot(i);
-    let seq = slot.activity_seq.fetch_add(1, Ordering::AcqRel);
-    let n = text.len().min(ACTIVITY_LEN - 1);
-    let mut buf = [0u8; ACTIVITY_LEN];
-    buf[..n].copy_from_slice(&text[..n]);
-    // SAFETY: only this slot's worker writes the activity, inside the odd sequence window.
-    unsafe { std::ptr::write_volatile(slot.activity.get(), buf) };
-    slot.activity_state.store(state, Ordering::Relaxed);
-    slot.activity_seq
-        .store(seq.wrapping_add(2), Ordering::Release);
+    seg.slot(i).activity.write(state, text);
 }
 
 /// Reads a slot's activity consistently: (state, text).
 pub fn read_activity(seg: &Segment, i: usize) -> (i32, Vec<u8>) {
+    seg.slot(i).activity.read()
+}
+
+/// Records the ERROR or FATAL ending this worker's process in its slot (the worker's own).
+pub fn report_exit(seg: &Segment, i: usize, pid: i32, elevel: i32, message: &[u8]) {
     let slot = seg.slot(i);
-    // Bounded: a worker that died mid-write must not hang the reader.
-    for _ in 0..10_000 {
-        let before = slot.activity_seq.load(Ordering::Acquire);
-        if before % 2 == 1 {
-            std::hint::spin_loop();
-            continue;
-        }
-        // SAFETY: a volatile copy of plain bytes; validated by the sequence check below.
-        let buf = unsafe { std::ptr::read_volatile(slot.activity.get()) };
-        let state = slot.activity_state.load(Ordering::Relaxed);
-        fence(Ordering::Acquire);
-        if slot.activity_seq.load(Ordering::Relaxed) == before {
-            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            return (state, buf[..end].to_vec());
-        }
+    slot.exit_report.write(elevel, message);
+    slot.exit_report_pid.store(pid, Ordering::Release);
+}
+
+/// Resets what `status` shows of a slot's past, for a new occupant.
+fn clear_history(slot: &Slot) {
+    slot.started_at_ms.store(0, Ordering::Relaxed);
+    slot.restarts.store(0, Ordering::Relaxed);
+    slot.last_exit.store(0, Ordering::Relaxed);
+    slot.last_exit_at_ms.store(0, Ordering::Relaxed);
+    slot.last_exit_pid.store(0, Ordering::Relaxed);
+    slot.next_start_ms.store(0, Ordering::Relaxed);
+    slot.restart.store(0, Ordering::Relaxed);
+    slot.exit_report_pid.store(0, Ordering::Relaxed);
+    slot.exit_report.clear();
+    slot.activity.clear();
+}
+
+/// Writes a registration's past into its new slot after a crash-restart (supervisor only,
+/// before the slot is published to anyone).
+pub fn restore_history(
+    slot: &Slot,
+    restarts: u32,
+    last_exit: Option<i32>,
+    last_exit_at_ms: u64,
+    last_exit_pid: i32,
+    exit_report: Option<&(i32, Vec<u8>)>,
+) {
+    slot.restarts.store(restarts, Ordering::Relaxed);
+    slot.last_exit
+        .store(last_exit.unwrap_or(0), Ordering::Relaxed);
+    slot.last_exit_at_ms
+        .store(last_exit_at_ms, Ordering::Relaxed);
+    slot.last_exit_pid.store(last_exit_pid, Ordering::Relaxed);
+    if let Some((level, text)) = exit_report {
+        slot.exit_report.write(*level, text);
+        slot.exit_report_pid.store(last_exit_pid, Ordering::Relaxed);
     }
-    (0, Vec::new())
+}
+
+/// Asks for a restart of the worker in slot `i` (`bgworkerctl restart`): only while the
+/// generation still matches, as a terminate request.
+pub fn request_restart(seg: &Segment, i: usize, generation: u64) -> bool {
+    if i >= seg.total_slots() {
+        return false;
+    }
+    let slot = seg.slot(i);
+    if slot.generation.load(Ordering::Acquire) != generation {
+        return false;
+    }
+    slot.restart.store(generation + 1, Ordering::Release);
+    seg.mark_changed(i);
+    true
 }
 
 // SAFETY: the definition cell is written only by the slot's claimant before publication and
@@ -141,11 +236,7 @@ pub fn publish(seg: &Segment, i: usize, def: &BackgroundWorker) -> Option<u64> {
     slot.pid.store(InvalidPid, Ordering::Relaxed);
     slot.terminate.store(0, Ordering::Relaxed);
     slot.dynamic.store(1, Ordering::Relaxed);
-    slot.started_at_ms.store(0, Ordering::Relaxed);
-    slot.restarts.store(0, Ordering::Relaxed);
-    slot.last_exit.store(0, Ordering::Relaxed);
-    slot.activity_seq.store(0, Ordering::Relaxed);
-    slot.activity_state.store(0, Ordering::Relaxed);
+    clear_history(slot);
     let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
     // Publication point: everything above is visible to whoever sees IN_USE (DYN-13). A slot
     // the supervisor reclaimed meanwhile (it took us for dead) is not taken back.
@@ -168,6 +259,7 @@ pub fn assign_static(seg: &Segment, i: usize, def: &BackgroundWorker) {
     slot.pid.store(InvalidPid, Ordering::Relaxed);
     slot.terminate.store(0, Ordering::Relaxed);
     slot.dynamic.store(0, Ordering::Relaxed);
+    clear_history(slot);
     slot.generation.store(0, Ordering::Relaxed);
     slot.state.store(IN_USE, Ordering::Release);
 }
@@ -236,8 +328,7 @@ pub fn assign(seg: &Segment, def: &BackgroundWorker, dynamic: bool) -> Option<(u
     slot.terminate.store(0, Ordering::Relaxed);
     slot.dynamic.store(u32::from(dynamic), Ordering::Relaxed);
     slot.claimant.store(0, Ordering::Relaxed);
-    slot.activity_seq.store(0, Ordering::Relaxed);
-    slot.activity_state.store(0, Ordering::Relaxed);
+    clear_history(slot);
     let generation = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
     slot.state.store(IN_USE, Ordering::Release);
     Some((i, generation))

@@ -17,6 +17,19 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `bgworkerctl launch` of the library's built-in idle worker, with more arguments.
+fn launch_idle(datadir: &Path, more: &[&str]) -> Output {
+    let mut args = vec![
+        "launch",
+        "--library",
+        "postgres",
+        "--function",
+        "BackgroundWorkerIdleMain",
+    ];
+    args.extend_from_slice(more);
+    bgworkerctl(datadir, &args)
+}
+
 fn worker<'a>(status: &'a Value, name: &str) -> Option<&'a Value> {
     status["workers"]
         .as_array()
@@ -44,20 +57,9 @@ fn status_json_describes_supervisor_and_every_worker() {
     let steady_pid = c.wait_started("steady", 1);
     c.wait_for_log("background worker \"flapping\"", PROMPT);
 
-    let launched = bgworkerctl(
+    let launched = launch_idle(
         &c.datadir,
-        &[
-            "launch",
-            "--library",
-            "postgres",
-            "--function",
-            "BackgroundWorkerIdleMain",
-            "--name",
-            "dyn idle",
-            "--type",
-            "idler",
-            "--wait",
-        ],
+        &["--name", "dyn idle", "--type", "idler", "--wait"],
     );
     assert_eq!(launched.status.code(), Some(0), "{}", stderr(&launched));
     let dyn_pid: i32 = stdout(&launched)
@@ -189,18 +191,7 @@ fn status_text_fits_100_columns_and_wide_shows_every_field() {
 #[test]
 fn launch_without_wait_registers_and_the_worker_starts() {
     let c = Setup::new().start();
-    let o = bgworkerctl(
-        &c.datadir,
-        &[
-            "launch",
-            "--library",
-            "postgres",
-            "--function",
-            "BackgroundWorkerIdleMain",
-            "--name",
-            "later",
-        ],
-    );
+    let o = launch_idle(&c.datadir, &["--name", "later"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).starts_with("registered in slot "),
@@ -220,16 +211,7 @@ fn launch_exit_codes_say_what_happened() {
         .worker(Worker::new("occupant"))
         .start();
     c.wait_started("occupant", 1);
-    let full = bgworkerctl(
-        &c.datadir,
-        &[
-            "launch",
-            "--library",
-            "postgres",
-            "--function",
-            "BackgroundWorkerIdleMain",
-        ],
-    );
+    let full = launch_idle(&c.datadir, &[]);
     assert_eq!(full.status.code(), Some(1), "no free slot → 1");
     assert!(stderr(&full).contains("no free slot"), "{}", stderr(&full));
 
@@ -266,20 +248,9 @@ fn terminate_by_slot_and_by_pid_stops_workers_for_good() {
     let c = Setup::new().start();
     let mut pids = Vec::new();
     for name in ["by slot", "by pid"] {
-        let o = bgworkerctl(
+        let o = launch_idle(
             &c.datadir,
-            &[
-                "launch",
-                "--library",
-                "postgres",
-                "--function",
-                "BackgroundWorkerIdleMain",
-                "--name",
-                name,
-                "--restart-time",
-                "1",
-                "--wait",
-            ],
+            &["--name", name, "--restart-time", "1", "--wait"],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let pid: i32 = stdout(&o).trim().parse().unwrap();
@@ -551,19 +522,7 @@ fn restart_brings_any_worker_back_at_once() {
     c.wait_started("waiting one", 2);
 
     // A dynamic worker that may never restart: it comes back too, in the same slot.
-    let o = bgworkerctl(
-        &c.datadir,
-        &[
-            "launch",
-            "--library",
-            "postgres",
-            "--function",
-            "BackgroundWorkerIdleMain",
-            "--name",
-            "dynamic one",
-            "--wait",
-        ],
-    );
+    let o = launch_idle(&c.datadir, &["--name", "dynamic one", "--wait"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let pid: i32 = stdout(&o).trim().parse().unwrap();
     c.track(pid);
@@ -700,17 +659,7 @@ fn launch_wait_tells_started_then_exited_from_could_not_start() {
     let c = Setup::new()
         .env("BGWORKER_INJECT_FORK_FAILURES", "1000")
         .start();
-    let o = bgworkerctl(
-        &c.datadir,
-        &[
-            "launch",
-            "--library",
-            "postgres",
-            "--function",
-            "BackgroundWorkerIdleMain",
-            "--wait",
-        ],
-    );
+    let o = launch_idle(&c.datadir, &["--wait"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the worker could not be started"),
@@ -752,19 +701,7 @@ fn arguments_that_are_not_utf8_get_a_clear_error() {
 #[test]
 fn names_with_control_characters_are_escaped_in_text_output() {
     let c = Setup::new().start();
-    let o = bgworkerctl(
-        &c.datadir,
-        &[
-            "launch",
-            "--library",
-            "postgres",
-            "--function",
-            "BackgroundWorkerIdleMain",
-            "--name",
-            "two\nlines\x1b[31m",
-            "--wait",
-        ],
-    );
+    let o = launch_idle(&c.datadir, &["--name", "two\nlines\x1b[31m", "--wait"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     c.track(stdout(&o).trim().parse().unwrap());
     for args in [&["status"][..], &["status", "--wide"][..]] {
